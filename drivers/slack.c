@@ -1,0 +1,261 @@
+/*
+ * slack.c — the Slack Web API: roster through users.list with cursor paging.
+ * Facts: shared/docs/platform-apis.md §1 (HTTP 200 with ok:false errors, Slackbot reports
+ * is_bot:false, deleted records lack most booleans, '/' escaped as '\/').
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+#include "json.h"
+#include "paging.h"
+
+struct slack_priv {
+	char	*team_id;	/* from auth.test */
+	char	*team_name;
+};
+
+static int
+slack_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->cfg->slack.bot_token == NULL) {
+		snprintf(err, errlen, "slack: no bot token configured");
+		return -1;
+	}
+	http_set_bearer(ctx->http, ctx->cfg->slack.bot_token);
+	ctx->priv = xcalloc(1, sizeof(struct slack_priv));
+	return 0;
+}
+
+static void
+slack_fini(struct driver_ctx *ctx)
+{
+	struct slack_priv *sp = ctx->priv;
+
+	if (sp) {
+		free(sp->team_id);
+		free(sp->team_name);
+		free(sp);
+	}
+	ctx->priv = NULL;
+}
+
+/* Slack answers logical errors with HTTP 200 and {"ok":false,"error":"..."}. */
+static int
+slack_check(struct json *j, const struct http_resp *resp, const char *what, char *err,
+    size_t errlen)
+{
+	int ok = 0;
+	char *code;
+
+	if (resp->status != 200) {
+		snprintf(err, errlen, "slack: %s: HTTP %ld", what, resp->status);
+		return -1;
+	}
+	if (j->ntok == 0 || json_bool(j, json_get(j, 0, "ok"), &ok) < 0) {
+		snprintf(err, errlen, "slack: %s: HTTP 200 without an \"ok\" field", what);
+		return -1;
+	}
+	if (!ok) {
+		code = json_strdup(j, json_get(j, 0, "error"));
+		snprintf(err, errlen, "slack: %s: HTTP 200, error \"%s\"", what,
+		    code ? code : "unknown");
+		free(code);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+get_flag(const struct json *j, int obj, const char *key)
+{
+	int v = 0;
+
+	json_bool(j, json_get(j, obj, key), &v);	/* absent or null: false (deleted users) */
+	return v;
+}
+
+static char *
+first_nonempty(const struct json *j, int obj, const char *const *paths)
+{
+	for (; *paths; paths++) {
+		char *s = json_strdup(j, json_path(j, obj, *paths));
+		if (s && *s)
+			return s;
+		free(s);
+	}
+	return NULL;
+}
+
+/* Maps one member object to an account. Returns 0, or -1 when it has no id. */
+int
+slack_parse_member(const struct json *j, int m, const char *default_team, struct account *a)
+{
+	static const char *const name_paths[] = { "real_name", "profile.real_name",
+	    "profile.display_name", "name", NULL };
+	char *email;
+	int64_t updated = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->platform = PLAT_SLACK;
+	a->user_id = json_strdup(j, json_get(j, m, "id"));
+	if (a->user_id == NULL || *a->user_id == '\0') {
+		account_free(a);
+		return -1;
+	}
+	a->team_id = json_strdup(j, json_get(j, m, "team_id"));
+	if (a->team_id == NULL || *a->team_id == '\0') {
+		free(a->team_id);
+		a->team_id = xstrdup(default_team ? default_team : "unknown");
+	}
+	if (get_flag(j, m, "deleted"))
+		a->flags |= ACCT_DELETED;
+	if (get_flag(j, m, "is_bot"))
+		a->flags |= ACCT_BOT;
+	if (get_flag(j, m, "is_app_user"))
+		a->flags |= ACCT_APP;
+	if (strcmp(a->user_id, "USLACKBOT") == 0)
+		a->flags |= ACCT_SLACKBOT;
+	if (get_flag(j, m, "is_restricted"))
+		a->flags |= ACCT_GUEST;
+	if (get_flag(j, m, "is_ultra_restricted"))
+		a->flags |= ACCT_GUEST | ACCT_ULTRA;
+	if (get_flag(j, m, "is_invited_user"))
+		a->flags |= ACCT_INVITED;
+	if (get_flag(j, m, "is_stranger"))
+		a->flags |= ACCT_STRANGER;
+	email = json_strdup(j, json_path(j, m, "profile.email"));
+	if (email && *email)
+		account_add_email(a, email, LINK_EMAIL);
+	free(email);
+	a->name = first_nonempty(j, m, name_paths);
+	a->first_name = first_nonempty(j, m, (const char *const[]){ "profile.first_name", NULL });
+	a->tz = json_strdup(j, json_get(j, m, "tz"));
+	if (a->tz && *a->tz == '\0') {
+		free(a->tz);
+		a->tz = NULL;
+	}
+	json_i64(j, json_get(j, m, "updated"), &updated);
+	a->updated = updated;
+	return 0;
+}
+
+static int
+slack_auth_test(struct driver_ctx *ctx, struct pull_result *res)
+{
+	struct slack_priv *sp = ctx->priv;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char *url = xasprintf("%s/auth.test", ctx->cfg->slack.api_url);
+	int rc = -1;
+
+	if (http_json(ctx->http, "POST", url, NULL, NULL, "", 0, "POST auth.test", &resp, &j,
+	    res->err, sizeof(res->err)) < 0)
+		goto out;
+	if (slack_check(&j, &resp, "POST auth.test", res->err, sizeof(res->err)) < 0)
+		goto out;
+	sp->team_id = json_strdup(&j, json_get(&j, 0, "team_id"));
+	sp->team_name = json_strdup(&j, json_get(&j, 0, "team"));
+	rc = 0;
+out:
+	json_free(&j);
+	http_resp_free(&resp);
+	free(url);
+	return rc;
+}
+
+static int
+slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
+    struct pull_result *res)
+{
+	struct slack_priv *sp = ctx->priv;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf url = { 0 }, what = { 0 };
+	struct cursor_guard guard = { 0 };
+	struct account *accts = NULL;
+	char *cursor = NULL;
+	int rc = -1, cap = 0;
+
+	(void)cursor_in;		/* users.list has no incremental mode */
+	res->full = 1;
+	if (slack_auth_test(ctx, res) < 0)
+		goto out;
+	if (sink->team && sp->team_id && sp->team_name)
+		sink->team(sink, sp->team_id, sp->team_name);
+	for (;;) {
+		int members, m, n = 0;
+
+		buf_reset(&url);
+		buf_printf(&url, "%s/users.list?limit=%d", ctx->cfg->slack.api_url,
+		    ctx->cfg->slack.page_limit > 0 ? ctx->cfg->slack.page_limit : 200);
+		if (cursor) {
+			buf_adds(&url, "&cursor=");
+			buf_urlencode(&url, cursor, strlen(cursor));
+		}
+		buf_reset(&what);
+		buf_printf(&what, "GET users.list page %ld", res->pages + 1);
+		if (http_json(ctx->http, "GET", url.p, NULL, NULL, NULL, 0, what.p, &resp, &j,
+		    res->err, sizeof(res->err)) < 0)
+			goto out;
+		if (slack_check(&j, &resp, what.p, res->err, sizeof(res->err)) < 0)
+			goto out;
+		members = json_get(&j, 0, "members");
+		if (!json_is_array(&j, members)) {
+			snprintf(res->err, sizeof(res->err), "slack: %s: no \"members\" array",
+			    what.p);
+			goto out;
+		}
+		if (json_count(&j, members) > cap) {
+			cap = json_count(&j, members);
+			accts = xrealloc(accts, (size_t)cap * sizeof(*accts));
+		}
+		for (m = json_first(&j, members); m >= 0; m = json_next(&j, members, m)) {
+			if (slack_parse_member(&j, m, sp->team_id, &accts[n]) == 0)
+				n++;
+		}
+		res->pages++;
+		res->accounts += n;
+		rc = sink->page(sink, accts, n);
+		for (m = 0; m < n; m++)
+			account_free(&accts[m]);
+		if (rc < 0) {
+			rc = -1;
+			if (res->err[0] == '\0')
+				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
+				    "failed", what.p);
+			goto out;
+		}
+		rc = -1;
+		free(cursor);
+		cursor = json_strdup(&j, json_path(&j, 0, "response_metadata.next_cursor"));
+		if (cursor == NULL || *cursor == '\0')
+			break;		/* "", null or absent: the end (not a short page) */
+		if (cursor_guard_seen(&guard, cursor)) {
+			snprintf(res->err, sizeof(res->err), "slack: %s: next_cursor repeats an "
+			    "earlier cursor; refusing to loop", what.p);
+			goto out;
+		}
+	}
+	res->complete = 1;
+	rc = 0;
+out:
+	free(accts);
+	free(cursor);
+	cursor_guard_free(&guard);
+	json_free(&j);
+	http_resp_free(&resp);
+	buf_free(&url);
+	buf_free(&what);
+	return rc;
+}
+
+const struct driver slack_driver = {
+	.platform = PLAT_SLACK,
+	.name = "slack",
+	.caps = DRV_CAP_DM,
+	.init = slack_init,
+	.fini = slack_fini,
+	.pull = slack_pull,
+};

@@ -1,0 +1,160 @@
+/*
+ * config.h — the libconfig file, validated once into a plain struct.
+ *
+ * Every key of docs/interface.md is accepted (also for features built later). Problems are
+ * reported as "FILE:LINE: key.path: problem" on stderr (all of them, not just the first);
+ * unknown keys get a "did you mean 'x'?" when a known key is close. Secrets are read from files
+ * (mode must not allow group/other access) or from *_env environment variables, trailing
+ * newline trimmed; they live only in this struct and never appear in any message.
+ */
+#ifndef PS_CONFIG_H
+#define PS_CONFIG_H
+
+#include <time.h>
+
+enum platform { PLAT_SLACK = 0, PLAT_TEAMS = 1, PLAT_WEBEX = 2, PLAT_COUNT = 3 };
+
+const char *platform_name(enum platform p);		/* "slack", "teams", "webex" */
+int platform_parse(const char *s, enum platform *out);	/* 0 or -1 */
+
+struct cfg_oauth {
+	char	*authorize_url;		/* default per platform */
+	char	*token_url;		/* default per platform */
+	char	*client_id;
+	char	*client_secret;		/* from client_secret_file / client_secret_env */
+	char	*scopes;		/* user scopes, platform default */
+};
+
+struct cfg_rate {
+	double	 per_second;		/* sustained rate of a token bucket */
+	int	 burst;			/* bucket size */
+};
+
+struct cfg_slack {
+	int		 enabled;
+	char		*api_url;		/* default "https://slack.com/api" */
+	char		*bot_token;		/* from bot_token_file / bot_token_env; required if enabled */
+	int		 auto_sync;		/* default 0 */
+	int		 page_limit;		/* users.list limit, 1..1000, default 200 */
+	int		 include_guests;	/* treat restricted users as people to prompt; default 0 */
+	struct cfg_rate	 rate_open;		/* conversations.open, default 50/min burst 5 */
+	struct cfg_rate	 rate_post;		/* chat.postMessage, default 1/s burst 1 */
+	struct cfg_oauth oauth;
+	char		*prompt_template;	/* NULL = built-in default */
+};
+
+struct cfg_teams {
+	int		 enabled;
+	char		*graph_url;		/* default "https://graph.microsoft.com/v1.0" */
+	char		*login_url;		/* default "https://login.microsoftonline.com" */
+	char		*tenant_id;		/* required if enabled */
+	char		*tenant_name;		/* display name of the tenant, default tenant_id */
+	char		*client_id;		/* required if enabled */
+	char		*client_secret;		/* client_secret_file / client_secret_env; required */
+	char		*service_user_refresh_token_file; /* path (written back on rotation) */
+	char		*service_user_refresh_token;	/* its contents when teams is enabled, or NULL */
+	int		 page_size;		/* $top, 1..999, default 999 */
+	int		 use_delta;		/* default 1 */
+	int		 include_guests;	/* default 0 */
+	struct cfg_rate	 rate_chat;		/* POST /chats, default 2/s burst 2 */
+	struct cfg_rate	 rate_post;		/* POST /chats/{id}/messages, default 2/s burst 2 */
+	struct cfg_oauth oauth;
+	char		*prompt_template;
+};
+
+struct cfg_webex {
+	int		 enabled;
+	char		*api_url;		/* default "https://webexapis.com/v1" */
+	char		*token;			/* token_file / token_env; required if enabled */
+	char		*org_name;		/* display name of the org, optional */
+	int		 page_max;		/* max, 1..1000, default 1000 */
+	int		 include_guests;	/* default 0 */
+	struct cfg_rate	 rate_post;		/* POST /messages, default 5/s burst 5 */
+	struct cfg_oauth oauth;
+	char		*prompt_template;
+};
+
+struct domain_alias {
+	char	*from;				/* lower-case domain, e.g. "corp.onmicrosoft.com" */
+	char	*to;				/* lower-case canonical domain, e.g. "corp.com" */
+};
+
+struct config {
+	char		*path;			/* the file loaded */
+	char		*database;		/* LMDB env dir, default "/var/lib/peoplesync" */
+	long long	 map_size_mb;		/* db.map_size_mb / top-level "map_size_mb": default 4096 */
+	char		*public_url;		/* required; https unless loopback */
+	char		*link_key_file;		/* path; contents loaded into link_key */
+	unsigned char	*link_key;		/* raw bytes of the key file (>= 32 bytes), or NULL */
+	size_t		 link_key_len;
+	char		*token_key_file;	/* AES key for stored user tokens, optional */
+	unsigned char	*token_key;		/* raw bytes of token_key_file (>= 32 bytes), or NULL */
+	size_t		 token_key_len;
+	int		 link_ttl_hours;	/* default 168 */
+
+	struct cfg_slack slack;
+	struct cfg_teams teams;
+	struct cfg_webex webex;
+
+	struct {
+		struct domain_alias	*aliases;
+		int			 naliases;
+		enum platform		 order[PLAT_COUNT];	/* inferred-primary tie-break order */
+		int			 norder;
+	} identity;
+
+	struct {
+		int	 cooldown_hours;	/* default 72, 0..8760 */
+		int	 max_prompts;		/* default 3, 1..100 */
+		int	 quiet_start;		/* minute of day, default 20*60; -1 = no quiet hours */
+		int	 quiet_end;		/* minute of day, default 8*60 */
+		char	*default_tz;		/* default "UTC" */
+		int	 stale_days;		/* pending longer than this is stale, default 14 */
+		int	 batch_size;		/* prompts per run at most, default 10000 */
+	} prompts;
+
+	struct {
+		char	*spool_dir;		/* default NULL (no spool) */
+	} events;
+
+	struct {
+		int	 connect_timeout;	/* seconds, default 10 */
+		int	 timeout;		/* seconds per request, default 60 */
+		int	 retries;		/* default 5 */
+		double	 max_retry_after;	/* seconds we will wait for one Retry-After, default 120 */
+		char	*ca_file;		/* optional CA bundle (tests) */
+		double	 backoff_base;		/* first retry delay, seconds, default 0.5 */
+		double	 backoff_max;		/* retry delay cap, seconds, default 30 */
+		long long max_body_mb;		/* response size cap, default 64 */
+	} http;
+
+	struct {
+		double	 max_deactivate_share;	/* accidental-deactivation guard, default 0.10 */
+		int	 min_roster_for_guard;	/* guard applies from this roster size, default 20 */
+	} reconcile;
+
+	struct {
+		char	*file;			/* Prometheus textfile path, optional */
+	} metrics;
+
+	struct {
+		char	*listen;		/* serve default "127.0.0.1:8080" */
+	} serve;
+};
+
+/*
+ * Loads and validates path. On success returns 0 and fills *cfg (caller calls config_free).
+ * On failure prints every problem to stderr as "path:line: key: problem" and returns -1
+ * (the caller exits 78 / EX_CONFIG). A missing or unreadable file is
+ * "path: cannot read: strerror".
+ * check_files: when set, also validates files the config names beyond secrets (database dir
+ * creatable/writable, spool dir) as check-config does.
+ */
+int	config_load(const char *path, struct config *cfg, int check_files);
+void	config_free(struct config *cfg);
+
+/* Parses a config from memory (for the embedded demo config and the fuzzer); name is used in
+ * messages in place of a path. Same contract as config_load. */
+int	config_load_string(const char *name, const char *text, struct config *cfg, int check_files);
+
+#endif

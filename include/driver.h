@@ -1,0 +1,64 @@
+/*
+ * driver.h — what a platform driver offers. One struct of function pointers per platform
+ * (drivers/slack.c ends with slack_driver); callers ask capabilities, never the platform name.
+ */
+#ifndef PS_DRIVER_H
+#define PS_DRIVER_H
+
+#include "config.h"
+#include "http.h"
+#include "model.h"
+
+#define DRV_CAP_DELTA	0x01u	/* pulls can be incremental (cursor_in from a previous run) */
+#define DRV_CAP_DM	0x02u	/* can send direct messages */
+
+/* Receives the accounts of each page as the pull goes; accounts are the driver's and are
+ * freed after the call. Returns 0, or -1 to stop the pull (the pull then fails). */
+struct pull_sink {
+	int	(*page)(struct pull_sink *sink, struct account *accts, int n);
+	/* Team display names learnt during the pull (optional, may be NULL). */
+	void	(*team)(struct pull_sink *sink, const char *team_id, const char *name);
+	void	*arg;
+};
+
+struct pull_result {
+	int	 complete;	/* reached the last page */
+	int	 full;		/* a full roster (absent accounts may be swept) vs a delta */
+	char	*cursor_out;	/* state to pass as cursor_in next run (delta link), or NULL */
+	long	 pages;
+	long	 accounts;
+	char	 err[512];	/* on failure: "slack: GET users.list page 3: HTTP 503 ..." */
+};
+void	pull_result_free(struct pull_result *r);
+
+struct driver_ctx {
+	const struct config	*cfg;
+	struct http_client	*http;
+	void			*priv;		/* driver's own state */
+};
+
+struct driver {
+	enum platform	 platform;
+	const char	*name;
+	unsigned	 caps;
+	/* Sets up ctx->priv (tokens...). 0 or -1 with err. */
+	int	(*init)(struct driver_ctx *ctx, char *err, size_t errlen);
+	void	(*fini)(struct driver_ctx *ctx);
+	/* Pulls the roster. cursor_in: from the previous complete pull (DRV_CAP_DELTA) or NULL.
+	 * Returns 0 when the last page was reached, -1 otherwise (res->err says why). */
+	int	(*pull)(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
+		    struct pull_result *res);
+};
+
+extern const struct driver slack_driver;
+
+struct json;
+/* Page parsers, exposed for unit tests and fuzzing. Map one user object (token m of j) to an
+ * account (raw addresses, not yet normalised); 0, or -1 when it has no usable id. */
+int	slack_parse_member(const struct json *j, int m, const char *default_team,
+	    struct account *a);
+
+/* The driver of platform p, or NULL when not built. */
+const struct driver *driver_for(enum platform p);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * http.h — the HTTP core every driver shares: one reused libcurl handle per platform
+ * (keep-alive), timeouts, retries with jittered exponential backoff on 5xx and network errors,
+ * 429 honoured through Retry-After, a response-size cap, token buckets, and errors that name
+ * platform, endpoint and HTTP status — never a token.
+ */
+#ifndef PS_HTTP_H
+#define PS_HTTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "json.h"
+#include "util.h"
+
+struct http_resp {
+	long		 status;	/* final HTTP status, 0 if none */
+	struct buf	 body;
+	char		*link_next;	/* Link header rel="next" URL, or NULL */
+	double		 retry_after;	/* seconds from Retry-After, < 0 if absent */
+	char		*location;	/* Location header, or NULL */
+	char		*tracking_id;	/* Webex TrackingId / Graph request-id header, or NULL */
+};
+void	http_resp_free(struct http_resp *r);	/* frees members; struct reusable */
+
+struct http_stats {
+	long	requests;		/* attempts sent */
+	long	retries;		/* attempts that were retries */
+	long	throttled;		/* 429 answers received */
+	double	waited;			/* seconds slept for backoff / Retry-After */
+};
+
+struct http_client;
+
+/* A client for one platform; name ("slack") prefixes every error. Never NULL. */
+struct http_client *http_new(const char *name, const struct config *cfg);
+void	http_free(struct http_client *c);
+/* Sets the bearer token sent with each request (copied; NULL clears it). */
+void	http_set_bearer(struct http_client *c, const char *token);
+const struct http_stats *http_stats(const struct http_client *c);
+const char *http_name(const struct http_client *c);
+
+/*
+ * One request with the retry policy. what names the endpoint in errors ("GET users.list
+ * page 3"). body may be NULL (GET). content_type applies to body. extra_headers is NULL or a
+ * NULL-terminated array of "Name: value" strings.
+ * Returns 0 when a response was received that is not retried (2xx, 3xx, 4xx other than 429:
+ * the caller judges it), -1 when retries ran out or the request could not be made; then err
+ * holds "slack: GET users.list page 3: HTTP 503 (5 attempts)" or a network reason.
+ */
+int	http_request(struct http_client *c, const char *method, const char *url,
+	    const char *const *extra_headers, const char *content_type, const char *body,
+	    size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen);
+
+/*
+ * http_request then json_parse of the body; a 2xx answer whose body is not valid JSON is
+ * retried like a 5xx (proxies truncate). On 0, j holds the parsed body (any status other than
+ * a retried one; callers check resp->status).
+ */
+int	http_json(struct http_client *c, const char *method, const char *url,
+	    const char *const *extra_headers, const char *content_type, const char *body,
+	    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
+	    char *err, size_t errlen);
+
+/* Is host of url a loopback address? (config: http is allowed only there) */
+int	url_is_loopback(const char *url);
+
+/* Token bucket: rate tokens per second, at most burst stored. bucket_take sleeps until a
+ * token is available; bucket_pause stops the bucket for s seconds (after a 429). */
+struct bucket {
+	double	rate;
+	double	burst;
+	double	tokens;
+	double	last;
+	double	paused_until;
+};
+void	bucket_init(struct bucket *b, double rate, double burst);
+double	bucket_wait_time(struct bucket *b, double now);	/* seconds until a token */
+void	bucket_take(struct bucket *b);
+void	bucket_pause(struct bucket *b, double seconds);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * store.h — the database. store/ is the only code that knows LMDB.
+ *
+ * One LMDB environment (a directory) with named sub-databases:
+ *	meta	 schema version, id counters, per-platform cursors (delta links), run stats
+ *	accounts platform|team_id|0|user_id -> account record
+ *	people	 person id (8 bytes, big-endian) -> person record
+ *	emails	 normalised address -> person id     (index)
+ *	pacct	 person id | account key -> ""        (index: a person's accounts)
+ *	stage.*	 account key -> account record        (a pull in progress, one per platform)
+ *	history	 person id | seq -> history record    (audit trail)
+ *	teams	 platform|team_id -> display name
+ * Records are versioned encodings (store/codec.c); a record written by a newer binary with
+ * unknown fields is read without them.
+ *
+ * Return values: 0 success; STORE_NOTFOUND when a looked-up key is absent; -1 on error with a
+ * message available from store_error() (names the operation and LMDB's reason).
+ * Strings filled into caller structs are owned by the caller (free with account_free /
+ * person_free).
+ */
+#ifndef PS_STORE_H
+#define PS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "util.h"
+
+#define STORE_SCHEMA	1
+#define STORE_NOTFOUND	1
+
+struct store;
+struct txn;
+
+/*
+ * Opens (creating if needed, mode 0700) the environment in dir. readonly opens for reading
+ * only (and does not create). Fails with a clear message when the database's schema is newer
+ * than STORE_SCHEMA ("schema 3 is newer than this peoplesync (1): upgrade peoplesync").
+ * Returns NULL on failure with the message in err.
+ */
+struct store	*store_open(const char *dir, size_t map_mb, int readonly, char *err, size_t errlen);
+void		 store_close(struct store *s);
+const char	*store_error(struct store *s);
+const char	*store_path(struct store *s);
+/* Forces committed data to disk (see store.c on sync modes). */
+int		 store_sync(struct store *s);
+
+/* Transactions. A write txn is exclusive (LMDB single writer); keep it short and never hold it
+ * across a network call. store_commit/store_abort free the txn in every case. */
+struct txn	*store_begin(struct store *s, int write);
+int		 store_commit(struct txn *t);
+void		 store_abort(struct txn *t);
+
+/* Accounts. */
+int	store_account_get(struct txn *t, enum platform p, const char *team, const char *user,
+	    struct account *out);
+/* Writes a (bumped version) and keeps the pacct index in step with a->person_id:
+ * old_person is the person the stored record pointed to (0 if none/new). */
+int	store_account_put(struct txn *t, struct account *a, uint64_t old_person);
+typedef int (*store_account_cb)(const struct account *a, void *arg); /* non-zero stops */
+/* Every account of platform p (all platforms if p < 0), in key order. */
+int	store_account_each(struct txn *t, int p, store_account_cb cb, void *arg);
+
+/* Staging of a pull in progress, one area per platform. */
+int	store_stage_clear(struct txn *t, enum platform p);
+int	store_stage_put(struct txn *t, const struct account *a);
+/* Removal marker for an incremental (delta) pull. */
+int	store_stage_count(struct txn *t, enum platform p, size_t *n);
+
+/*
+ * Merge of a platform's staged pull with its stored accounts, both in key order.
+ * For each key present on either side, cb(staged or NULL, stored or NULL, arg) is called;
+ * after 'batch' calls the txn is committed and a new one begun (batch 0: never), so a long
+ * apply does not hold the writer lock throughout. Resumes from the last key.
+ * write = 0 runs the same walk in a read txn (counting, dry runs); the callback must not
+ * write then. With write, the callback may write through store_* with the txn it receives.
+ */
+typedef int (*store_merge_cb)(struct txn *t, const struct account *staged,
+    const struct account *stored, void *arg);
+int	store_stage_merge(struct store *s, enum platform p, int full, size_t batch, int write,
+	    store_merge_cb cb, void *arg);
+
+/* People. store_person_put assigns a new id when p->id == 0. */
+int	store_person_get(struct txn *t, uint64_t id, struct person *out);
+int	store_person_put(struct txn *t, struct person *p);
+typedef int (*store_person_cb)(const struct person *p, void *arg);
+int	store_person_each(struct txn *t, store_person_cb cb, void *arg);
+/* Deletes a person record and its history (its accounts must already point elsewhere). */
+int	store_person_del(struct txn *t, uint64_t id);
+int	store_person_accounts(struct txn *t, uint64_t id, store_account_cb cb, void *arg);
+
+/* Email index. */
+int	store_email_get(struct txn *t, const char *email, uint64_t *person_id);
+int	store_email_put(struct txn *t, const char *email, uint64_t person_id);
+int	store_email_del(struct txn *t, const char *email);
+
+/* History (audit) of a person: appended, never rewritten. */
+struct history {
+	int64_t	 ts;
+	char	*kind;		/* "created", "status", "linked", "moved", "deactivated", ... */
+	char	*text;
+};
+int	store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char *kind,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+typedef int (*store_history_cb)(const struct history *h, void *arg);
+int	store_history_each(struct txn *t, uint64_t person_id, store_history_cb cb, void *arg);
+
+/* Team display names. */
+int	store_team_name_put(struct txn *t, enum platform p, const char *team, const char *name);
+int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf *out);
+
+/* Meta: small named values (delta links, auto-prompt flag, run stats). */
+int	store_meta_get(struct txn *t, const char *key, struct buf *out);
+int	store_meta_put(struct txn *t, const char *key, const void *data, size_t n);
+int	store_meta_del(struct txn *t, const char *key);
+
+/* `db stats`: counts of every sub-database, record writes, map use; printed to f. */
+int	store_stats(struct store *s, FILE *f);
+/* `db verify`: every index consistent with its records; prints each problem to f and
+ * returns the number of problems (0 = consistent), or -1 on error. */
+long	store_verify(struct store *s, FILE *f);
+/* Total record versions ever written (accounts + people); meta counter. */
+int	store_record_writes(struct txn *t, uint64_t *out);
+/* `db backup DEST`: a consistent compacted copy. */
+int	store_backup(struct store *s, const char *dest);
+
+#endif

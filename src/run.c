@@ -1,0 +1,667 @@
+/*
+ * run.c — one reconcile run (include/run.h): pulls into staging, then applies.
+ *
+ * Why staging: a pull that fails before its last page must change nobody, and no write txn
+ * may be held across a network call. Each page is staged in its own short txn; only a
+ * complete pull is merged into the accounts, in key order, in batches.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "driver.h"
+#include "reconcile.h"
+#include "run.h"
+
+#define APPLY_BATCH	10000
+
+/* ---- lock ---- */
+
+int
+run_lock(const char *dbdir)
+{
+	char *path = xasprintf("%s/peoplesync.lock", dbdir);
+	char pid[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err("%s: cannot open lock file: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_err("another run (pid %s) holds %s; try again when it has finished",
+		    pid[0] ? pid : "unknown", path);
+		close(fd);
+		free(path);
+		return -2;
+	}
+	if (ftruncate(fd, 0) == 0) {
+		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+		if (pwrite(fd, pid, (size_t)n, 0) < 0)
+			log_debug("%s: %s", path, strerror(errno));
+	}
+	free(path);
+	return fd;
+}
+
+void
+run_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);		/* releases the flock */
+}
+
+/* ---- pull into staging (one thread per platform) ---- */
+
+struct pull_job {
+	const struct config	*cfg;
+	struct store		*st;
+	const struct driver	*drv;
+	struct platform_summary	*sum;
+	struct pull_result	 res;
+	char			*cursor_in;
+	int			 rc;
+	double			 started;
+};
+
+static int
+sink_page(struct pull_sink *sink, struct account *accts, int n)
+{
+	struct pull_job *job = sink->arg;
+	struct txn *t;
+	int i;
+
+	if ((t = store_begin(job->st, 1)) == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		rec_account_normalize(&accts[i], job->cfg);
+		if (store_stage_put(t, &accts[i]) < 0) {
+			store_abort(t);
+			goto fail;
+		}
+	}
+	if (store_commit(t) < 0)
+		goto fail;
+	job->sum->pulled += n;
+	if (log_is_tty())
+		log_progress("%s: %ld accounts pulled (%ld pages)", job->drv->name,
+		    job->sum->pulled, job->res.pages);
+	return 0;
+fail:
+	snprintf(job->res.err, sizeof(job->res.err), "%s: staging page %ld: %s", job->drv->name,
+	    job->res.pages, store_error(job->st));
+	return -1;
+}
+
+static void
+sink_team(struct pull_sink *sink, const char *team_id, const char *name)
+{
+	struct pull_job *job = sink->arg;
+	struct buf cur = { 0 };
+	struct txn *t;
+
+	if ((t = store_begin(job->st, 1)) == NULL)
+		return;
+	if (store_team_name_get(t, job->drv->platform, team_id, &cur) == 0 &&
+	    strcmp(cur.p, name) == 0) {
+		store_abort(t);
+	} else if (store_team_name_put(t, job->drv->platform, team_id, name) < 0 ||
+	    store_commit(t) < 0) {
+		log_warn("%s: cannot store team name: %s", job->drv->name, store_error(job->st));
+	}
+	buf_free(&cur);
+}
+
+static void *
+pull_thread(void *arg)
+{
+	struct pull_job *job = arg;
+	struct driver_ctx ctx = { job->cfg, NULL, NULL };
+	struct pull_sink sink = { sink_page, sink_team, job };
+	struct txn *t;
+
+	job->rc = -1;
+	ctx.http = http_new(job->drv->name, job->cfg);
+	if ((t = store_begin(job->st, 1)) == NULL || store_stage_clear(t, job->drv->platform) < 0 ||
+	    store_commit(t) < 0) {
+		snprintf(job->res.err, sizeof(job->res.err), "%s: %s", job->drv->name,
+		    store_error(job->st));
+		goto out;
+	}
+	if (job->drv->init(&ctx, job->res.err, sizeof(job->res.err)) < 0)
+		goto out;
+	job->rc = job->drv->pull(&ctx, job->cursor_in, &sink, &job->res);
+	job->drv->fini(&ctx);
+out:
+	job->sum->pages = job->res.pages;
+	job->sum->requests = http_stats(ctx.http)->requests;
+	job->sum->retries = http_stats(ctx.http)->retries;
+	job->sum->throttled = http_stats(ctx.http)->throttled;
+	http_free(ctx.http);
+	return NULL;
+}
+
+/* ---- apply ---- */
+
+struct apply {
+	const struct config	*cfg;
+	struct platform_summary	*sum;
+	enum platform		 p;
+	int			 write;
+	time_t			 now;
+	long			 active_before;	/* counting pass */
+	long			 would_deactivate;
+	char			 err[512];
+};
+
+struct collect {
+	struct account	*a;
+	int		 n, cap;
+};
+
+static int
+collect_cb(const struct account *a, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 4;
+		c->a = xrealloc(c->a, (size_t)c->cap * sizeof(*c->a));
+	}
+	account_copy(&c->a[c->n++], a);
+	return 0;
+}
+
+static void
+collect_free(struct collect *c)
+{
+	for (int i = 0; i < c->n; i++)
+		account_free(&c->a[i]);
+	free(c->a);
+	memset(c, 0, sizeof(*c));
+}
+
+static const char *
+pname(const struct account *a)
+{
+	return platform_name(a->platform);
+}
+
+/* Re-derives a person from their accounts; deletes a person left without accounts. */
+static int
+refresh_person(struct apply *ap, struct txn *t, uint64_t pid)
+{
+	struct person p;
+	struct collect c = { 0 };
+	int rc, was_active;
+
+	if (pid == 0)
+		return 0;
+	rc = store_person_get(t, pid, &p);
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc < 0)
+		return -1;
+	if (store_person_accounts(t, pid, collect_cb, &c) < 0)
+		goto fail;
+	if (c.n == 0) {
+		if (p.email) {
+			uint64_t idx;
+			if (store_email_get(t, p.email, &idx) == 0 && idx == pid &&
+			    store_email_del(t, p.email) < 0)
+				goto fail;
+		}
+		rc = store_person_del(t, pid);
+		person_free(&p);
+		collect_free(&c);
+		return rc;
+	}
+	was_active = p.active;
+	if (rec_person_derive(&p, c.a, c.n, ap->cfg)) {
+		if (was_active != p.active &&
+		    store_history_add(t, pid, ap->now, p.active ? "reactivated" : "deactivated",
+		    p.active ? "an account is active again" :
+		    "every account is deactivated or gone") < 0)
+			goto fail;
+		if (store_person_put(t, &p) < 0)
+			goto fail;
+	}
+	person_free(&p);
+	collect_free(&c);
+	return 0;
+fail:
+	person_free(&p);
+	collect_free(&c);
+	return -1;
+}
+
+struct same_team {
+	const struct account	*a;
+	int			 clash;
+};
+
+static int
+same_team_cb(const struct account *o, void *arg)
+{
+	struct same_team *st = arg;
+
+	if (o->platform == st->a->platform && strcmp(o->team_id, st->a->team_id) == 0 &&
+	    strcmp(o->user_id, st->a->user_id) != 0 && rec_account_is_active(o))
+		st->clash = 1;
+	return 0;
+}
+
+static int
+new_person(struct apply *ap, struct txn *t, struct account *a, uint32_t flags)
+{
+	struct person p = { 0 };
+
+	p.primary_platform = -1;
+	p.created_at = ap->now;
+	p.flags = flags;
+	if (store_person_put(t, &p) < 0)
+		return -1;
+	a->person_id = p.id;
+	a->link_how = LINK_NEW;
+	ap->sum->people_new++;
+	if (store_history_add(t, p.id, ap->now, "created", "first seen as %s:%s%s%s",
+	    pname(a), a->user_id, a->email ? " " : "", a->email ? a->email : "") < 0) {
+		person_free(&p);
+		return -1;
+	}
+	person_free(&p);
+	return 0;
+}
+
+/* Chooses the person of a human account a (whose stored person, if any, is a->person_id). */
+static int
+relink(struct apply *ap, struct txn *t, struct account *a)
+{
+	uint64_t *found = xcalloc((size_t)(a->nemails ? a->nemails : 1), sizeof(uint64_t));
+	uint64_t old = a->person_id, pid;
+	enum link_how how;
+	int ambiguous, i, rc = -1;
+
+	for (i = 0; i < a->nemails; i++) {
+		int r = store_email_get(t, a->emails[i], &found[i]);
+		if (r < 0)
+			goto out;
+		if (r == STORE_NOTFOUND)
+			found[i] = 0;
+	}
+	pid = rec_match(a, found, &how, &ambiguous);
+	a->flags &= ~ACCT_CONFLICT;
+	if (ambiguous) {
+		a->flags |= ACCT_CONFLICT;
+		if (old == 0 && new_person(ap, t, a, PERSON_CONFLICT) < 0)
+			goto out;
+		rc = store_history_add(t, a->person_id, ap->now, "conflict",
+		    "%s:%s: its addresses belong to different people; kept apart for an admin",
+		    pname(a), a->user_id);
+		goto out;
+	}
+	if (pid != 0 && pid != old) {
+		struct same_team st = { a, 0 };
+		if (store_person_accounts(t, pid, same_team_cb, &st) < 0)
+			goto out;
+		if (st.clash && rec_account_is_active(a)) {
+			/* two active humans on one team claim one address: never merge silently */
+			a->flags |= ACCT_CONFLICT;
+			if (old == 0 && new_person(ap, t, a, PERSON_CONFLICT) < 0)
+				goto out;
+			rc = store_history_add(t, a->person_id, ap->now, "conflict",
+			    "%s:%s claims %s, which another active account of team %s has; kept "
+			    "apart for an admin", pname(a), a->user_id, a->email ? a->email : "",
+			    a->team_id);
+			goto out;
+		}
+		a->person_id = pid;
+		a->link_how = (uint8_t)how;
+		if (store_history_add(t, pid, ap->now, old ? "moved" : "linked",
+		    "%s:%s %s by %s%s%s", pname(a), a->user_id, old ? "moved here" : "linked",
+		    link_how_name(how), a->email ? " " : "", a->email ? a->email : "") < 0)
+			goto out;
+		if (old && store_history_add(t, old, ap->now, "moved",
+		    "%s:%s moved to another person after its address changed to %s", pname(a),
+		    a->user_id, a->email ? a->email : "(none)") < 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	if (pid == 0 && old == 0) {
+		rc = new_person(ap, t, a, 0);
+		goto out;
+	}
+	rc = 0;			/* stays with its person */
+out:
+	free(found);
+	return rc;
+}
+
+struct has_addr {
+	const char	*email;
+	int		 found;
+};
+
+static int
+has_addr_cb(const struct account *o, void *arg)
+{
+	struct has_addr *h = arg;
+
+	for (int i = 0; i < o->nemails; i++)
+		if (strcmp(o->emails[i], h->email) == 0)
+			h->found = 1;
+	return 0;
+}
+
+/* Keeps the email index in step after account a (before: old, may be NULL) was written. */
+static int
+reindex(struct txn *t, const struct account *a, const struct account *old)
+{
+	uint64_t idx;
+	int i, r;
+
+	if (old && old->person_id) {
+		for (i = 0; i < old->nemails; i++) {
+			struct has_addr h = { old->emails[i], 0 };
+			r = store_email_get(t, old->emails[i], &idx);
+			if (r < 0)
+				return -1;
+			if (r == STORE_NOTFOUND || idx != old->person_id)
+				continue;
+			if (store_person_accounts(t, old->person_id, has_addr_cb, &h) < 0)
+				return -1;
+			if (!h.found && store_email_del(t, old->emails[i]) < 0)
+				return -1;
+		}
+	}
+	if (a->person_id == 0 || (a->flags & ACCT_CONFLICT))
+		return 0;
+	for (i = 0; i < a->nemails; i++) {
+		r = store_email_get(t, a->emails[i], &idx);
+		if (r < 0)
+			return -1;
+		if (r == STORE_NOTFOUND && store_email_put(t, a->emails[i], a->person_id) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+apply_cb(struct txn *t, const struct account *staged, const struct account *stored, void *arg)
+{
+	struct apply *ap = arg;
+	struct account m;
+	uint64_t old_person;
+	int human, rc = -1;
+
+	if (staged == NULL) {
+		/* in the stored roster, not in this complete pull: gone from the platform */
+		if (stored->flags & ACCT_MISSING)
+			return 0;
+		if (!ap->write) {
+			if (rec_account_is_active(stored))
+				ap->would_deactivate++;
+			return 0;
+		}
+		account_copy(&m, stored);
+		m.flags |= ACCT_MISSING;
+		if (store_account_put(t, &m, m.person_id) < 0 || refresh_person(ap, t, m.person_id) < 0)
+			goto out;
+		if (rec_account_is_active(stored))
+			ap->sum->n_deactivated++;
+		if (m.person_id && store_history_add(t, m.person_id, ap->now, "account",
+		    "%s:%s no longer in the %s roster", pname(&m), m.user_id, pname(&m)) < 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	if (!ap->write) {
+		if (stored && rec_account_is_active(stored))
+			ap->active_before++;
+		if (stored == NULL)
+			ap->sum->n_new++;
+		else if (rec_account_changed(stored, staged))
+			ap->sum->n_changed++;
+		else
+			ap->sum->n_unchanged++;
+		return 0;
+	}
+	rec_account_merge(&m, staged, stored);
+	human = rec_account_is_human(&m);
+	if (stored && !rec_account_changed(stored, &m) && (!human || stored->person_id != 0)) {
+		ap->sum->n_unchanged++;
+		account_free(&m);
+		return 0;		/* nothing new: no new record version */
+	}
+	old_person = stored ? stored->person_id : 0;
+	if (human) {
+		if (stored == NULL || m.person_id == 0 ||
+		    (rec_emails_changed(stored, &m) && !(m.flags & ACCT_ADMIN_LINK))) {
+			if (relink(ap, t, &m) < 0)
+				goto out;
+		}
+	} else {
+		m.person_id = 0;
+		m.link_how = LINK_NONE;
+	}
+	if (store_account_put(t, &m, old_person) < 0 || reindex(t, &m, stored) < 0)
+		goto out;
+	if (stored == NULL)
+		ap->sum->n_new++;
+	else {
+		ap->sum->n_changed++;
+		if (!rec_account_is_active(stored) && rec_account_is_active(&m))
+			ap->sum->n_reactivated++;
+		else if (rec_account_is_active(stored) && !rec_account_is_active(&m))
+			ap->sum->n_deactivated++;
+	}
+	if (old_person && old_person != m.person_id && refresh_person(ap, t, old_person) < 0)
+		goto out;
+	if (refresh_person(ap, t, m.person_id) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && ap->err[0] == '\0')
+		snprintf(ap->err, sizeof(ap->err), "%s: applying %s:%s: %s", platform_name(ap->p),
+		    platform_name(ap->p), (staged ? staged : stored)->user_id, "store error");
+	account_free(&m);
+	return rc;
+}
+
+static int
+apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct pull_job *job)
+{
+	struct apply ap = { 0 };
+	struct platform_summary *sum = job->sum;
+	enum platform p = job->drv->platform;
+	double share = cfg->reconcile.max_deactivate_share;
+	struct txn *t;
+
+	ap.cfg = cfg;
+	ap.sum = sum;
+	ap.p = p;
+	ap.now = ps_now();
+	/* Counting pass: what would this pull change? Guards act on it before any write. */
+	if (store_stage_merge(st, p, job->res.full, 0, 0, apply_cb, &ap) < 0) {
+		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
+		return -1;
+	}
+	if (job->res.full && !o->accept_deactivations &&
+	    ap.active_before + ap.would_deactivate >= cfg->reconcile.min_roster_for_guard &&
+	    (double)ap.would_deactivate > share * (double)(ap.active_before + ap.would_deactivate)) {
+		long total = ap.active_before + ap.would_deactivate;
+		snprintf(sum->err, sizeof(sum->err), "%s: the pull would deactivate %ld of %ld "
+		    "active accounts (%.0f%%), above reconcile.max_deactivate_share (%.0f%%); "
+		    "nothing was changed. If the roster really shrank, rerun with "
+		    "--accept-deactivations", platform_name(p), ap.would_deactivate, total,
+		    100.0 * (double)ap.would_deactivate / (double)total, 100.0 * share);
+		sum->guard_tripped = 1;
+		return -1;
+	}
+	if (o->dry_run) {
+		sum->n_deactivated = ap.would_deactivate;
+		return 0;
+	}
+	sum->n_new = sum->n_changed = sum->n_unchanged = 0;
+	ap.write = 1;
+	if (store_stage_merge(st, p, job->res.full, APPLY_BATCH, 1, apply_cb, &ap) < 0) {
+		snprintf(sum->err, sizeof(sum->err), "%s", ap.err[0] ? ap.err : store_error(st));
+		return -1;
+	}
+	/* Pull state for the next run (delta link) and a clean staging area. */
+	if ((t = store_begin(st, 1)) == NULL)
+		goto fail;
+	{
+		char *key = xasprintf("cursor.%s", platform_name(p));
+		int r = job->res.cursor_out ? store_meta_put(t, key, job->res.cursor_out,
+		    strlen(job->res.cursor_out)) : store_meta_del(t, key);
+		free(key);
+		if (r < 0 || store_stage_clear(t, p) < 0) {
+			store_abort(t);
+			goto fail;
+		}
+	}
+	if (store_commit(t) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
+	return -1;
+}
+
+static int
+count_people(const struct person *p, void *arg)
+{
+	struct run_summary *sum = arg;
+
+	sum->people_total++;
+	if (p->active)
+		sum->people_active++;
+	return 0;
+}
+
+int
+run_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct run_summary *sum)
+{
+	struct pull_job jobs[PLAT_COUNT];
+	pthread_t th[PLAT_COUNT];
+	int started[PLAT_COUNT] = { 0 };
+	int any_only = 0, ex = 0, i;
+	double t0 = ps_monotonic();
+	struct txn *t;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 0; i < PLAT_COUNT; i++)
+		any_only |= o->only[i];
+	for (i = 0; i < PLAT_COUNT; i++) {
+		const struct driver *drv = driver_for((enum platform)i);
+		int enabled = i == PLAT_SLACK ? cfg->slack.enabled : i == PLAT_TEAMS ?
+		    cfg->teams.enabled : cfg->webex.enabled;
+		struct buf cur = { 0 };
+
+		if (!enabled || (any_only && !o->only[i]))
+			continue;
+		sum->p[i].ran = 1;
+		if (drv == NULL) {
+			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s: this build has no %s "
+			    "driver yet", platform_name((enum platform)i), platform_name((enum platform)i));
+			continue;
+		}
+		jobs[i].cfg = cfg;
+		jobs[i].st = st;
+		jobs[i].drv = drv;
+		jobs[i].sum = &sum->p[i];
+		jobs[i].started = ps_monotonic();
+		if ((drv->caps & DRV_CAP_DELTA) && (t = store_begin(st, 0)) != NULL) {
+			char *key = xasprintf("cursor.%s", drv->name);
+			if (store_meta_get(t, key, &cur) == 0)
+				jobs[i].cursor_in = xstrdup(cur.p);
+			free(key);
+			store_abort(t);
+		}
+		buf_free(&cur);
+		if (pthread_create(&th[i], NULL, pull_thread, &jobs[i]) != 0) {
+			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s: cannot start a thread",
+			    drv->name);
+			continue;
+		}
+		started[i] = 1;
+	}
+	for (i = 0; i < PLAT_COUNT; i++) {
+		if (!started[i])
+			continue;
+		pthread_join(th[i], NULL);
+		log_progress_end();
+		if (jobs[i].rc < 0 || !jobs[i].res.complete) {
+			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s; nothing from %s was "
+			    "changed", jobs[i].res.err[0] ? jobs[i].res.err : "pull incomplete",
+			    platform_name((enum platform)i));
+		} else if (apply_platform(cfg, st, o, &jobs[i]) == 0) {
+			sum->p[i].ok = 1;
+		}
+		sum->p[i].seconds = ps_monotonic() - jobs[i].started;
+		pull_result_free(&jobs[i].res);
+		free(jobs[i].cursor_in);
+	}
+	for (i = 0; i < PLAT_COUNT; i++) {
+		if (!sum->p[i].ran || sum->p[i].ok)
+			continue;
+		log_err("%s", sum->p[i].err);
+		if (sum->p[i].guard_tripped && ex == 0)
+			ex = EX_DATAERR;
+		else
+			ex = EX_UNAVAILABLE;
+	}
+	if (!o->dry_run && store_sync(st) < 0) {
+		log_err("%s", store_error(st));
+		return EX_IOERR;
+	}
+	if ((t = store_begin(st, 0)) != NULL) {
+		store_person_each(t, count_people, sum);
+		store_abort(t);
+	}
+	sum->seconds = ps_monotonic() - t0;
+	return ex;
+}
+
+void
+run_print_summary(const struct run_summary *sum, int dry_run, FILE *f)
+{
+	int i;
+
+	for (i = 0; i < PLAT_COUNT; i++) {
+		const struct platform_summary *p = &sum->p[i];
+		if (!p->ran)
+			continue;
+		if (!p->ok) {
+			fprintf(f, "%s: FAILED after %ld accounts, %ld pages, %ld requests (%ld "
+			    "retries, %ld rate-limited)\n", platform_name((enum platform)i),
+			    p->pulled, p->pages, p->requests, p->retries, p->throttled);
+			continue;
+		}
+		fprintf(f, "%s: pulled %ld accounts in %ld pages (%ld requests, %ld retries, %ld "
+		    "rate-limited, %.1f s): %ld new, %ld changed, %ld deactivated, %ld "
+		    "reactivated, %ld unchanged%s\n", platform_name((enum platform)i), p->pulled,
+		    p->pages, p->requests, p->retries, p->throttled, p->seconds, p->n_new,
+		    p->n_changed, p->n_deactivated, p->n_reactivated, p->n_unchanged,
+		    dry_run ? " (dry run: nothing written)" : "");
+	}
+	fprintf(f, "people: %ld active, %ld in all; run took %.1f s\n", sum->people_active,
+	    sum->people_total, sum->seconds);
+}

@@ -1,0 +1,325 @@
+/* codec.c — versioned record encodings (see store_p.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_p.h"
+
+enum { WT_VARINT = 0, WT_BYTES = 2 };
+
+static void
+put_varint(struct buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n] = (unsigned char)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			tmp[n] |= 0x80;
+		n++;
+	} while (v);
+	buf_add(b, tmp, (size_t)n);
+}
+
+static void
+put_uint(struct buf *b, unsigned field, uint64_t v)
+{
+	if (v == 0)
+		return;			/* absent means zero: keeps records small */
+	put_varint(b, (uint64_t)field << 3 | WT_VARINT);
+	put_varint(b, v);
+}
+
+static void
+put_sint(struct buf *b, unsigned field, int64_t v)
+{
+	put_uint(b, field, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void
+put_bytes(struct buf *b, unsigned field, const void *p, size_t n)
+{
+	put_varint(b, (uint64_t)field << 3 | WT_BYTES);
+	put_varint(b, n);
+	buf_add(b, p, n);
+}
+
+static void
+put_str(struct buf *b, unsigned field, const char *s)
+{
+	if (s != NULL)
+		put_bytes(b, field, s, strlen(s));
+}
+
+struct rd {
+	const unsigned char *p, *end;
+};
+
+static int
+get_varint(struct rd *r, uint64_t *v)
+{
+	uint64_t x = 0;
+	int shift = 0;
+
+	while (r->p < r->end && shift < 64) {
+		unsigned char c = *r->p++;
+		x |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			*v = x;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+/* Next field: returns 1 with the field number, wire type and either *v or (*data,*len); 0 at end; -1 bad. */
+static int
+next_field(struct rd *r, unsigned *field, int *wt, uint64_t *v, const char **data, size_t *len)
+{
+	uint64_t tag, n;
+
+	if (r->p == r->end)
+		return 0;
+	if (get_varint(r, &tag) < 0)
+		return -1;
+	*field = (unsigned)(tag >> 3);
+	*wt = (int)(tag & 7);
+	if (*wt == WT_VARINT)
+		return get_varint(r, v) < 0 ? -1 : 1;
+	if (*wt != WT_BYTES || get_varint(r, &n) < 0 || n > (uint64_t)(r->end - r->p))
+		return -1;
+	*data = (const char *)r->p;
+	*len = (size_t)n;
+	r->p += n;
+	return 1;
+}
+
+static int64_t
+unzig(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static int
+rd_start(struct rd *r, const void *data, size_t n)
+{
+	r->p = data;
+	r->end = r->p + n;
+	if (n < 1 || r->p[0] == 0 || r->p[0] > REC_FORMAT)
+		return -1;
+	r->p++;
+	return 0;
+}
+
+static char *
+dup_field(char **slot, const char *d, size_t n)
+{
+	free(*slot);
+	*slot = xstrndup(d, n);
+	return *slot;
+}
+
+enum {
+	A_PLATFORM = 1, A_TEAM, A_USER, A_EMAIL, A_EMAILS, A_NAME, A_FIRST, A_TZ, A_FLAGS,
+	A_UPDATED, A_PERSON, A_LINKHOW, A_VERSION
+};
+
+void
+codec_account_encode(const struct account *a, struct buf *out)
+{
+	struct buf tmp = { 0 };
+	int i;
+
+	buf_addc(out, REC_FORMAT);
+	put_uint(out, A_PLATFORM, (uint64_t)a->platform);
+	put_str(out, A_TEAM, a->team_id);
+	put_str(out, A_USER, a->user_id);
+	put_str(out, A_EMAIL, a->email);
+	for (i = 0; i < a->nemails; i++) {
+		buf_reset(&tmp);
+		buf_addc(&tmp, (char)(a->email_how ? a->email_how[i] : LINK_EMAIL));
+		buf_adds(&tmp, a->emails[i]);
+		put_bytes(out, A_EMAILS, tmp.p, tmp.len);
+	}
+	put_str(out, A_NAME, a->name);
+	put_str(out, A_FIRST, a->first_name);
+	put_str(out, A_TZ, a->tz);
+	put_uint(out, A_FLAGS, a->flags);
+	put_sint(out, A_UPDATED, a->updated);
+	put_uint(out, A_PERSON, a->person_id);
+	put_uint(out, A_LINKHOW, a->link_how);
+	put_uint(out, A_VERSION, a->version);
+	buf_free(&tmp);
+}
+
+int
+codec_account_decode(const void *data, size_t n, struct account *a)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT) {
+			switch (f) {
+			case A_PLATFORM: a->platform = (enum platform)(v < PLAT_COUNT ? v : 0); break;
+			case A_FLAGS: a->flags = (uint32_t)v; break;
+			case A_UPDATED: a->updated = unzig(v); break;
+			case A_PERSON: a->person_id = v; break;
+			case A_LINKHOW: a->link_how = (uint8_t)v; break;
+			case A_VERSION: a->version = (uint32_t)v; break;
+			default: break;
+			}
+			continue;
+		}
+		switch (f) {
+		case A_TEAM: dup_field(&a->team_id, d, len); break;
+		case A_USER: dup_field(&a->user_id, d, len); break;
+		case A_EMAIL: dup_field(&a->email, d, len); break;
+		case A_EMAILS:
+			if (len >= 1) {
+				char *e = xstrndup(d + 1, len - 1);
+				account_add_email(a, e, (enum link_how)(unsigned char)d[0]);
+				free(e);
+			}
+			break;
+		case A_NAME: dup_field(&a->name, d, len); break;
+		case A_FIRST: dup_field(&a->first_name, d, len); break;
+		case A_TZ: dup_field(&a->tz, d, len); break;
+		default: break;
+		}
+	}
+	if (rc < 0 || a->team_id == NULL || a->user_id == NULL) {
+		account_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	P_ID = 1, P_EMAIL, P_NAME, P_ACTIVE, P_STATUS, P_PPLAT, P_PTEAM, P_SOURCE, P_SYNC,
+	P_FLAGS, P_PROMPTS, P_LASTPROMPT, P_SYNCED, P_CREATED, P_VERSION
+};
+
+void
+codec_person_encode(const struct person *p, struct buf *out)
+{
+	buf_addc(out, REC_FORMAT);
+	put_uint(out, P_ID, p->id);
+	put_str(out, P_EMAIL, p->email);
+	put_str(out, P_NAME, p->name);
+	put_uint(out, P_ACTIVE, (uint64_t)p->active);
+	put_uint(out, P_STATUS, p->status);
+	/* stored +1 so that "none" (-1) is the absent zero */
+	put_uint(out, P_PPLAT, (uint64_t)(p->primary_platform + 1));
+	put_str(out, P_PTEAM, p->primary_team_id);
+	put_uint(out, P_SOURCE, p->primary_source);
+	put_uint(out, P_SYNC, p->sync_type);
+	put_uint(out, P_FLAGS, p->flags);
+	put_uint(out, P_PROMPTS, (uint64_t)p->prompt_count);
+	put_sint(out, P_LASTPROMPT, p->last_prompted_at);
+	put_sint(out, P_SYNCED, p->synced_at);
+	put_sint(out, P_CREATED, p->created_at);
+	put_uint(out, P_VERSION, p->version);
+}
+
+int
+codec_person_decode(const void *data, size_t n, struct person *p)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	memset(p, 0, sizeof(*p));
+	p->primary_platform = -1;
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT) {
+			switch (f) {
+			case P_ID: p->id = v; break;
+			case P_ACTIVE: p->active = v != 0; break;
+			case P_STATUS: p->status = (uint8_t)(v <= ST_ON ? v : ST_OFF); break;
+			case P_PPLAT: p->primary_platform = (int8_t)(v >= 1 && v <= PLAT_COUNT ? (int)v - 1 : -1); break;
+			case P_SOURCE: p->primary_source = (uint8_t)(v <= PS_AUTO ? v : PS_NONE); break;
+			case P_SYNC: p->sync_type = (uint8_t)(v <= SYNC_BOT ? v : SYNC_NONE); break;
+			case P_FLAGS: p->flags = (uint32_t)v; break;
+			case P_PROMPTS: p->prompt_count = (int32_t)v; break;
+			case P_LASTPROMPT: p->last_prompted_at = unzig(v); break;
+			case P_SYNCED: p->synced_at = unzig(v); break;
+			case P_CREATED: p->created_at = unzig(v); break;
+			case P_VERSION: p->version = (uint32_t)v; break;
+			default: break;
+			}
+			continue;
+		}
+		switch (f) {
+		case P_EMAIL: dup_field(&p->email, d, len); break;
+		case P_NAME: dup_field(&p->name, d, len); break;
+		case P_PTEAM: dup_field(&p->primary_team_id, d, len); break;
+		default: break;
+		}
+	}
+	if (rc < 0 || p->id == 0) {
+		person_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+enum { H_TS = 1, H_KIND, H_TEXT };
+
+void
+codec_history_encode(int64_t ts, const char *kind, const char *text, struct buf *out)
+{
+	buf_addc(out, REC_FORMAT);
+	put_sint(out, H_TS, ts);
+	put_str(out, H_KIND, kind);
+	put_str(out, H_TEXT, text);
+}
+
+int
+codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char **text)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	*ts = 0;
+	*kind = *text = NULL;
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT && f == H_TS)
+			*ts = unzig(v);
+		else if (wt == WT_BYTES && f == H_KIND)
+			dup_field(kind, d, len);
+		else if (wt == WT_BYTES && f == H_TEXT)
+			dup_field(text, d, len);
+	}
+	if (rc < 0) {
+		free(*kind);
+		free(*text);
+		*kind = *text = NULL;
+		return -1;
+	}
+	if (*kind == NULL)
+		*kind = xstrdup("");
+	if (*text == NULL)
+		*text = xstrdup("");
+	return 0;
+}

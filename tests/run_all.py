@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Runs every test of peoplesync and prints one closing line 'N passed, N failed'.
+
+Unit tests: every binary under build/test/unit (cmocka, built with ASan + UBSan).
+End-to-end tests: tests/e2e/test_*.py (unittest) against the loopback fakes.
+Exit status 0 only when everything passed.
+"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ,
+           ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1",
+           UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+
+
+def run_units(only=None):
+    passed = failed = 0
+    bins = sorted(glob.glob(os.path.join(ROOT, "build/test/unit/test_*")))
+    if only:
+        bins = [b for b in bins if os.path.basename(b) in only]
+    for b in bins:
+        name = os.path.basename(b)
+        t0 = time.time()
+        p = subprocess.run([b], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, errors="replace")
+        out = p.stdout
+        ok = sum(int(m) for m in re.findall(r"\[  PASSED  \] (\d+) test", out))
+        bad = sum(int(m) for m in re.findall(r"\[  FAILED  \] (\d+) test", out))
+        if p.returncode != 0 and bad == 0:
+            bad = 1          # crashed or a sanitizer stopped it
+        passed += ok
+        failed += bad
+        status = "ok" if p.returncode == 0 and bad == 0 else "FAILED"
+        print(f"unit {name}: {ok} passed, {bad} failed ({time.time() - t0:.1f}s) {status}")
+        if status != "ok":
+            print(out[-6000:])
+    return passed, failed
+
+
+def run_e2e():
+    e2e = os.path.join(ROOT, "tests", "e2e")
+    if not glob.glob(os.path.join(e2e, "test_*.py")):
+        return 0, 0
+    t0 = time.time()
+    p = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", e2e, "-t", ROOT,
+                        "-p", "test_*.py", "-v"], cwd=ROOT, env=ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       errors="replace")
+    out = p.stdout
+    m = re.search(r"^Ran (\d+) tests? in", out, re.M)
+    ran = int(m.group(1)) if m else 0
+    bad = 0
+    m = re.search(r"^FAILED \((.*)\)", out, re.M)
+    if m:
+        for k, v in re.findall(r"(failures|errors)=(\d+)", m.group(1)):
+            bad += int(v)
+    skipped = 0
+    m = re.search(r"skipped=(\d+)", out)
+    if m:
+        skipped = int(m.group(1))
+    if p.returncode != 0 and bad == 0:
+        bad = 1
+    good = max(ran - bad - skipped, 0)
+    lines = [l for l in out.splitlines() if re.search(r"\.\.\. (ok|FAIL|ERROR|skipped)", l)]
+    for l in lines:
+        print("e2e", l)
+    if p.returncode != 0:
+        print(out[-20000:])
+    print(f"e2e: {good} passed, {bad} failed, {skipped} skipped ({time.time() - t0:.1f}s)")
+    return good, bad
+
+
+def main():
+    t0 = time.time()
+    up, uf = run_units()
+    ep, ef = run_e2e()
+    passed, failed = up + ep, uf + ef
+    print(f"all tests took {time.time() - t0:.0f}s")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
