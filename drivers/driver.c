@@ -16,6 +16,10 @@ driver_for(enum platform p)
 	switch (p) {
 	case PLAT_SLACK:
 		return &slack_driver;
+	case PLAT_TEAMS:
+		return &graph_driver;
+	case PLAT_WEBEX:
+		return &webex_driver;
 	default:
 		return NULL;
 	}

@@ -51,12 +51,16 @@ struct driver {
 };
 
 extern const struct driver slack_driver;
+extern const struct driver graph_driver;
+extern const struct driver webex_driver;
 
 struct json;
 /* Page parsers, exposed for unit tests and fuzzing. Map one user object (token m of j) to an
  * account (raw addresses, not yet normalised); 0, or -1 when it has no usable id. */
 int	slack_parse_member(const struct json *j, int m, const char *default_team,
 	    struct account *a);
+int	graph_parse_user(const struct json *j, int u, const char *tenant, struct account *a);
+int	webex_parse_person(const struct json *j, int p, struct account *a);
 
 /* The driver of platform p, or NULL when not built. */
 const struct driver *driver_for(enum platform p);

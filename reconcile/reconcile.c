@@ -139,6 +139,12 @@ void
 rec_account_merge(struct account *out, const struct account *fresh,
     const struct account *stored)
 {
+	if ((fresh->flags & ACCT_REMOVED) && stored) {
+		/* a delta "@removed" entry carries only the id: keep what we knew */
+		account_copy(out, stored);
+		out->flags |= ACCT_REMOVED;
+		return;
+	}
 	account_copy(out, fresh);
 	out->flags &= ~OWN_FLAGS;
 	if (stored) {

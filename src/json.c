@@ -25,6 +25,12 @@
 
 #include "json.h"
 
+/* Every translation unit must agree on jsmntok_t's layout, and json_parse() fills the
+ * parent field itself for a bare root scalar. */
+#ifndef JSMN_PARENT_LINKS
+#error "build with -DJSMN_PARENT_LINKS -DJSMN_STRICT (see Makefile DEFS)"
+#endif
+
 /* Result of validate(): the token count jsmn must return, or where and why the text is bad. */
 struct vres {
 	size_t		 ntok;
@@ -247,7 +253,7 @@ static int
 validate(const char *text, size_t len, struct vres *r)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	const unsigned char *p = s, *end = s + len, *q, *errp = s;
+	const unsigned char *p = s, *end = s + len, *q = s, *errp = s;
 	unsigned char stack[JSON_MAX_DEPTH];
 	const char *why = "unexpected character";
 	size_t ntok = 0;
@@ -743,11 +749,11 @@ json_strdup(const struct json *j, int i)
 {
 	const unsigned char *p, *e;
 	unsigned char u[4];
-	char *s;
+	char *s = NULL;
 	size_t n = 0, m;
 
 	if (!json_is_string(j, i))
-		return NULL;
+		goto out;
 	p = (const unsigned char *)j->text + j->tok[i].start;
 	e = (const unsigned char *)j->text + j->tok[i].end;
 	s = xmalloc((size_t)(e - p) + 1);
@@ -757,12 +763,14 @@ json_strdup(const struct json *j, int i)
 		 * as "a@x.com"); a string that cannot be a C string has no C-string copy. */
 		if (m == 1 && u[0] == '\0') {
 			free(s);
-			return NULL;
+			s = NULL;
+			goto out;
 		}
 		memcpy(s + n, u, m);
 		n += m;
 	}
 	s[n] = '\0';
+out:
 	return s;
 }
 

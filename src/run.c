@@ -428,6 +428,8 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 		rc = 0;
 		goto out;
 	}
+	if ((staged->flags & ACCT_REMOVED) && stored == NULL)
+		return 0;		/* removed before we ever saw it */
 	if (!ap->write) {
 		if (stored && rec_account_is_active(stored))
 			ap->active_before++;

@@ -1,0 +1,192 @@
+/*
+ * webex.c — Webex REST v1: roster through GET /people (admin token) with max at its cap,
+ * paging through the Link header's rel="next". Facts: shared/docs/platform-apis.md §3:
+ * invitePending/loginEnabled come as JSON booleans or as "true"/"false" strings; next links
+ * have been seen with an errant max=null parameter that breaks them, which is removed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+#include "json.h"
+#include "paging.h"
+
+static int
+webex_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->cfg->webex.token == NULL) {
+		snprintf(err, errlen, "webex: no token configured");
+		return -1;
+	}
+	http_set_bearer(ctx->http, ctx->cfg->webex.token);
+	return 0;
+}
+
+static void
+webex_fini(struct driver_ctx *ctx)
+{
+	(void)ctx;
+}
+
+int
+webex_parse_person(const struct json *j, int p, struct account *a)
+{
+	int v, arr, e;
+	char *s;
+	time_t t;
+
+	memset(a, 0, sizeof(*a));
+	a->platform = PLAT_WEBEX;
+	a->user_id = json_strdup(j, json_get(j, p, "id"));
+	if (a->user_id == NULL || *a->user_id == '\0') {
+		account_free(a);
+		return -1;
+	}
+	a->team_id = json_strdup(j, json_get(j, p, "orgId"));
+	if (a->team_id == NULL || *a->team_id == '\0') {
+		free(a->team_id);
+		a->team_id = xstrdup("unknown");
+	}
+	arr = json_get(j, p, "emails");
+	if (json_is_array(j, arr))
+		for (e = json_first(j, arr); e >= 0; e = json_next(j, arr, e)) {
+			s = json_strdup(j, e);
+			if (s && *s)
+				account_add_email(a, s, LINK_EMAIL);
+			free(s);
+		}
+	s = json_strdup(j, json_get(j, p, "type"));
+	if (s && strcmp(s, "bot") == 0)
+		a->flags |= ACCT_BOT;
+	else if (s && strcmp(s, "appuser") == 0)
+		a->flags |= ACCT_GUEST;
+	free(s);
+	if (json_boolish(j, json_get(j, p, "invitePending"), &v) == 0 && v)
+		a->flags |= ACCT_INVITED;
+	if (json_boolish(j, json_get(j, p, "loginEnabled"), &v) == 0 && !v)
+		a->flags |= ACCT_NOLOGIN;
+	a->name = json_strdup(j, json_get(j, p, "displayName"));
+	a->first_name = json_strdup(j, json_get(j, p, "firstName"));
+	s = json_strdup(j, json_get(j, p, "lastActivity"));
+	if (s && parse_iso8601(s, &t) == 0)
+		a->updated = (int64_t)t;
+	free(s);
+	return 0;
+}
+
+/* Removes max=null query parameters (a known defect of Webex next links). */
+static char *
+clean_next(const char *url)
+{
+	struct buf b = { 0 };
+	const char *q = strchr(url, '?'), *p;
+
+	if (q == NULL)
+		return xstrdup(url);
+	buf_add(&b, url, (size_t)(q - url));
+	for (p = q + 1; *p; ) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+		if (!(n == 8 && strncmp(p, "max=null", 8) == 0)) {
+			buf_addc(&b, b.len == (size_t)(q - url) ? '?' : '&');
+			buf_add(&b, p, n);
+		}
+		p += n;
+		if (*p == '&')
+			p++;
+	}
+	return b.p;
+}
+
+static int
+webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
+    struct pull_result *res)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct cursor_guard guard = { 0 };
+	struct buf what = { 0 };
+	struct account *accts = NULL;
+	char *url;
+	int rc = -1, cap = 0, named = 0;
+
+	(void)cursor_in;
+	res->full = 1;
+	url = xasprintf("%s/people?max=%d", ctx->cfg->webex.api_url,
+	    ctx->cfg->webex.page_max > 0 ? ctx->cfg->webex.page_max : 1000);
+	for (;;) {
+		int arr, e, n = 0;
+
+		buf_reset(&what);
+		buf_printf(&what, "GET people page %ld", res->pages + 1);
+		if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what.p, &resp, &j,
+		    res->err, sizeof(res->err)) < 0)
+			goto out;
+		if (resp.status != 200) {
+			char *m = j.ntok ? json_strdup(&j, json_get(&j, 0, "message")) : NULL;
+			snprintf(res->err, sizeof(res->err), "webex: %s: HTTP %ld%s%s%s%s", what.p,
+			    resp.status, m ? ", " : "", m ? m : "",
+			    resp.tracking_id ? ", trackingId " : "",
+			    resp.tracking_id ? resp.tracking_id : "");
+			free(m);
+			goto out;
+		}
+		arr = json_get(&j, 0, "items");
+		if (!json_is_array(&j, arr)) {
+			snprintf(res->err, sizeof(res->err), "webex: %s: no \"items\" array", what.p);
+			goto out;
+		}
+		if (json_count(&j, arr) > cap) {
+			cap = json_count(&j, arr);
+			accts = xrealloc(accts, (size_t)cap * sizeof(*accts));
+		}
+		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e))
+			if (webex_parse_person(&j, e, &accts[n]) == 0)
+				n++;
+		if (!named && n > 0 && sink->team) {
+			sink->team(sink, accts[0].team_id, ctx->cfg->webex.org_name ?
+			    ctx->cfg->webex.org_name : accts[0].team_id);
+			named = 1;
+		}
+		res->pages++;
+		res->accounts += n;
+		rc = sink->page(sink, accts, n);
+		for (e = 0; e < n; e++)
+			account_free(&accts[e]);
+		if (rc < 0) {
+			rc = -1;
+			goto out;
+		}
+		rc = -1;
+		free(url);
+		url = NULL;
+		if (resp.link_next == NULL)
+			break;
+		url = clean_next(resp.link_next);
+		if (cursor_guard_seen(&guard, url)) {
+			snprintf(res->err, sizeof(res->err), "webex: %s: Link rel=\"next\" repeats an "
+			    "earlier link; refusing to loop", what.p);
+			goto out;
+		}
+	}
+	res->complete = 1;
+	rc = 0;
+out:
+	free(url);
+	free(accts);
+	cursor_guard_free(&guard);
+	buf_free(&what);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+const struct driver webex_driver = {
+	.platform = PLAT_WEBEX,
+	.name = "webex",
+	.caps = DRV_CAP_DM,
+	.init = webex_init,
+	.fini = webex_fini,
+	.pull = webex_pull,
+};
