@@ -2,7 +2,7 @@
  * json.h — the JSON layer: jsmn tokens plus a validator, typed accessors and decoding.
  *
  * jsmn is built with JSMN_PARENT_LINKS and JSMN_STRICT everywhere (Makefile CFLAGS); every
- * translation unit but json/json.c defines JSMN_HEADER before including jsmn.h. jsmn accepts
+ * translation unit but src/json.c defines JSMN_HEADER before including jsmn.h. jsmn accepts
  * some invalid JSON, so json_parse() re-validates the full RFC 8259 grammar and UTF-8 of the
  * text; a document json_parse() accepted is valid JSON.
  *
@@ -59,7 +59,10 @@ int	json_path(const struct json *j, int obj, const char *path);
  * For objects, json_first/json_next return the key tokens; the value is key + 1. */
 int	json_first(const struct json *j, int container);
 int	json_next(const struct json *j, int container, int cur);
-int	json_count(const struct json *j, int container);	/* tok[container].size */
+int	json_count(const struct json *j, int container);	/* elements; 0 if no container */
+/* Notes: a duplicate key resolves to its first occurrence; json_path splits on '.', so keys
+ * containing a dot need json_get; after a failed parse ntok is 0 and every accessor
+ * returns -1. */
 
 int	json_is_null(const struct json *j, int i);		/* 1 if i >= 0 and it is null */
 int	json_is_string(const struct json *j, int i);
@@ -71,7 +74,8 @@ int	json_is_array(const struct json *j, int i);
  * to out. Returns 0, or -1 if i < 0 or not a string (out untouched).
  */
 int	json_str(const struct json *j, int i, struct buf *out);
-/* Decoded copy of string token i, or NULL when i < 0, null or not a string. Caller frees. */
+/* Decoded copy of string token i, or NULL when i < 0, null, not a string, or when it decodes
+ * to an embedded NUL (so "a@x.com\u0000.evil" never passes as "a@x.com"). Caller frees. */
 char	*json_strdup(const struct json *j, int i);
 /* 1 if string token i decodes exactly to s. */
 int	json_str_eq(const struct json *j, int i, const char *s);

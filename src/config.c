@@ -183,6 +183,9 @@ static const struct key keys[] = {
 	INT("http.retries", NP, http.retries, 0, 20, 5),
 	FLOAT("http.max_retry_after", NP, http.max_retry_after, 0, 3600, 120),
 	STR("http.ca_file", K_PATH, NP, 0, http.ca_file, NULL),
+	FLOAT("http.backoff_base", NP, http.backoff_base, 0.001, 60, 0.5),
+	FLOAT("http.backoff_max", NP, http.backoff_max, 0.001, 3600, 30),
+	{ "http.max_body_mb", K_LLONG, NP, 0, O(http.max_body_mb), 0, 0, 1, 4096, 64, NULL },
 
 	GROUP("reconcile", NP),
 	FLOAT("reconcile.max_deactivate_share", NP, reconcile.max_deactivate_share, 0, 1, 0.10),
@@ -1202,8 +1205,8 @@ handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
 			problem(ld, s, key, "number too large (range %g..%g)", k->min, k->max);
 			return;
 		}
-		dv = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
-		    (double)config_setting_get_int64(s);
+		iv = config_setting_get_int64(s);	/* 0 for a float */
+		dv = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)iv;
 		if (!isfinite(dv) || dv < k->min || dv > k->max) {
 			problem(ld, s, key, "%g is out of range (%g..%g)", dv, k->min, k->max);
 			return;
@@ -1414,6 +1417,12 @@ finish(struct loader *ld)
 			c->webex.oauth.token_url = xasprintf("%s/access_token", c->webex.api_url);
 	}
 
+	if (c->http.backoff_base > c->http.backoff_max) {
+		s = given(ld, "http.backoff_base");
+		problem(ld, s != NULL ? s : given(ld, "http.backoff_max"), "http.backoff_base",
+		    "%g is more than http.backoff_max (%g)", c->http.backoff_base,
+		    c->http.backoff_max);
+	}
 	if (c->http.connect_timeout > c->http.timeout) {
 		s = given(ld, "http.connect_timeout");
 		problem(ld, s != NULL ? s : given(ld, "http.timeout"), "http.connect_timeout",

@@ -117,6 +117,7 @@ buf_reserve(struct buf *b, size_t extra)
 		ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
 	b->p = xrealloc(b->p, ncap);
 	b->cap = ncap;
+	b->p[b->len] = '\0';		/* keeps the promise: p is always a C string */
 }
 
 void

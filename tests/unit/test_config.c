@@ -255,7 +255,7 @@ test_full_good(void **state)
 	    "            default_tz = \"UTC\"; stale_days = 7; batch_size = 100; };\n"
 	    "events = { spool_dir = \"spool\"; };\n"
 	    "http = { connect_timeout = 3; timeout = 30; retries = 0; max_retry_after = 2;\n"
-	    "         ca_file = \"link.key\"; };\n"
+	    "         ca_file = \"link.key\"; backoff_base = 0.05; backoff_max = 1; max_body_mb = 8; };\n"
 	    "reconcile = { max_deactivate_share = 0.25; min_roster_for_guard = 5; };\n"
 	    "metrics = { file = \"peoplesync.prom\"; };\n"
 	    "serve = { listen = \"0.0.0.0:9090\"; };\n", 1);
@@ -347,6 +347,9 @@ test_full_good(void **state)
 	assert_int_equal(c->http.retries, 0);
 	assert_true(c->http.max_retry_after == 2.0);
 	assert_non_null(strstr(c->http.ca_file, "/link.key"));
+	assert_true(c->http.backoff_base == 0.05);
+	assert_true(c->http.backoff_max == 1.0);
+	assert_int_equal(c->http.max_body_mb, 8);
 	assert_true(c->reconcile.max_deactivate_share == 0.25);
 	assert_int_equal(c->reconcile.min_roster_for_guard, 5);
 	assert_non_null(strstr(c->metrics.file, "/peoplesync.prom"));
@@ -471,6 +474,9 @@ test_defaults(void **state)
 	assert_int_equal(c->http.retries, 5);
 	assert_true(c->http.max_retry_after == 120.0);
 	assert_null(c->http.ca_file);
+	assert_true(c->http.backoff_base == 0.5);
+	assert_true(c->http.backoff_max == 30.0);
+	assert_int_equal(c->http.max_body_mb, 64);
 	assert_true(c->reconcile.max_deactivate_share == 0.10);
 	assert_int_equal(c->reconcile.min_roster_for_guard, 20);
 	assert_null(c->metrics.file);
@@ -661,6 +667,13 @@ test_http_timeouts(void **state)
 
 	load(f, PUB "http = {\n  connect_timeout = 100;\n  timeout = 50;\n};\n", 0);
 	expect_err(f, "@C:3: http.connect_timeout: 100 is longer than http.timeout (50)\n");
+	load(f, PUB "http = {\n  backoff_base = 5;\n  backoff_max = 2.5;\n  max_body_mb = 0;\n};\n", 0);
+	expect_err(f,
+	    "@C:5: http.max_body_mb: 0 is out of range (1..4096)\n"
+	    "@C:3: http.backoff_base: 5 is more than http.backoff_max (2.5)\n");
+	/* The e2e harness's settings. */
+	load(f, PUB "http = { retries = 3; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; };\n", 0);
+	expect_ok(f);
 }
 
 /* ---- secrets ------------------------------------------------------------------------------- */
