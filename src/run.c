@@ -271,6 +271,7 @@ new_person(struct apply *ap, struct txn *t, struct account *a, uint32_t flags)
 	p.primary_platform = -1;
 	p.created_at = ap->now;
 	p.flags = flags;
+	p.active = rec_account_is_active(a);	/* no "reactivated" right after "created" */
 	if (store_person_put(t, &p) < 0)
 		return -1;
 	a->person_id = p.id;

@@ -32,8 +32,8 @@ class Fake:
         for f in fail:
             args += ["--fail", f]
         args += list(extra)
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(workdir, "fake.err"), "w"))
+        with open(os.path.join(workdir, "fake.err"), "w") as errf:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=errf)
         deadline = time.time() + 20
         while time.time() < deadline:
             if os.path.exists(port_file):
@@ -87,7 +87,7 @@ def write_secret(path, value):
     return path
 
 
-def make_config(workdir, fake, org, platforms=("slack",), extra=""):
+def make_config(workdir, fake, org, platforms=("slack",), extra="", page_limit=200):
     """Writes peoplesync.cfg for the fake and returns its path."""
     sec = org["secrets"]
     base = fake.base
@@ -101,7 +101,7 @@ def make_config(workdir, fake, org, platforms=("slack",), extra=""):
 database = "{workdir}/db";
 public_url = "http://127.0.0.1:8099";
 slack = {{ enabled = {str('slack' in platforms).lower()}; api_url = "{base}/slack/api";
-          bot_token_file = "slack.token"; page_limit = 200; }};
+          bot_token_file = "slack.token"; page_limit = {page_limit}; }};
 teams = {{ enabled = {str('teams' in platforms).lower()}; graph_url = "{base}/graph/v1.0";
           login_url = "{base}/login"; tenant_id = "{teams_id}";
           client_id = "{sec.get('graph_client_id', 'x')}"; client_secret_file = "graph.secret"; }};
@@ -151,8 +151,9 @@ class E2E(unittest.TestCase):
     """Base: a temp dir, an org (override org_args), a fake and a config per test."""
     org_args = dict(people=60, seed=7, platforms=("slack",))
     platforms = ("slack",)
-    fail = ()
+    fail_specs = ()
     fake_extra = ()
+    page_limit = 200
     cfg_extra = ""
 
     def setUp(self):
@@ -161,8 +162,9 @@ class E2E(unittest.TestCase):
         self.org_path = os.path.join(self.dir, "org.json")
         with open(self.org_path, "w") as f:
             json.dump(self.org, f)
-        self.fake = Fake(self.dir, self.org_path, self.fail, self.fake_extra)
-        self.cfg = make_config(self.dir, self.fake, self.org, self.platforms, self.cfg_extra)
+        self.fake = Fake(self.dir, self.org_path, self.fail_specs, self.fake_extra)
+        self.cfg = make_config(self.dir, self.fake, self.org, self.platforms, self.cfg_extra,
+                               page_limit=self.page_limit)
 
     def tearDown(self):
         self.fake.stop()

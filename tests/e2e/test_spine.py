@@ -19,6 +19,7 @@ def record_writes(r):
 
 class SlackSpine(E2E):
     org_args = dict(people=120, seed=11, platforms=("slack",))
+    page_limit = 20
 
     def test_people_match_the_truth(self):
         r = self.ps("reconcile")
@@ -117,7 +118,8 @@ class SlackSpine(E2E):
         after = people_jsonl(self.cfg)
         self.assertLess(sum(p["active"] for p in after), sum(p["active"] for p in before))
         self.assertEqual(len(after), len(before), "deactivated people are kept")
-        inactive = [p for p in after if not p["active"]]
+        was_active = {p["email"] for p in before if p["active"]}
+        inactive = [p for p in after if not p["active"] and p["email"] in was_active]
         self.assertTrue(inactive)
         shown = self.ps("show", inactive[-1]["email"])
         self.assertRc(shown, 0)

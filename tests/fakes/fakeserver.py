@@ -441,15 +441,17 @@ class State:
             self.webex = Roster(org["webex"]["people"])
             for r in self.webex.recs.values():
                 r.cache["w"] = jdump(r.obj)
-        self.slack_cursor_pages = {}
+        self.slack_cursor_pages = {}  # (cursor issued, limit) -> page it leads to
         self.slack_dm = {}            # user id -> D channel
         self.slack_dm_rev = {}        # D channel -> user id
         self.slack_opened = set()
         self.slack_revoked = False
         self.webex_revoked = False
-        self.graph_access = getattr(self, "graph_access", {})   # survive "reset"
-        self.graph_refresh = {self.sec.get("graph_refresh_token")} if self.sec.get(
-            "graph_refresh_token") else set()
+        # Tokens survive "reset": a client that already refreshed keeps working.
+        self.graph_access = getattr(self, "graph_access", {})
+        self.graph_refresh = getattr(self, "graph_refresh", set())
+        if self.sec.get("graph_refresh_token"):
+            self.graph_refresh.add(self.sec["graph_refresh_token"])
         self.chats = {}               # chat id -> {"members": [...], "created": iso}
         self.chat_by_pair = {}
         self.messages = []            # every DM, in order
@@ -731,7 +733,7 @@ class SlackAPI:
                 if dec is None or ros.get(dec[0]) is None:
                     return slack_error("invalid_cursor")
                 start = ros.index(dec[0])
-                page = S.slack_cursor_pages.get(cursor) or dec[1] or (
+                page = S.slack_cursor_pages.get((cursor, limit)) or dec[1] or (
                     start // limit + 1 if limit else 1)
             else:
                 start, page = 0, 1
@@ -753,14 +755,14 @@ class SlackAPI:
             if f and f.has("repeat_cursor"):
                 first = recs[0].id if recs else (nxt or (ros.keys[0] if ros.keys else ""))
                 nc = cursor or slack_cursor(first)
-                S.slack_cursor_pages.setdefault(nc, page)
+                S.slack_cursor_pages.setdefault((nc, limit), page)
             elif nxt is None:
                 nc = ""
             else:
                 # After an empty page the next cursor names the same user as this one; the
                 # page number in it keeps the two apart.
                 nc = slack_cursor(nxt, page + 1 if (f and f.has("empty")) else None)
-                S.slack_cursor_pages[nc] = page + 1
+                S.slack_cursor_pages[(nc, limit)] = page + 1
             members = b",".join(rr.cache["s"] for rr in recs)
         head = b'{"ok":true,'
         if nxt is not None:
