@@ -37,23 +37,30 @@ deps:
 	@sh scripts/deps.sh
 
 peoplesync: $(REL_OBJ) build/rel/src/main.o
-	$(CC) $(CFLAGS_REL) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_REL) -o $@ $^ $(LIBS)
 
+# V=1 shows the full compiler lines
+Q	= $(if $(V),,@)
 build/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_REL) -c -o $@ $<
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_REL) -c -o $@ $<
 
 build/test/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -c -o $@ $<
+	@$(if $(V),,echo "  CC asan $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) -c -o $@ $<
 
 # The sanitized binary the end-to-end tests run.
 build/test/peoplesync: $(TEST_OBJ) build/test/src/main.o
-	$(CC) $(CFLAGS_TEST) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LD asan $@")
+	$(Q)$(CC) $(CFLAGS_TEST) -o $@ $^ $(LIBS)
 
 build/test/unit/%: tests/unit/%.c $(TEST_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_TEST) -o $@ $< $(TEST_OBJ) $(LIBS) -lcmocka
+	@$(if $(V),,echo "  LD asan $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS_TEST) -o $@ $< $(TEST_OBJ) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); import run_all; p, f = run_all.run_units(); print(f'{p} passed, {f} failed'); sys.exit(1 if f else 0)"

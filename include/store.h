@@ -111,6 +111,20 @@ int	store_history_each(struct txn *t, uint64_t person_id, store_history_cb cb, v
 int	store_team_name_put(struct txn *t, enum platform p, const char *team, const char *name);
 int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf *out);
 
+/*
+ * Key-value spaces for small records that need no index: web sessions, link nonces,
+ * encrypted user tokens, ... A space is a short name ("session", "nonce", "utoken"); keys
+ * are bytes (at most 400). Values are opaque to the store.
+ */
+int	store_kv_get(struct txn *t, const char *space, const void *key, size_t klen,
+	    struct buf *out);				/* 0, STORE_NOTFOUND or -1 */
+int	store_kv_put(struct txn *t, const char *space, const void *key, size_t klen,
+	    const void *val, size_t vlen);
+int	store_kv_del(struct txn *t, const char *space, const void *key, size_t klen);
+typedef int (*store_kv_cb)(const void *key, size_t klen, const void *val, size_t vlen,
+    void *arg);
+int	store_kv_each(struct txn *t, const char *space, store_kv_cb cb, void *arg);
+
 /* Meta: small named values (delta links, auto-prompt flag, run stats). */
 int	store_meta_get(struct txn *t, const char *key, struct buf *out);
 int	store_meta_put(struct txn *t, const char *key, const void *data, size_t n);

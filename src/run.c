@@ -19,7 +19,7 @@
 #include "reconcile.h"
 #include "run.h"
 
-#define APPLY_BATCH	10000
+#define APPLY_BATCH	1000
 
 /* ---- lock ---- */
 

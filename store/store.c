@@ -16,11 +16,11 @@
 #include "store_p.h"
 
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
-	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_COUNT };
+	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_COUNT };
 
 static const char *db_names[DB_COUNT] = {
 	"meta", "accounts", "people", "emails", "pacct", "history", "teams",
-	"stage.slack", "stage.teams", "stage.webex"
+	"stage.slack", "stage.teams", "stage.webex", "kv"
 };
 
 #define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
@@ -988,6 +988,107 @@ store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf
 		return fail(t->s, "read team name", rc);
 	buf_add(out, v.mv_data, v.mv_size);
 	return 0;
+}
+
+/* ---- key-value spaces ---- */
+
+static int
+kv_key(struct buf *k, const char *space, const void *key, size_t klen)
+{
+	buf_reset(k);
+	if (klen > 400 || strlen(space) > 32)
+		return -1;
+	buf_adds(k, space);
+	buf_addc(k, '\0');
+	buf_add(k, key, klen);
+	return 0;
+}
+
+int
+store_kv_get(struct txn *t, const char *space, const void *key, size_t klen, struct buf *out)
+{
+	struct buf k = { 0 };
+	MDB_val kk, v;
+	int rc;
+
+	if (kv_key(&k, space, key, klen) < 0) {
+		buf_free(&k);
+		return STORE_NOTFOUND;
+	}
+	kk = val_of(k.p, k.len);
+	rc = mdb_get(t->txn, t->s->dbi[DB_KV], &kk, &v);
+	buf_free(&k);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc)
+		return fail(t->s, space, rc);
+	buf_add(out, v.mv_data, v.mv_size);
+	return 0;
+}
+
+int
+store_kv_put(struct txn *t, const char *space, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct buf k = { 0 };
+	MDB_val kk, v = val_of(val, vlen);
+	int rc;
+
+	if (kv_key(&k, space, key, klen) < 0) {
+		buf_free(&k);
+		snprintf(t->s->err, sizeof(t->s->err), "%s: %s: key too long", t->s->path, space);
+		return -1;
+	}
+	kk = val_of(k.p, k.len);
+	rc = mdb_put(t->txn, t->s->dbi[DB_KV], &kk, &v, 0);
+	buf_free(&k);
+	return rc ? fail(t->s, space, rc) : 0;
+}
+
+int
+store_kv_del(struct txn *t, const char *space, const void *key, size_t klen)
+{
+	struct buf k = { 0 };
+	MDB_val kk;
+	int rc;
+
+	if (kv_key(&k, space, key, klen) < 0) {
+		buf_free(&k);
+		return 0;
+	}
+	kk = val_of(k.p, k.len);
+	rc = mdb_del(t->txn, t->s->dbi[DB_KV], &kk, NULL);
+	buf_free(&k);
+	return rc && rc != MDB_NOTFOUND ? fail(t->s, space, rc) : 0;
+}
+
+struct kv_each {
+	size_t		 plen;
+	store_kv_cb	 cb;
+	void		*arg;
+};
+
+static int
+kv_each_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct kv_each *e = arg;
+
+	return e->cb((char *)k->mv_data + e->plen, k->mv_size - e->plen, v->mv_data, v->mv_size,
+	    e->arg);
+}
+
+int
+store_kv_each(struct txn *t, const char *space, store_kv_cb cb, void *arg)
+{
+	struct buf prefix = { 0 };
+	struct kv_each e = { strlen(space) + 1, cb, arg };
+	int rc;
+
+	buf_adds(&prefix, space);
+	buf_addc(&prefix, '\0');
+	rc = each_prefix(t, DB_KV, prefix.p, prefix.len, kv_each_cb, &e);
+	buf_free(&prefix);
+	return rc;
 }
 
 /* ---- meta ---- */
