@@ -60,7 +60,7 @@ webex_parse_person(const struct json *j, int p, struct account *a)
 	if (s && strcmp(s, "bot") == 0)
 		a->flags |= ACCT_BOT;
 	else if (s && strcmp(s, "appuser") == 0)
-		a->flags |= ACCT_GUEST;
+		a->flags |= ACCT_APP;	/* a guest-issuer app identity, not a person */
 	free(s);
 	if (json_boolish(j, json_get(j, p, "invitePending"), &v) == 0 && v)
 		a->flags |= ACCT_INVITED;

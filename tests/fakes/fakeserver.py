@@ -1190,10 +1190,23 @@ class GraphAPI:
 
     def users_delta(self, ctx, arg, h):
         S = self.S
-        dtok, stok = ctx.q("$deltatoken"), ctx.q("$skiptoken")
+        dtok, stok = ctx.q("$deltatoken", ctx.q("$deltaToken")), ctx.q("$skiptoken")
         fresh = "%s/graph/v1.0/users/delta" % ctx.base()
         with S.lock:
             cur_version, gen = S.version, S.delta_gen
+        if dtok is not None and dtok.lower() == "latest":
+            # "sync from now": no data, a deltaLink for the current state (Entra users and
+            # groups support $deltaToken=latest)
+            sel, err = self.parse_select(ctx)
+            if err:
+                return err
+            r = h.apply_fault(ctx)
+            if r is not None:
+                return r
+            head = {"@odata.context": self.context_url(ctx, sel),
+                    "@odata.deltaLink": fresh + "?$deltatoken=" + enc_token(
+                        {"t": "d", "g": gen, "v": cur_version, "s": sel, "n": 100})}
+            return Resp(200, jdump(head)[:-1] + b',"value":[]}', GRAPH_CT)
         if dtok is not None or stok is not None:
             t = dec_token(dtok if dtok is not None else stok)
             ok = t is not None and t.get("g") == gen and t.get("t") == ("d" if dtok is not None

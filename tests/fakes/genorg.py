@@ -635,11 +635,21 @@ def generate(people, seed, platforms=PLATFORMS, mix="truth", domain="corp.com"):
                 if pending:
                     acc.update(active=False, pending=True)
             accounts.append(acc)
-        truth.append({"email": email.lower(), "name": display, "guest": guest,
-                      "active": any(a["active"] for a in accounts),
-                      "accounts": [{k2: a[k2] for k2 in ("platform", "team_id", "user_id",
-                                                          "email", "active", "bot", "guest",
-                                                          "pending")} for a in accounts]})
+
+        def entry(mail, accts):
+            return {"email": mail, "name": display, "guest": guest,
+                    "active": any(a["active"] for a in accts),
+                    "accounts": [{k2: a[k2] for k2 in ("platform", "team_id", "user_id",
+                                                        "email", "active", "bot", "guest",
+                                                        "pending")} for a in accts]}
+        # An account that shows no address (a deactivated Slack user without
+        # profile.email) carries nothing that ties it to this human: no reconciler can
+        # attribute it, so the truth lists it as a person of its own.
+        known = [a for a in accounts if a.get("email")]
+        for a in accounts:
+            if not a.get("email") and known:
+                truth.append(entry(None, [a]))
+        truth.append(entry(email.lower() if known else None, known or accounts))
 
     # Non-people: bots, app users, deleted bots (Slack); bots and app users (Webex).
     if "slack" in platforms:
