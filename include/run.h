@@ -38,6 +38,13 @@ int	run_reconcile(const struct config *cfg, struct store *st, const struct run_o
 	    struct run_summary *sum);
 void	run_print_summary(const struct run_summary *sum, int dry_run, FILE *f);
 
+/* Shared with admin commands (link/unlink), inside a write txn:
+ * run_refresh_person re-derives person pid from their accounts (deleting a person left with
+ * none) and records status/activity changes in the history; run_reindex keeps the email
+ * index in step after account a was written (old: the record before, or NULL). */
+int	run_refresh_person(const struct config *cfg, struct txn *t, uint64_t pid, time_t now);
+int	run_reindex(struct txn *t, const struct account *a, const struct account *old);
+
 /* The run lock: a file in the database directory held with flock for the whole run.
  * Returns an fd >= 0, or -1 after printing "another run (pid N) holds DIR/peoplesync.lock". */
 int	run_lock(const char *dbdir);

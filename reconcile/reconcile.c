@@ -273,9 +273,12 @@ rec_person_derive(struct person *p, const struct account *accts, int n,
 		p->active = active > 0;
 		changed = 1;
 	}
-	flags = p->flags & ~PERSON_GUEST;
+	flags = p->flags & ~(PERSON_GUEST | PERSON_CONFLICT);
 	if (active > 0 && guests == active)
 		flags |= PERSON_GUEST;
+	for (i = 0; i < n; i++)
+		if (accts[i].flags & ACCT_CONFLICT)
+			flags |= PERSON_CONFLICT;
 	if (flags != p->flags) {
 		p->flags = flags;
 		changed = 1;

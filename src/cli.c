@@ -37,6 +37,8 @@ cli_open_store(struct cli *c, int readonly)
 
 	if ((rc = cli_load_config(c)) != 0)
 		return rc;
+	if (c->st)
+		return 0;
 	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, err,
 	    sizeof(err));
 	if (c->st == NULL) {

@@ -28,6 +28,9 @@ static const char usage_text[] =
 "         [--format table|csv|jsonl]\n"
 "                        list people (active people only unless --all)\n"
 "  show PERSON           one person: every account and their history\n"
+"  link PERSON PLATFORM:USER_ID   an admin's match, kept by every later run\n"
+"  unlink PLATFORM:USER_ID        an admin's split: the account is a person of its own\n"
+"  conflicts             contested matches waiting for an admin\n"
 "  check-config          validate the config file and every file it names\n"
 "  db stats | db verify | db backup DEST\n"
 "\n"
@@ -51,6 +54,9 @@ static const struct {
 	{ "show", cmd_show },
 	{ "check-config", cmd_check_config },
 	{ "db", cmd_db },
+	{ "link", cmd_link },
+	{ "unlink", cmd_unlink },
+	{ "conflicts", cmd_conflicts },
 };
 
 int

@@ -500,44 +500,19 @@ cmd_people(struct cli *c, int argc, char **argv)
 
 /* ---- show ---- */
 
-struct find_uid {
-	const char	*uid;
-	uint64_t	 pid;
-	int		 found;
-};
-
-static int
-find_uid_cb(const struct account *a, void *arg)
-{
-	struct find_uid *fu = arg;
-
-	if (strcmp(a->user_id, fu->uid) == 0) {
-		fu->pid = a->person_id;
-		fu->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
 int
 cli_find_person(struct cli *c, struct txn *t, const char *spec, uint64_t *id)
 {
 	const char *colon = strchr(spec, ':');
-	enum platform pl;
 
 	if (colon && !strchr(spec, '@')) {
-		char *pn = xstrndup(spec, (size_t)(colon - spec));
-		struct find_uid fu = { colon + 1, 0, 0 };
-		int r = platform_parse(pn, &pl);
-		free(pn);
-		if (r < 0)
-			return STORE_NOTFOUND;
-		if (store_account_each(t, (int)pl, find_uid_cb, &fu) < 0)
-			return -1;
-		if (!fu.found || fu.pid == 0)
-			return STORE_NOTFOUND;
-		*id = fu.pid;
-		return 0;
+		struct account a = { 0 };
+		int r = cli_find_account(t, spec, &a);
+		if (r == 0 && a.person_id == 0)
+			r = STORE_NOTFOUND;	/* a bot's account: no person */
+		*id = a.person_id;
+		account_free(&a);
+		return r;
 	} else {
 		int aliased;
 		char *e = rec_email_normalize(spec, &c->cfg, &aliased);

@@ -203,6 +203,12 @@ pname(const struct account *a)
 static int
 refresh_person(struct apply *ap, struct txn *t, uint64_t pid)
 {
+	return run_refresh_person(ap->cfg, t, pid, ap->now);
+}
+
+int
+run_refresh_person(const struct config *cfg, struct txn *t, uint64_t pid, time_t now)
+{
 	struct person p;
 	struct collect c = { 0 };
 	int rc, was_active;
@@ -229,9 +235,9 @@ refresh_person(struct apply *ap, struct txn *t, uint64_t pid)
 		return rc;
 	}
 	was_active = p.active;
-	if (rec_person_derive(&p, c.a, c.n, ap->cfg)) {
+	if (rec_person_derive(&p, c.a, c.n, cfg)) {
 		if (was_active != p.active &&
-		    store_history_add(t, pid, ap->now, p.active ? "reactivated" : "deactivated",
+		    store_history_add(t, pid, now, p.active ? "reactivated" : "deactivated",
 		    p.active ? "an account is active again" :
 		    "every account is deactivated or gone") < 0)
 			goto fail;
@@ -367,9 +373,14 @@ has_addr_cb(const struct account *o, void *arg)
 	return 0;
 }
 
-/* Keeps the email index in step after account a (before: old, may be NULL) was written. */
 static int
 reindex(struct txn *t, const struct account *a, const struct account *old)
+{
+	return run_reindex(t, a, old);
+}
+
+int
+run_reindex(struct txn *t, const struct account *a, const struct account *old)
 {
 	uint64_t idx;
 	int i, r;
