@@ -8,6 +8,15 @@
 CC	?= cc
 PREFIX	?= /usr/local
 DESTDIR	?=
+# make install: where each kind of file goes (all under $(DESTDIR); /etc is never written).
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DOCDIR	?= $(PREFIX)/share/doc/peoplesync
+INSTALL	?= install
+UNITS	= $(wildcard etc/systemd/*.service etc/systemd/*.timer)
 PYTHON	?= /usr/bin/python3
 
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
@@ -75,6 +84,24 @@ test: deps
 demo: deps
 	@$(MAKE) --no-print-directory peoplesync
 	@$(PYTHON) tests/demo.py
+
+# The units run /usr/local/bin/peoplesync (the default BINDIR, so that systemd-analyze verify
+# sees a real path); installed copies name $(BINDIR)/peoplesync instead. The example config
+# goes to the documentation, never to /etc.
+install: peoplesync
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0755 peoplesync $(DESTDIR)$(BINDIR)/peoplesync
+	$(INSTALL) -m 0644 peoplesync.1 $(DESTDIR)$(MANDIR)/man1/peoplesync.1
+	for u in $(UNITS); do \
+		sed '/^Exec/s|/usr/local/bin/peoplesync|$(BINDIR)/peoplesync|' $$u \
+		    > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv -f $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	$(INSTALL) -m 0644 etc/systemd/peoplesync.sysusers $(DESTDIR)$(SYSUSERSDIR)/peoplesync.conf
+	$(INSTALL) -m 0644 etc/systemd/peoplesync.tmpfiles $(DESTDIR)$(TMPFILESDIR)/peoplesync.conf
+	$(INSTALL) -m 0644 etc/peoplesync.cfg README.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build peoplesync

@@ -13,6 +13,7 @@
  *  - a deltaLink Graph rejects (410 Gone, syncStateNotFound, resyncRequired: expired after
  *    7 days) falls back to a full pull, said in a warning.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,23 @@
 		"userType,displayName,givenName,externalUserState"
 
 struct graph_priv {
-	char	*token;
+	char	*token;		/* app-only (client credentials): the roster */
 	double	 expires;	/* monotonic seconds */
+	char	*utoken;	/* the service user's delegated token: direct messages */
+	double	 uexpires;
+	char	*refresh;	/* its current refresh token (rotated: saved back to the file) */
+	char	*me;		/* the service user's object id */
 };
+
+static void
+zfree(char **s)
+{
+	if (*s) {
+		explicit_bzero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
 
 static int
 graph_init(struct driver_ctx *ctx, char *err, size_t errlen)
@@ -48,10 +63,10 @@ graph_fini(struct driver_ctx *ctx)
 	struct graph_priv *gp = ctx->priv;
 
 	if (gp) {
-		if (gp->token) {
-			explicit_bzero(gp->token, strlen(gp->token));
-			free(gp->token);
-		}
+		zfree(&gp->token);
+		zfree(&gp->utoken);
+		zfree(&gp->refresh);
+		free(gp->me);
 		free(gp);
 	}
 	ctx->priv = NULL;
@@ -371,6 +386,295 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	return 0;
 }
 
+/* ---- direct messages (delegated token of the service user) ---- */
+
+/*
+ * Sending chat messages needs a delegated token (application permissions are not
+ * supported): the service user's refresh token is exchanged for an access token; the answer
+ * carries a new refresh token, which replaces the stored one atomically (mode 0600), so a
+ * crash never leaves the file half-written or the old token lost.
+ */
+static int
+graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
+{
+	struct graph_priv *gp = ctx->priv;
+	const struct cfg_teams *t = &ctx->cfg->teams;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf url = { 0 }, body = { 0 }, file = { 0 };
+	int64_t expires_in = 3599;
+	char *nref = NULL;
+	int rc = DM_UNAVAILABLE;
+
+	if (!force && gp->utoken && ps_monotonic() < gp->uexpires)
+		return DM_OK;
+	buf_printf(&url, "%s/", t->login_url);
+	buf_urlencode(&url, t->tenant_id, strlen(t->tenant_id));
+	buf_adds(&url, "/oauth2/v2.0/token");
+	buf_adds(&body, "grant_type=refresh_token&client_id=");
+	buf_urlencode(&body, t->client_id, strlen(t->client_id));
+	buf_adds(&body, "&client_secret=");
+	buf_urlencode(&body, t->client_secret, strlen(t->client_secret));
+	buf_adds(&body, "&refresh_token=");
+	buf_urlencode(&body, gp->refresh, strlen(gp->refresh));
+	buf_adds(&body, "&scope=");
+	buf_urlencode(&body, "offline_access Chat.Create ChatMessage.Send User.Read", 53);
+	http_set_bearer(ctx->http, NULL);
+	if (http_json(ctx->http, "POST", url.p, NULL, "application/x-www-form-urlencoded", body.p,
+	    body.len, "POST token (refresh_token, service user)", &resp, &j, err, errlen) < 0)
+		goto out;
+	if (resp.status != 200 || j.ntok == 0) {
+		char *code = j.ntok ? json_strdup(&j, json_get(&j, 0, "error")) : NULL;
+		snprintf(err, errlen, "teams: POST token (refresh_token, service user): HTTP %ld%s%s%s",
+		    resp.status, code ? ", error " : "", code ? code : "",
+		    code && strcmp(code, "invalid_grant") == 0 ? " (the service user must sign in "
+		    "again and teams.service_user_refresh_token_file be replaced)" : "");
+		rc = resp.status >= 500 ? DM_UNAVAILABLE : DM_REFUSED;
+		free(code);
+		goto out;
+	}
+	zfree(&gp->utoken);
+	gp->utoken = json_strdup(&j, json_get(&j, 0, "access_token"));
+	nref = json_strdup(&j, json_get(&j, 0, "refresh_token"));
+	json_i64(&j, json_get(&j, 0, "expires_in"), &expires_in);
+	gp->uexpires = ps_monotonic() + (double)(expires_in > 120 ? expires_in - 60 : expires_in / 2);
+	if (gp->utoken == NULL) {
+		snprintf(err, errlen, "teams: POST token (service user): no access_token");
+		goto out;
+	}
+	if (nref && strcmp(nref, gp->refresh) != 0) {
+		buf_adds(&file, nref);
+		buf_addc(&file, '\n');
+		if (write_file_atomic(t->service_user_refresh_token_file, file.p, file.len,
+		    0600) < 0) {
+			snprintf(err, errlen, "teams: %s: cannot save the rotated refresh token: %s",
+			    t->service_user_refresh_token_file, strerror(errno));
+			rc = DM_REFUSED;
+			goto out;
+		}
+		zfree(&gp->refresh);
+		gp->refresh = nref;
+		nref = NULL;
+	}
+	rc = DM_OK;
+out:
+	if (gp->utoken)
+		http_set_bearer(ctx->http, gp->utoken);
+	zfree(&nref);
+	if (file.p)
+		explicit_bzero(file.p, file.len);
+	explicit_bzero(body.p, body.len);
+	buf_free(&file);
+	buf_free(&body);
+	buf_free(&url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static int
+graph_dm_status(const struct http_resp *resp, const struct json *j, const char *what,
+    char *err, size_t errlen)
+{
+	char *code;
+
+	if (resp->status >= 200 && resp->status < 300)
+		return DM_OK;
+	code = graph_error_code(j);
+	snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp->status, code ? ", error " : "",
+	    code ? code : "");
+	free(code);
+	return resp->status >= 500 ? DM_UNAVAILABLE : DM_REFUSED;
+}
+
+/* A delegated call, rate-limited on bucket which; renews the token once on a 401. */
+static int
+graph_dm_call(struct driver_ctx *ctx, int which, const char *method, const char *url,
+    const struct buf *body, const char *what, struct http_resp *resp, struct json *j,
+    char *err, size_t errlen)
+{
+	int renewed = 0, rc;
+
+	for (;;) {
+		long before = http_stats(ctx->http)->throttled;
+		if ((rc = graph_user_token(ctx, 0, err, errlen)) != DM_OK)
+			return rc;
+		rate_before(ctx, which);
+		rc = http_json(ctx->http, method, url, NULL, body ? "application/json" : NULL,
+		    body ? body->p : NULL, body ? body->len : 0, what, resp, j, err, errlen);
+		rate_after(ctx, which, before);
+		if (rc < 0)
+			return DM_UNAVAILABLE;
+		if (resp->status == 401 && !renewed) {
+			renewed = 1;
+			if ((rc = graph_user_token(ctx, 1, err, errlen)) != DM_OK)
+				return rc;
+			continue;
+		}
+		return graph_dm_status(resp, j, what, err, errlen);
+	}
+}
+
+static int
+graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	const struct cfg_teams *t = &ctx->cfg->teams;
+	struct graph_priv *gp;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char *url;
+	int rc;
+
+	if (t->service_user_refresh_token == NULL) {
+		snprintf(err, errlen, "teams: direct messages need the service user's refresh "
+		    "token (teams.service_user_refresh_token_file)");
+		return DM_REFUSED;
+	}
+	if (ctx->priv == NULL && graph_init(ctx, err, errlen) < 0)
+		return DM_REFUSED;
+	gp = ctx->priv;
+	gp->refresh = xstrdup(t->service_user_refresh_token);
+	bucket_init(&ctx->rate[RATE_OPEN], t->rate_chat.per_second, t->rate_chat.burst);
+	bucket_init(&ctx->rate[RATE_POST], t->rate_post.per_second, t->rate_post.burst);
+	url = xasprintf("%s/me?$select=id", t->graph_url);
+	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, "GET me (service user)", &resp, &j,
+	    err, errlen);
+	if (rc == DM_OK) {
+		gp->me = json_strdup(&j, json_get(&j, 0, "id"));
+		if (gp->me == NULL) {
+			snprintf(err, errlen, "teams: GET me: no id");
+			rc = DM_UNAVAILABLE;
+		}
+	}
+	free(url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static void
+member(struct buf *b, const char *graph_url, const char *id)
+{
+	struct buf ref = { 0 };
+
+	buf_printf(&ref, "%s/users('%s')", graph_url, id);
+	buf_adds(b, "{\"@odata.type\":\"#microsoft.graph.aadUserConversationMember\","
+	    "\"roles\":[\"owner\"],\"user@odata.bind\":");
+	buf_json_str(b, ref.p);
+	buf_addc(b, '}');
+	buf_free(&ref);
+}
+
+/* The 1:1 chat of the service user and the person (Graph returns the existing one). */
+static int
+graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
+    size_t errlen)
+{
+	struct graph_priv *gp = ctx->priv;
+	const char *g = ctx->cfg->teams.graph_url;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	char *url;
+	int rc;
+
+	free(o->channel);
+	o->channel = m->channel ? xstrdup(m->channel) : NULL;
+	if (o->channel)
+		return DM_OK;
+	buf_adds(&body, "{\"chatType\":\"oneOnOne\",\"members\":[");
+	member(&body, g, gp->me);
+	buf_addc(&body, ',');
+	member(&body, g, m->to->user_id);
+	buf_adds(&body, "]}");
+	url = xasprintf("%s/chats", g);
+	rc = graph_dm_call(ctx, RATE_OPEN, "POST", url, &body, "POST chats", &resp, &j, err,
+	    errlen);
+	if (rc == DM_OK && (o->channel = json_strdup(&j, json_get(&j, 0, "id"))) == NULL) {
+		snprintf(err, errlen, "teams: POST chats: no chat id");
+		rc = DM_UNAVAILABLE;
+	}
+	free(url);
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static char *
+chat_messages_url(struct driver_ctx *ctx, const char *chat)
+{
+	struct buf u = { 0 };
+
+	buf_printf(&u, "%s/chats/", ctx->cfg->teams.graph_url);
+	buf_urlencode(&u, chat, strlen(chat));
+	buf_adds(&u, "/messages");
+	return u.p;
+}
+
+static int
+graph_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
+    size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	char *url;
+	int rc;
+
+	if ((rc = graph_chat(ctx, m, o, err, errlen)) != DM_OK)
+		return rc;
+	buf_adds(&body, "{\"body\":{\"contentType\":\"html\",\"content\":");
+	buf_json_str(&body, m->text);
+	buf_adds(&body, "}}");
+	url = chat_messages_url(ctx, o->channel);
+	rc = graph_dm_call(ctx, RATE_POST, "POST", url, &body, "POST chats/{id}/messages", &resp,
+	    &j, err, errlen);
+	if (rc == DM_OK)
+		o->message_id = json_strdup(&j, json_get(&j, 0, "id"));
+	free(url);
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static int
+graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
+    char *err, size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char *url, *full;
+	int rc, arr, e;
+
+	*found = 0;
+	if ((rc = graph_chat(ctx, m, o, err, errlen)) != DM_OK)
+		return rc;
+	url = chat_messages_url(ctx, o->channel);
+	full = xasprintf("%s?$top=50", url);
+	rc = graph_dm_call(ctx, RATE_OPEN, "GET", full, NULL, "GET chats/{id}/messages", &resp,
+	    &j, err, errlen);
+	if (rc == DM_OK) {
+		arr = json_get(&j, 0, "value");
+		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e)) {
+			char *c = json_strdup(&j, json_path(&j, e, "body.content"));
+			if (c && strstr(c, m->ref)) {
+				*found = 1;
+				o->message_id = json_strdup(&j, json_get(&j, e, "id"));
+			}
+			free(c);
+			if (*found)
+				break;
+		}
+	}
+	free(full);
+	free(url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
 const struct driver graph_driver = {
 	.platform = PLAT_TEAMS,
 	.name = "teams",
@@ -378,4 +682,7 @@ const struct driver graph_driver = {
 	.init = graph_init,
 	.fini = graph_fini,
 	.pull = graph_pull,
+	.dm_init = graph_dm_init,
+	.dm_send = graph_dm_send,
+	.dm_find = graph_dm_find,
 };

@@ -251,6 +251,154 @@ out:
 	return rc;
 }
 
+/* ---- direct messages ---- */
+
+static int
+slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	const struct cfg_slack *c = &ctx->cfg->slack;
+
+	if (c->bot_token == NULL) {
+		snprintf(err, errlen, "slack: no bot token configured");
+		return DM_REFUSED;
+	}
+	http_set_bearer(ctx->http, c->bot_token);
+	bucket_init(&ctx->rate[RATE_OPEN], c->rate_open.per_second, c->rate_open.burst);
+	bucket_init(&ctx->rate[RATE_POST], c->rate_post.per_second, c->rate_post.burst);
+	return DM_OK;
+}
+
+/* A Web API call with a JSON body, rate-limited on bucket which. Fills j; returns DM_OK with
+ * ok:true, DM_REFUSED with the Slack error code in err, DM_UNAVAILABLE after the retries. */
+static int
+slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
+    struct http_resp *resp, struct json *j, char *err, size_t errlen)
+{
+	char *url = xasprintf("%s/%s", ctx->cfg->slack.api_url, method);
+	char *what = xasprintf("POST %s", method);
+	long before = http_stats(ctx->http)->throttled;
+	int rc;
+
+	rate_before(ctx, which);
+	rc = http_json(ctx->http, "POST", url, NULL, "application/json; charset=utf-8", body->p,
+	    body->len, what, resp, j, err, errlen);
+	rate_after(ctx, which, before);
+	if (rc < 0)
+		rc = DM_UNAVAILABLE;
+	else if (resp->status >= 500)
+		rc = DM_UNAVAILABLE;
+	else
+		rc = slack_check(j, resp, what, err, errlen) < 0 ? DM_REFUSED : DM_OK;
+	free(url);
+	free(what);
+	return rc;
+}
+
+static int
+slack_open(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
+    size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	int rc;
+
+	buf_adds(&body, "{\"users\":");
+	buf_json_str(&body, m->to->user_id);
+	buf_addc(&body, '}');
+	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, &resp, &j, err, errlen);
+	if (rc == DM_OK) {
+		free(o->channel);
+		o->channel = json_strdup(&j, json_path(&j, 0, "channel.id"));
+		if (o->channel == NULL) {
+			snprintf(err, errlen, "slack: POST conversations.open: no channel.id");
+			rc = DM_UNAVAILABLE;
+		}
+	}
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static int
+slack_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
+    size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	int rc, reopened = 0;
+
+	free(o->channel);
+	o->channel = m->channel ? xstrdup(m->channel) : NULL;
+	if (o->channel == NULL && (rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+		return rc;
+	for (;;) {
+		buf_reset(&body);
+		buf_adds(&body, "{\"channel\":");
+		buf_json_str(&body, o->channel);
+		buf_adds(&body, ",\"text\":");
+		buf_json_str(&body, m->text);
+		buf_adds(&body, ",\"unfurl_links\":false}");
+		rc = slack_call(ctx, RATE_POST, "chat.postMessage", &body, &resp, &j, err, errlen);
+		if (rc == DM_REFUSED && !reopened && m->channel && strstr(err, "channel_not_found")) {
+			/* a cached channel that is gone: open the DM again, once */
+			reopened = 1;
+			free(o->channel);
+			o->channel = NULL;
+			if ((rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+				break;
+			continue;
+		}
+		break;
+	}
+	if (rc == DM_OK)
+		o->message_id = json_strdup(&j, json_get(&j, 0, "ts"));
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static int
+slack_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
+    char *err, size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	int rc, msgs, e;
+
+	*found = 0;
+	free(o->channel);
+	o->channel = m->channel ? xstrdup(m->channel) : NULL;
+	if (o->channel == NULL && (rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+		return rc;
+	buf_adds(&body, "{\"channel\":");
+	buf_json_str(&body, o->channel);
+	buf_adds(&body, ",\"limit\":50}");
+	/* our prompts are the newest messages of the bot's DM: the last 50 are enough */
+	rc = slack_call(ctx, RATE_OPEN, "conversations.history", &body, &resp, &j, err, errlen);
+	if (rc == DM_OK) {
+		msgs = json_get(&j, 0, "messages");
+		for (e = json_first(&j, msgs); e >= 0; e = json_next(&j, msgs, e)) {
+			char *text = json_strdup(&j, json_get(&j, e, "text"));
+			if (text && strstr(text, m->ref)) {
+				*found = 1;
+				o->message_id = json_strdup(&j, json_get(&j, e, "ts"));
+				free(text);
+				break;
+			}
+			free(text);
+		}
+	}
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
 const struct driver slack_driver = {
 	.platform = PLAT_SLACK,
 	.name = "slack",
@@ -258,4 +406,7 @@ const struct driver slack_driver = {
 	.init = slack_init,
 	.fini = slack_fini,
 	.pull = slack_pull,
+	.dm_init = slack_dm_init,
+	.dm_send = slack_dm_send,
+	.dm_find = slack_dm_find,
 };

@@ -182,6 +182,112 @@ out:
 	return rc;
 }
 
+/* ---- direct messages ---- */
+
+static int
+webex_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	const struct cfg_webex *c = &ctx->cfg->webex;
+
+	if (c->token == NULL) {
+		snprintf(err, errlen, "webex: no token configured");
+		return DM_REFUSED;
+	}
+	http_set_bearer(ctx->http, c->token);
+	bucket_init(&ctx->rate[RATE_POST], c->rate_post.per_second, c->rate_post.burst);
+	bucket_init(&ctx->rate[RATE_OPEN], c->rate_post.per_second, c->rate_post.burst);
+	return DM_OK;
+}
+
+static int
+webex_status(const struct http_resp *resp, const struct json *j, const char *what, char *err,
+    size_t errlen)
+{
+	char *m;
+
+	if (resp->status >= 200 && resp->status < 300)
+		return DM_OK;
+	m = j->ntok ? json_strdup(j, json_get(j, 0, "message")) : NULL;
+	snprintf(err, errlen, "webex: %s: HTTP %ld%s%s%s%s", what, resp->status, m ? ", " : "",
+	    m ? m : "", resp->tracking_id ? ", trackingId " : "",
+	    resp->tracking_id ? resp->tracking_id : "");
+	free(m);
+	return resp->status >= 500 || resp->status == 423 ? DM_UNAVAILABLE : DM_REFUSED;
+}
+
+static int
+webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
+    size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf body = { 0 };
+	char *url = xasprintf("%s/messages", ctx->cfg->webex.api_url);
+	long before = http_stats(ctx->http)->throttled;
+	int rc;
+
+	buf_adds(&body, "{\"toPersonId\":");
+	buf_json_str(&body, m->to->user_id);
+	buf_adds(&body, ",\"markdown\":");
+	buf_json_str(&body, m->text);
+	buf_addc(&body, '}');
+	rate_before(ctx, RATE_POST);
+	rc = http_json(ctx->http, "POST", url, NULL, "application/json", body.p, body.len,
+	    "POST messages", &resp, &j, err, errlen);
+	rate_after(ctx, RATE_POST, before);
+	if (rc < 0)
+		rc = DM_UNAVAILABLE;
+	else if ((rc = webex_status(&resp, &j, "POST messages", err, errlen)) == DM_OK) {
+		o->message_id = json_strdup(&j, json_get(&j, 0, "id"));
+		o->channel = json_strdup(&j, json_get(&j, 0, "roomId"));
+	}
+	free(url);
+	buf_free(&body);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
+static int
+webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
+    char *err, size_t errlen)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf url = { 0 };
+	long before = http_stats(ctx->http)->throttled;
+	int rc, items, e;
+
+	*found = 0;
+	buf_printf(&url, "%s/messages/direct?personId=", ctx->cfg->webex.api_url);
+	buf_urlencode(&url, m->to->user_id, strlen(m->to->user_id));
+	rate_before(ctx, RATE_OPEN);
+	rc = http_json(ctx->http, "GET", url.p, NULL, NULL, NULL, 0, "GET messages/direct",
+	    &resp, &j, err, errlen);
+	rate_after(ctx, RATE_OPEN, before);
+	if (rc < 0)
+		rc = DM_UNAVAILABLE;
+	else if ((rc = webex_status(&resp, &j, "GET messages/direct", err, errlen)) == DM_OK) {
+		items = json_get(&j, 0, "items");
+		for (e = json_first(&j, items); e >= 0; e = json_next(&j, items, e)) {
+			char *t = json_strdup(&j, json_get(&j, e, "markdown"));
+			char *t2 = json_strdup(&j, json_get(&j, e, "text"));
+			if ((t && strstr(t, m->ref)) || (t2 && strstr(t2, m->ref))) {
+				*found = 1;
+				o->message_id = json_strdup(&j, json_get(&j, e, "id"));
+			}
+			free(t);
+			free(t2);
+			if (*found)
+				break;
+		}
+	}
+	buf_free(&url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
 const struct driver webex_driver = {
 	.platform = PLAT_WEBEX,
 	.name = "webex",
@@ -189,4 +295,7 @@ const struct driver webex_driver = {
 	.init = webex_init,
 	.fini = webex_fini,
 	.pull = webex_pull,
+	.dm_init = webex_dm_init,
+	.dm_send = webex_dm_send,
+	.dm_find = webex_dm_find,
 };

@@ -31,10 +31,35 @@ struct pull_result {
 };
 void	pull_result_free(struct pull_result *r);
 
+/* Rate-limited endpoints of direct messages, per platform (token buckets). */
+enum { RATE_OPEN = 0, RATE_POST = 1, RATE_COUNT = 2 };
+
 struct driver_ctx {
 	const struct config	*cfg;
 	struct http_client	*http;
 	void			*priv;		/* driver's own state */
+	struct bucket		 rate[RATE_COUNT];	/* set by dm_init */
+};
+
+/* One direct message. channel: a known DM channel / chat id (cached), or NULL. */
+struct dm {
+	const struct account	*to;
+	const char		*text;
+	const char		*ref;		/* the reference the text carries */
+	const char		*channel;
+};
+
+/* What a send or a look-up learnt. Strings are owned by the caller (free them). */
+struct dm_out {
+	char	*channel;	/* the DM channel / chat id used */
+	char	*message_id;	/* the platform's id of the message */
+};
+void	dm_out_free(struct dm_out *o);
+
+enum dm_rc {
+	DM_OK = 0,
+	DM_REFUSED = -1,	/* the platform refused it for good (user_not_found, 403, ...) */
+	DM_UNAVAILABLE = -2	/* network, 5xx or rate limits beyond the retries: try later */
 };
 
 struct driver {
@@ -48,7 +73,21 @@ struct driver {
 	 * Returns 0 when the last page was reached, -1 otherwise (res->err says why). */
 	int	(*pull)(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
 		    struct pull_result *res);
+	/* Direct messages (DRV_CAP_DM). dm_init sets up the sender's credentials and ctx->rate
+	 * from the config. dm_send opens the DM (when needed) and posts; dm_find looks for a
+	 * message carrying m->ref in the DM history (after a crash left a prompt in doubt):
+	 * *found = 1 and o filled when it is there. All return enum dm_rc with err set. */
+	int	(*dm_init)(struct driver_ctx *ctx, char *err, size_t errlen);
+	int	(*dm_send)(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o,
+		    char *err, size_t errlen);
+	int	(*dm_find)(struct driver_ctx *ctx, const struct dm *m, int *found,
+		    struct dm_out *o, char *err, size_t errlen);
 };
+
+/* Shared by the drivers: takes a token of bucket b, then after the call, if the platform
+ * throttled it (a 429 seen by the HTTP core), empties the bucket so no burst follows. */
+void	rate_before(struct driver_ctx *ctx, int which);
+void	rate_after(struct driver_ctx *ctx, int which, long throttled_before);
 
 extern const struct driver slack_driver;
 extern const struct driver graph_driver;

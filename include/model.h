@@ -77,6 +77,39 @@ struct person {
 	uint32_t	 version;
 };
 
+/* A prompt: one "please sync" direct message to one account of a person. */
+enum prompt_reason { PR_ADMIN = 1, PR_BULK = 2, PR_AUTO = 3, PR_REAUTH = 4 };
+enum prompt_state {
+	PQ_QUEUED = 0,		/* decided, not yet sent */
+	PQ_SENDING = 1,		/* committed before the request: after a crash it is in doubt */
+	PQ_DELIVERED = 2,
+	PQ_FAILED = 3,		/* the platform refused it (error kept) */
+	PQ_CANCELLED = 4	/* no longer due (synced, deactivated) before it was sent */
+};
+
+struct prompt {
+	uint64_t	 id;
+	uint64_t	 person_id;
+	uint8_t		 reason;	/* enum prompt_reason */
+	uint8_t		 state;		/* enum prompt_state */
+	enum platform	 platform;	/* target account */
+	char		*team_id;
+	char		*user_id;
+	char		*ref;		/* short reference carried by the message text */
+	char		*channel;	/* DM channel / chat id once known */
+	char		*message_id;	/* platform's id of the delivered message */
+	char		*error;		/* last error (failed, or a retried attempt) */
+	int32_t		 attempts;
+	int64_t		 created_at;
+	int64_t		 updated_at;
+	int64_t		 delivered_at;
+	uint32_t	 version;
+};
+
+const char *prompt_reason_name(enum prompt_reason r);
+const char *prompt_state_name(enum prompt_state s);
+void	prompt_free(struct prompt *p);
+
 const char *status_name(enum status s);
 const char *primary_source_name(enum primary_source s);	/* NULL for PS_NONE */
 const char *sync_type_name(enum sync_type s);		/* NULL for SYNC_NONE */

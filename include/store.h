@@ -96,6 +96,19 @@ int	store_email_get(struct txn *t, const char *email, uint64_t *person_id);
 int	store_email_put(struct txn *t, const char *email, uint64_t person_id);
 int	store_email_del(struct txn *t, const char *email);
 
+/*
+ * The prompt outbox: prompts keyed by id (assigned by store_prompt_put when p->id == 0),
+ * and an index of the pending ones (queued or sending) by person, kept in step by
+ * store_prompt_put.
+ */
+int	store_prompt_put(struct txn *t, struct prompt *p);
+int	store_prompt_get(struct txn *t, uint64_t id, struct prompt *out);
+typedef int (*store_prompt_cb)(const struct prompt *p, void *arg);
+/* All prompts (pending_only = 0, in id order) or only queued/sending ones (by person). */
+int	store_prompt_each(struct txn *t, int pending_only, store_prompt_cb cb, void *arg);
+/* The pending prompt of a person, if any: 0 (id set), STORE_NOTFOUND or -1. */
+int	store_prompt_pending(struct txn *t, uint64_t person_id, uint64_t *prompt_id);
+
 /* History (audit) of a person: appended, never rewritten. */
 struct history {
 	int64_t	 ts;

@@ -3,8 +3,10 @@
 # otherwise prints the exact apt-get line and fails. Quiet when everything is present.
 set -eu
 
+# systemd (systemd-analyze verify), groff-base and man-db: tests/e2e/test_units.py checks the
+# units and the man page.
 PKGS="gcc make pkg-config liblmdb-dev lmdb-utils libcurl4-openssl-dev libjsmn-dev
-libconfig-dev libssl-dev libcmocka-dev libmicrohttpd-dev python3"
+libconfig-dev libssl-dev libcmocka-dev libmicrohttpd-dev python3 systemd groff-base man-db"
 [ -n "${PEOPLESYNC_EXTRA_PKGS:-}" ] && PKGS="$PKGS $PEOPLESYNC_EXTRA_PKGS"
 
 missing=""

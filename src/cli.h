@@ -19,11 +19,16 @@ int	cli_open_store(struct cli *c, int readonly);
 int	cmd_reconcile(struct cli *c, int argc, char **argv);
 int	cmd_people(struct cli *c, int argc, char **argv);
 int	cmd_show(struct cli *c, int argc, char **argv);
+int	cmd_export(struct cli *c, int argc, char **argv);
 int	cmd_check_config(struct cli *c, int argc, char **argv);
 int	cmd_db(struct cli *c, int argc, char **argv);
 int	cmd_link(struct cli *c, int argc, char **argv);
 int	cmd_unlink(struct cli *c, int argc, char **argv);
 int	cmd_conflicts(struct cli *c, int argc, char **argv);
+int	cmd_prompt(struct cli *c, int argc, char **argv);
+int	cmd_auto_prompt(struct cli *c, int argc, char **argv);
+int	cmd_events(struct cli *c, int argc, char **argv);
+int	cmd_explain(struct cli *c, int argc, char **argv);
 
 /* The account named PLATFORM:USER_ID (deep copy into out): 0, STORE_NOTFOUND or -1. */
 int	cli_find_account(struct txn *t, const char *spec, struct account *out);

@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "prompts.h"
 #include "run.h"
 #include "util.h"
 
@@ -40,7 +41,8 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	};
 	struct run_opts o = { 0 };
 	struct run_summary sum;
-	int ch, rc, lock;
+	struct prompt_summary ps;
+	int ch, rc, prc = 0, lock, no_prompts = 0;
 
 	while ((ch = getopt_long(argc, argv, "no:h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -62,7 +64,8 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 			break;
 		}
 		case 'P':
-			break;		/* prompts arrive with the prompts feature */
+			no_prompts = 1;
+			break;
 		case 'A':
 			o.accept_deactivations = 1;
 			break;
@@ -96,9 +99,30 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if (lock < 0)
 		return lock == -2 ? EX_TEMPFAIL : EX_IOERR;
 	rc = run_reconcile(&c->cfg, c->st, &o, &sum);
-	run_unlock(lock);
 	if (log_get_level() >= LOG_INFO || rc != 0)
 		run_print_summary(&sum, o.dry_run, stdout);
+	memset(&ps, 0, sizeof(ps));
+	if (rc == EX_IOERR || rc == EX_TEMPFAIL)
+		goto out;
+	if (!o.dry_run) {
+		if (events_spool(&c->cfg, c->st, &ps.events, &ps.events_queued) < 0 ||
+		    prompts_auto_sync(&c->cfg, c->st, ps_now(), &ps.auto_synced) < 0) {
+			log_err("%s", store_error(c->st));
+			rc = EX_IOERR;
+			goto out;
+		}
+	}
+	if (!no_prompts) {
+		if (o.dry_run)
+			printf("prompts that a run would send now:\n");
+		prc = prompts_send(&c->cfg, c->st, o.dry_run, stdout, &ps);
+		if (rc == 0)
+			rc = prc;
+	}
+	if (log_get_level() >= LOG_INFO || prc != 0)
+		prompts_print_summary(&ps, stdout);
+out:
+	run_unlock(lock);
 	return rc;
 }
 

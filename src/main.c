@@ -28,9 +28,16 @@ static const char usage_text[] =
 "         [--format table|csv|jsonl]\n"
 "                        list people (active people only unless --all)\n"
 "  show PERSON           one person: every account and their history\n"
+"  export --format csv|json|html [-o FILE] [people's filters]\n"
+"                        the people as a spreadsheet, a JSON document or an HTML report\n"
 "  link PERSON PLATFORM:USER_ID   an admin's match, kept by every later run\n"
 "  unlink PLATFORM:USER_ID        an admin's split: the account is a person of its own\n"
 "  conflicts             contested matches waiting for an admin\n"
+"  explain PERSON        why this status, this primary, and why (not) prompted\n"
+"  prompt PERSON... | prompt --all [--platform P] [--type T] [--dry-run]\n"
+"                        queue Sync now prompts (one at a time, or in bulk)\n"
+"  auto-prompt on|off|status\n"
+"  events ingest FILE|-  message events (JSON Lines) for auto-prompt\n"
 "  check-config          validate the config file and every file it names\n"
 "  db stats | db verify | db backup DEST\n"
 "\n"
@@ -52,11 +59,16 @@ static const struct {
 	{ "reconcile", cmd_reconcile },
 	{ "people", cmd_people },
 	{ "show", cmd_show },
+	{ "export", cmd_export },
 	{ "check-config", cmd_check_config },
 	{ "db", cmd_db },
 	{ "link", cmd_link },
 	{ "unlink", cmd_unlink },
 	{ "conflicts", cmd_conflicts },
+	{ "prompt", cmd_prompt },
+	{ "auto-prompt", cmd_auto_prompt },
+	{ "events", cmd_events },
+	{ "explain", cmd_explain },
 };
 
 int

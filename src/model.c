@@ -128,3 +128,36 @@ account_add_email(struct account *a, const char *email, enum link_how how)
 		a->email = xstrdup(email);	/* the primary address is the first */
 	return 1;
 }
+
+const char *
+prompt_reason_name(enum prompt_reason r)
+{
+	switch (r) {
+	case PR_ADMIN: return "admin";
+	case PR_BULK: return "bulk";
+	case PR_AUTO: return "auto";
+	case PR_REAUTH: return "re-consent";
+	default: return "unknown";
+	}
+}
+
+const char *
+prompt_state_name(enum prompt_state s)
+{
+	static const char *names[] = { "queued", "sending", "delivered", "failed", "cancelled" };
+	return (unsigned)s < ARRAY_LEN(names) ? names[s] : "unknown";
+}
+
+void
+prompt_free(struct prompt *p)
+{
+	if (p == NULL)
+		return;
+	free(p->team_id);
+	free(p->user_id);
+	free(p->ref);
+	free(p->channel);
+	free(p->message_id);
+	free(p->error);
+	memset(p, 0, sizeof(*p));
+}

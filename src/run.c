@@ -128,7 +128,7 @@ static void *
 pull_thread(void *arg)
 {
 	struct pull_job *job = arg;
-	struct driver_ctx ctx = { job->cfg, NULL, NULL };
+	struct driver_ctx ctx = { .cfg = job->cfg };
 	struct pull_sink sink = { sink_page, sink_team, job };
 	struct txn *t;
 

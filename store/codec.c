@@ -278,6 +278,81 @@ codec_person_decode(const void *data, size_t n, struct person *p)
 	return 0;
 }
 
+enum {
+	Q_ID = 1, Q_PERSON, Q_REASON, Q_STATE, Q_PLATFORM, Q_TEAM, Q_USER, Q_REF, Q_CHANNEL,
+	Q_MSGID, Q_ERROR, Q_ATTEMPTS, Q_CREATED, Q_UPDATED, Q_DELIVERED, Q_VERSION
+};
+
+void
+codec_prompt_encode(const struct prompt *p, struct buf *out)
+{
+	buf_addc(out, REC_FORMAT);
+	put_uint(out, Q_ID, p->id);
+	put_uint(out, Q_PERSON, p->person_id);
+	put_uint(out, Q_REASON, p->reason);
+	/* stored +1: "queued" is 0 and absent would read as queued anyway, but be explicit */
+	put_uint(out, Q_STATE, (uint64_t)p->state + 1);
+	put_uint(out, Q_PLATFORM, (uint64_t)p->platform + 1);
+	put_str(out, Q_TEAM, p->team_id);
+	put_str(out, Q_USER, p->user_id);
+	put_str(out, Q_REF, p->ref);
+	put_str(out, Q_CHANNEL, p->channel);
+	put_str(out, Q_MSGID, p->message_id);
+	put_str(out, Q_ERROR, p->error);
+	put_uint(out, Q_ATTEMPTS, (uint64_t)p->attempts);
+	put_sint(out, Q_CREATED, p->created_at);
+	put_sint(out, Q_UPDATED, p->updated_at);
+	put_sint(out, Q_DELIVERED, p->delivered_at);
+	put_uint(out, Q_VERSION, p->version);
+}
+
+int
+codec_prompt_decode(const void *data, size_t n, struct prompt *p)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT) {
+			switch (f) {
+			case Q_ID: p->id = v; break;
+			case Q_PERSON: p->person_id = v; break;
+			case Q_REASON: p->reason = (uint8_t)v; break;
+			case Q_STATE: p->state = (uint8_t)(v >= 1 && v <= PQ_CANCELLED + 1 ? v - 1 : PQ_FAILED); break;
+			case Q_PLATFORM: p->platform = (enum platform)(v >= 1 && v <= PLAT_COUNT ? v - 1 : 0); break;
+			case Q_ATTEMPTS: p->attempts = (int32_t)v; break;
+			case Q_CREATED: p->created_at = unzig(v); break;
+			case Q_UPDATED: p->updated_at = unzig(v); break;
+			case Q_DELIVERED: p->delivered_at = unzig(v); break;
+			case Q_VERSION: p->version = (uint32_t)v; break;
+			default: break;
+			}
+			continue;
+		}
+		switch (f) {
+		case Q_TEAM: dup_field(&p->team_id, d, len); break;
+		case Q_USER: dup_field(&p->user_id, d, len); break;
+		case Q_REF: dup_field(&p->ref, d, len); break;
+		case Q_CHANNEL: dup_field(&p->channel, d, len); break;
+		case Q_MSGID: dup_field(&p->message_id, d, len); break;
+		case Q_ERROR: dup_field(&p->error, d, len); break;
+		default: break;
+		}
+	}
+	if (rc < 0 || p->id == 0 || p->team_id == NULL || p->user_id == NULL) {
+		prompt_free(p);
+		return -1;
+	}
+	return 0;
+}
+
 enum { H_TS = 1, H_KIND, H_TEXT };
 
 void

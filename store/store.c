@@ -16,11 +16,11 @@
 #include "store_p.h"
 
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
-	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_COUNT };
+	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_COUNT };
 
 static const char *db_names[DB_COUNT] = {
 	"meta", "accounts", "people", "emails", "pacct", "history", "teams",
-	"stage.slack", "stage.teams", "stage.webex", "kv"
+	"stage.slack", "stage.teams", "stage.webex", "kv", "outbox", "outq"
 };
 
 #define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
@@ -876,6 +876,175 @@ store_email_del(struct txn *t, const char *email)
 	return 0;
 }
 
+/* ---- prompt outbox ---- */
+
+static int
+prompt_pending_state(int state)
+{
+	return state == PQ_QUEUED || state == PQ_SENDING;
+}
+
+int
+store_prompt_get(struct txn *t, uint64_t id, struct prompt *out)
+{
+	unsigned char b[8];
+	MDB_val k, v;
+	int rc;
+
+	put_be64(b, id);
+	k = val_of(b, 8);
+	rc = mdb_get(t->txn, t->s->dbi[DB_OUTBOX], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return STORE_NOTFOUND;
+	if (rc)
+		return fail(t->s, "read prompt", rc);
+	if (codec_prompt_decode(v.mv_data, v.mv_size, out) < 0) {
+		snprintf(t->s->err, sizeof(t->s->err), "%s: prompt %llu: undecodable record",
+		    t->s->path, (unsigned long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_prompt_put(struct txn *t, struct prompt *p)
+{
+	struct buf val = { 0 };
+	struct prompt old;
+	unsigned char b[8], q[16];
+	unsigned flags = 0;
+	int was_pending = 0, rc;
+	MDB_val k, v;
+
+	if (p->id == 0) {
+		uint64_t last;
+		if (meta_get_u64(t, "last_prompt_id", &last) < 0 ||
+		    meta_add_u64(t, "last_prompt_id", 1) < 0)
+			return -1;
+		p->id = last + 1;
+		flags = MDB_APPEND;
+	} else {
+		rc = store_prompt_get(t, p->id, &old);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			was_pending = prompt_pending_state(old.state);
+			prompt_free(&old);
+		}
+	}
+	p->version++;
+	codec_prompt_encode(p, &val);
+	put_be64(b, p->id);
+	k = val_of(b, 8);
+	v = val_of(val.p, val.len);
+	rc = mdb_put(t->txn, t->s->dbi[DB_OUTBOX], &k, &v, flags);
+	if (rc == MDB_KEYEXIST && flags)
+		rc = mdb_put(t->txn, t->s->dbi[DB_OUTBOX], &k, &v, 0);
+	buf_free(&val);
+	if (rc)
+		return fail(t->s, "write prompt", rc);
+	put_be64(q, p->person_id);
+	put_be64(q + 8, p->id);
+	k = val_of(q, 16);
+	if (prompt_pending_state(p->state) && !was_pending) {
+		v = val_of("", 0);
+		rc = mdb_put(t->txn, t->s->dbi[DB_OUTQ], &k, &v, 0);
+	} else if (!prompt_pending_state(p->state) && was_pending) {
+		rc = mdb_del(t->txn, t->s->dbi[DB_OUTQ], &k, NULL);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return rc ? fail(t->s, "prompt index", rc) : 0;
+}
+
+struct prompt_each {
+	struct txn	*t;
+	store_prompt_cb	 cb;
+	void		*arg;
+};
+
+static int
+prompt_each_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct prompt_each *e = arg;
+	struct prompt p;
+	int r;
+
+	(void)k;
+	if (codec_prompt_decode(v->mv_data, v->mv_size, &p) < 0) {
+		snprintf(e->t->s->err, sizeof(e->t->s->err), "%s: undecodable prompt record",
+		    e->t->s->path);
+		return -1;
+	}
+	r = e->cb(&p, e->arg);
+	prompt_free(&p);
+	return r;
+}
+
+static int
+outq_each_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct prompt_each *e = arg;
+	struct prompt p;
+	int r;
+
+	(void)v;
+	if (k->mv_size != 16)
+		return 0;
+	r = store_prompt_get(e->t, get_be64((unsigned char *)k->mv_data + 8), &p);
+	if (r == STORE_NOTFOUND) {
+		snprintf(e->t->s->err, sizeof(e->t->s->err), "%s: outbox index names a missing "
+		    "prompt (run 'peoplesync db verify')", e->t->s->path);
+		return -1;
+	}
+	if (r < 0)
+		return -1;
+	r = e->cb(&p, e->arg);
+	prompt_free(&p);
+	return r;
+}
+
+int
+store_prompt_each(struct txn *t, int pending_only, store_prompt_cb cb, void *arg)
+{
+	struct prompt_each e = { t, cb, arg };
+
+	if (pending_only)
+		return each_prefix(t, DB_OUTQ, NULL, 0, outq_each_cb, &e);
+	return each_prefix(t, DB_OUTBOX, NULL, 0, prompt_each_cb, &e);
+}
+
+struct first_pending {
+	uint64_t	id;
+	int		found;
+};
+
+static int
+first_pending_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct first_pending *fp = arg;
+
+	(void)v;
+	fp->id = get_be64((unsigned char *)k->mv_data + 8);
+	fp->found = 1;
+	return 1;
+}
+
+int
+store_prompt_pending(struct txn *t, uint64_t person_id, uint64_t *prompt_id)
+{
+	struct first_pending fp = { 0, 0 };
+	unsigned char b[8];
+
+	put_be64(b, person_id);
+	if (each_prefix(t, DB_OUTQ, b, 8, first_pending_cb, &fp) < 0)
+		return -1;
+	if (!fp.found)
+		return STORE_NOTFOUND;
+	*prompt_id = fp.id;
+	return 0;
+}
+
 /* ---- history ---- */
 
 int
@@ -1368,6 +1537,56 @@ verify_history(MDB_val *k, MDB_val *v, void *arg)
 	return 0;
 }
 
+static int
+verify_prompt(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct verify *vf = arg;
+	struct prompt p;
+	struct person pp;
+	unsigned char q[16];
+	MDB_val kk, vv;
+	int indexed;
+
+	if (k->mv_size != 8 || codec_prompt_decode(v->mv_data, v->mv_size, &p) < 0) {
+		problem(vf, "outbox: undecodable prompt");
+		return 0;
+	}
+	if (store_person_get(vf->t, p.person_id, &pp) == 0)
+		person_free(&pp);
+	else
+		problem(vf, "outbox: prompt %llu is for person %llu, who does not exist",
+		    (unsigned long long)p.id, (unsigned long long)p.person_id);
+	put_be64(q, p.person_id);
+	put_be64(q + 8, p.id);
+	kk = val_of(q, 16);
+	indexed = mdb_get(vf->t->txn, vf->t->s->dbi[DB_OUTQ], &kk, &vv) == 0;
+	if (indexed != prompt_pending_state(p.state))
+		problem(vf, "outq: prompt %llu (%s) is %sin the pending index",
+		    (unsigned long long)p.id, prompt_state_name((enum prompt_state)p.state),
+		    indexed ? "" : "not ");
+	prompt_free(&p);
+	return 0;
+}
+
+static int
+verify_outq(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct verify *vf = arg;
+	struct prompt p;
+
+	(void)v;
+	if (k->mv_size != 16) {
+		problem(vf, "outq: malformed key");
+		return 0;
+	}
+	if (store_prompt_get(vf->t, get_be64((unsigned char *)k->mv_data + 8), &p) == 0)
+		prompt_free(&p);
+	else
+		problem(vf, "outq: names prompt %llu, which does not exist",
+		    (unsigned long long)get_be64((unsigned char *)k->mv_data + 8));
+	return 0;
+}
+
 long
 store_verify(struct store *s, FILE *f)
 {
@@ -1381,7 +1600,9 @@ store_verify(struct store *s, FILE *f)
 	    each_prefix(vf.t, DB_PACCT, NULL, 0, verify_pacct, &vf) < 0 ||
 	    each_prefix(vf.t, DB_EMAILS, NULL, 0, verify_email, &vf) < 0 ||
 	    each_prefix(vf.t, DB_PEOPLE, NULL, 0, verify_person, &vf) < 0 ||
-	    each_prefix(vf.t, DB_HISTORY, NULL, 0, verify_history, &vf) < 0) {
+	    each_prefix(vf.t, DB_HISTORY, NULL, 0, verify_history, &vf) < 0 ||
+	    each_prefix(vf.t, DB_OUTBOX, NULL, 0, verify_prompt, &vf) < 0 ||
+	    each_prefix(vf.t, DB_OUTQ, NULL, 0, verify_outq, &vf) < 0) {
 		store_abort(vf.t);
 		buf_free(&vf.key);
 		return -1;

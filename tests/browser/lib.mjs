@@ -11,13 +11,13 @@ export const ARTIFACTS = path.join(ROOT, "tests", "artifacts");
 
 export async function launch() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const userDataDir = fs.mkdtempSync("/tmp/ps-chromium-");
+  // playwright gives each launch a fresh temporary profile (it refuses --user-data-dir here)
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", `--user-data-dir=${userDataDir}`],
+           "--disable-sync"],
   });
   return browser;
 }

@@ -1,0 +1,107 @@
+/*
+ * oauth.h — each platform's OAuth 2.0 for "Sync now" (authorize URL, code exchange, who the
+ * user is, refresh) and the user tokens it yields, stored encrypted.
+ *
+ *	Slack	OAuth v2: authorize with user_scope; oauth.v2.access (client id and secret as HTTP
+ *		Basic) returns authed_user{id, access_token, refresh_token?, expires_in?} and
+ *		team{id}: that is the identity.
+ *	Teams	Microsoft identity platform v2.0 with PKCE S256; the identity is GET {graph}/me.
+ *	Webex	integration OAuth; the identity is GET {api}/people/me (id, orgId).
+ *
+ * Nothing here logs or puts a token, code, verifier or client secret into an error message:
+ * errors name the platform, the step and the HTTP status or the platform's error code.
+ */
+#ifndef PS_OAUTH_H
+#define PS_OAUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+#define OAUTH_STATE_LEN		43	/* 32 random bytes, base64url */
+#define OAUTH_VERIFIER_LEN	43	/* PKCE code_verifier: 32 random bytes, base64url */
+#define OAUTH_CHALLENGE_LEN	43	/* base64url(SHA-256(verifier)) */
+
+struct oauth_tokens {
+	char	*access;
+	char	*refresh;		/* NULL when the platform gave none */
+	int64_t	 expires;		/* unix seconds; 0 = does not expire */
+	int64_t	 refresh_expires;	/* unix seconds; 0 = unknown / does not expire */
+};
+/* Wipes and frees the strings; the struct is zeroed. NULL is fine. */
+void	oauth_tokens_free(struct oauth_tokens *t);
+
+struct oauth_identity {
+	char	*team_id;		/* Slack team id, tenant id, Webex orgId */
+	char	*user_id;
+};
+void	oauth_identity_free(struct oauth_identity *id);
+
+/* Display name of a platform in pages: "Slack", "Microsoft Teams", "Webex". */
+const char *oauth_platform_title(enum platform p);
+
+/* 1 when platform p is enabled and has what OAuth needs: client id and secret, authorize and
+ * token URLs. */
+int	oauth_configured(const struct config *cfg, enum platform p);
+
+/* Random URL-safe string of n characters (state, session ids, CSRF tokens); out holds n+1. */
+void	oauth_random_string(char *out, size_t n);
+/* PKCE S256: challenge = base64url(SHA-256(verifier)), out holds OAUTH_CHALLENGE_LEN + 1. */
+void	oauth_pkce_challenge(const char *verifier, char *out);
+
+/* Appends the authorize URL of platform p to out. challenge is the PKCE S256 challenge (used
+ * by Teams; NULL elsewhere). */
+void	oauth_authorize_url(const struct config *cfg, enum platform p, const char *redirect_uri,
+	    const char *state, const char *challenge, struct buf *out);
+
+/*
+ * Exchanges an authorization code (verifier: the PKCE verifier for Teams, else NULL) and
+ * asks the platform who signed in. On 0, tok and id are filled (caller frees). On -1, err
+ * says what failed ("slack: POST oauth.v2.access: invalid_code") and nothing is filled.
+ */
+int	oauth_exchange(const struct config *cfg, enum platform p, const char *code,
+	    const char *redirect_uri, const char *verifier, struct oauth_tokens *tok,
+	    struct oauth_identity *id, char *err, size_t errlen);
+
+/*
+ * The refresh_token grant. Returns 0 with new tokens in tok (a refresh token the platform
+ * did not rotate is kept: tok->refresh is a copy of refresh_token then); -1 on a failure
+ * worth retrying later (network, 5xx, rate limit); -2 when the grant is dead
+ * (invalid_grant, revoked, expired: the person must go through Sync now again).
+ */
+int	oauth_refresh(const struct config *cfg, enum platform p, const char *refresh_token,
+	    struct oauth_tokens *tok, char *err, size_t errlen);
+
+/*
+ * Stored user tokens: store_kv space "utoken", key "platform|team|user". The value is
+ *	version (1) | person id (8) | expires (8) | flags (4) | IV (12) | ciphertext | tag (16)
+ * where the ciphertext is AES-256-GCM under the first 32 bytes of cfg->token_key of the
+ * access and refresh tokens and the refresh expiry, and the key and clear header are
+ * authenticated as additional data (a record cannot be moved to another account).
+ * utoken_put returns 0 or -1 (no token key, store error); utoken_get returns 0,
+ * STORE_NOTFOUND or -1 (store error, or a record that does not decrypt under this key).
+ */
+#define UTOKEN_DEAD	0x1u	/* the refresh grant died: kept for audit, never refreshed */
+
+struct utoken {
+	enum platform		 platform;
+	char			*team_id;
+	char			*user_id;
+	uint64_t		 person_id;
+	uint32_t		 flags;
+	struct oauth_tokens	 tok;
+};
+void	utoken_free(struct utoken *u);
+
+int	utoken_put(const struct config *cfg, struct txn *t, const struct utoken *u);
+int	utoken_get(const struct config *cfg, struct txn *t, enum platform p, const char *team,
+	    const char *user, struct utoken *out);
+
+/* Every stored user token, decrypted (records that do not decrypt are skipped with a
+ * warning). cb returns non-zero to stop. 0 or -1. */
+typedef int (*utoken_cb)(const struct utoken *u, void *arg);
+int	utoken_each(const struct config *cfg, struct txn *t, utoken_cb cb, void *arg);
+
+#endif

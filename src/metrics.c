@@ -1,0 +1,331 @@
+/*
+ * metrics.c — the Prometheus textfile of a run (see metrics.h for the metrics).
+ *
+ * Series are written in a fixed order, every family with its HELP and TYPE lines, so the
+ * file diffs cleanly between runs. The last-success times outlive a failed run: they are kept
+ * in the database's meta, since the file itself is rewritten whole every run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "reconcile.h"
+#include "run.h"
+
+#define META_LAST_SUCCESS	"metrics.last_success"	/* + ".<platform>" for a platform */
+
+void
+metrics_run_from_summary(struct metrics_run *m, const struct run_summary *sum, int dry_run,
+    int rc)
+{
+	memset(m, 0, sizeof(*m));
+	m->dry_run = dry_run;
+	m->ok = rc == 0;
+	m->seconds = sum->seconds;
+	for (int p = 0; p < PLAT_COUNT; p++) {
+		const struct platform_summary *ps = &sum->p[p];
+		m->p[p].ran = ps->ran;
+		m->p[p].ok = ps->ran && ps->ok;
+		m->p[p].pulled = ps->pulled;
+		m->p[p].errors = ps->ran && !ps->ok ? 1 : 0;
+		m->p[p].requests = ps->requests;
+		m->p[p].retries = ps->retries;
+		m->p[p].throttled = ps->throttled;
+		m->p[p].seconds = ps->seconds;
+	}
+}
+
+static int
+enabled(const struct config *cfg, int p)
+{
+	return p == PLAT_SLACK ? cfg->slack.enabled : p == PLAT_TEAMS ? cfg->teams.enabled :
+	    cfg->webex.enabled;
+}
+
+/* ---- counting the database ---- */
+
+#define N_PLAT	(PLAT_COUNT + 1)	/* primary platforms and "none" */
+#define N_TYPE	3			/* enum sync_type */
+
+struct counts {
+	long	 people[3][N_PLAT][N_TYPE];	/* active: status x primary platform x sync type */
+	long	 inactive;
+	long	 accounts[PLAT_COUNT][2];	/* human accounts: platform x active */
+};
+
+static int
+count_person(const struct person *p, void *arg)
+{
+	struct counts *c = arg;
+	int st = p->status <= ST_ON ? p->status : ST_OFF;
+	int pl = p->primary_platform >= 0 && p->primary_platform < PLAT_COUNT ?
+	    p->primary_platform : PLAT_COUNT;
+	int ty = p->sync_type < N_TYPE ? p->sync_type : SYNC_NONE;
+
+	if (p->active)
+		c->people[st][pl][ty]++;
+	else
+		c->inactive++;
+	return 0;
+}
+
+static int
+count_account(const struct account *a, void *arg)
+{
+	struct counts *c = arg;
+
+	if (rec_account_is_human(a) && (int)a->platform >= 0 && a->platform < PLAT_COUNT)
+		c->accounts[a->platform][rec_account_is_active(a) ? 1 : 0]++;
+	return 0;
+}
+
+static int64_t
+meta_time(struct txn *t, const char *key)
+{
+	struct buf b = { 0 };
+	int64_t v = 0;
+
+	if (store_meta_get(t, key, &b) == 0 && b.len == 8)
+		for (int i = 0; i < 8; i++)
+			v = (int64_t)(((uint64_t)v << 8) | (unsigned char)b.p[i]);
+	buf_free(&b);
+	return v;
+}
+
+static int
+meta_time_put(struct txn *t, const char *key, int64_t v)
+{
+	unsigned char d[8];
+
+	for (int i = 7; i >= 0; i--) {
+		d[i] = (unsigned char)(v & 0xff);
+		v = (int64_t)((uint64_t)v >> 8);
+	}
+	return store_meta_put(t, key, d, sizeof(d));
+}
+
+/* ---- the exposition format ---- */
+
+static void
+family(struct buf *b, const char *name, const char *help)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* A sample value: integers as integers, others with enough digits to read back. */
+static void
+value(struct buf *b, double v)
+{
+	if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
+		buf_printf(b, " %lld\n", (long long)v);
+	else
+		buf_printf(b, " %.6g\n", v);
+}
+
+/* One per-platform family: a sample for each enabled platform. */
+static void
+per_platform(struct buf *b, const struct config *cfg, const char *name, const char *help,
+    const double v[PLAT_COUNT])
+{
+	family(b, name, help);
+	for (int p = 0; p < PLAT_COUNT; p++) {
+		if (!enabled(cfg, p))
+			continue;
+		buf_printf(b, "%s{platform=\"%s\"}", name, platform_name((enum platform)p));
+		value(b, v[p]);
+	}
+}
+
+int
+metrics_format(const struct config *cfg, struct store *st, const struct metrics_run *run,
+    struct buf *out)
+{
+	static const char *const type_name[N_TYPE] = { "none", "user", "bot" };
+	static const int natural_type[N_PLAT] = { SYNC_USER, SYNC_BOT, SYNC_BOT, SYNC_NONE };
+	struct counts c;
+	struct txn *t;
+	double v[PLAT_COUNT];
+	int64_t last_ok, plat_ok[PLAT_COUNT];
+	time_t finished = run->finished ? run->finished : ps_now();
+	char key[64];
+	int s, p, ty;
+
+	memset(&c, 0, sizeof(c));
+	if ((t = store_begin(st, 0)) == NULL)
+		return -1;
+	if (store_person_each(t, count_person, &c) < 0 ||
+	    store_account_each(t, -1, count_account, &c) < 0) {
+		store_abort(t);
+		return -1;
+	}
+	last_ok = meta_time(t, META_LAST_SUCCESS);
+	for (p = 0; p < PLAT_COUNT; p++) {
+		snprintf(key, sizeof(key), "%s.%s", META_LAST_SUCCESS,
+		    platform_name((enum platform)p));
+		plat_ok[p] = meta_time(t, key);
+	}
+	store_abort(t);
+
+	family(out, "peoplesync_people", "Active people by sync status, primary platform and "
+	    "sync type.");
+	for (s = ST_ON; s >= ST_OFF; s--) {
+		for (p = 0; p < N_PLAT; p++) {
+			for (ty = 0; ty < N_TYPE; ty++) {
+				/* the usual type of the platform always, so each series exists
+				 * before its first person; any other combination when it occurs */
+				if (c.people[s][p][ty] == 0 && ty != natural_type[p])
+					continue;
+				if (c.people[s][p][ty] == 0 && p < PLAT_COUNT && !enabled(cfg, p))
+					continue;
+				buf_printf(out, "peoplesync_people{status=\"%s\",primary_platform="
+				    "\"%s\",sync_type=\"%s\"}", status_name((enum status)s),
+				    p < PLAT_COUNT ? platform_name((enum platform)p) : "none",
+				    type_name[ty]);
+				value(out, (double)c.people[s][p][ty]);
+			}
+		}
+	}
+	family(out, "peoplesync_people_inactive", "People whose every account is deactivated "
+	    "or gone.");
+	buf_adds(out, "peoplesync_people_inactive");
+	value(out, (double)c.inactive);
+	family(out, "peoplesync_accounts", "Human accounts in the database by platform and "
+	    "whether they are active.");
+	for (p = 0; p < PLAT_COUNT; p++) {
+		if (!enabled(cfg, p) && c.accounts[p][0] + c.accounts[p][1] == 0)
+			continue;
+		for (int a = 1; a >= 0; a--) {
+			buf_printf(out, "peoplesync_accounts{platform=\"%s\",active=\"%s\"}",
+			    platform_name((enum platform)p), a ? "true" : "false");
+			value(out, (double)c.accounts[p][a]);
+		}
+	}
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].prompts_queued;
+	per_platform(out, cfg, "peoplesync_prompts_queued", "Prompts waiting in the outbox "
+	    "after the last run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].prompts_sent;
+	per_platform(out, cfg, "peoplesync_prompts_sent", "Prompts delivered during the last "
+	    "run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].prompts_failed;
+	per_platform(out, cfg, "peoplesync_prompts_failed", "Prompts that failed for good "
+	    "during the last run.", v);
+
+	family(out, "peoplesync_run_duration_seconds", "Duration of the last run.");
+	buf_adds(out, "peoplesync_run_duration_seconds");
+	value(out, run->seconds);
+	family(out, "peoplesync_run_success", "1 when the last run succeeded on every platform, "
+	    "else 0.");
+	buf_adds(out, "peoplesync_run_success");
+	value(out, run->ok ? 1 : 0);
+	family(out, "peoplesync_last_run_timestamp_seconds", "Unix time the last run ended.");
+	buf_adds(out, "peoplesync_last_run_timestamp_seconds");
+	value(out, (double)finished);
+	family(out, "peoplesync_last_success_timestamp_seconds", "Unix time the last successful "
+	    "run ended (0: none yet).");
+	buf_adds(out, "peoplesync_last_success_timestamp_seconds");
+	value(out, (double)(run->ok ? (int64_t)finished : last_ok));
+
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = run->p[p].ok ? 1 : 0;
+	per_platform(out, cfg, "peoplesync_platform_up", "1 when the platform's roster was "
+	    "pulled and applied by the last run, else 0.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].errors;
+	per_platform(out, cfg, "peoplesync_platform_errors", "Errors on the platform during "
+	    "the last run (a failed pull counts one).", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].pulled;
+	per_platform(out, cfg, "peoplesync_platform_pulled_accounts", "Accounts in the "
+	    "platform's roster pulled by the last run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].requests;
+	per_platform(out, cfg, "peoplesync_platform_requests", "HTTP requests to the platform "
+	    "during the last run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].retries;
+	per_platform(out, cfg, "peoplesync_platform_retries", "Requests to the platform retried "
+	    "during the last run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)run->p[p].throttled;
+	per_platform(out, cfg, "peoplesync_platform_throttled", "Requests the platform "
+	    "rate-limited (HTTP 429) during the last run.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = run->p[p].seconds;
+	per_platform(out, cfg, "peoplesync_platform_duration_seconds", "Time the last run "
+	    "spent pulling and applying the platform's roster.", v);
+	for (p = 0; p < PLAT_COUNT; p++)
+		v[p] = (double)(run->p[p].ok ? (int64_t)finished : plat_ok[p]);
+	per_platform(out, cfg, "peoplesync_platform_last_success_timestamp_seconds", "Unix time "
+	    "of the last run that applied the platform's roster (0: none yet).", v);
+	return 0;
+}
+
+/* Remembers the success times for the runs to come. */
+static int
+record(struct store *st, const struct metrics_run *run, time_t finished)
+{
+	struct txn *t = NULL;
+	char key[64];
+	int p, rc = -1;
+
+	for (p = 0; p < PLAT_COUNT; p++)
+		if (run->p[p].ok)
+			break;
+	if (!run->ok && p == PLAT_COUNT)
+		return 0;	/* nothing succeeded: nothing to record */
+	if ((t = store_begin(st, 1)) == NULL)
+		goto out;
+	if (run->ok && meta_time_put(t, META_LAST_SUCCESS, (int64_t)finished) < 0)
+		goto out;
+	for (p = 0; p < PLAT_COUNT; p++) {
+		if (!run->p[p].ok)
+			continue;
+		snprintf(key, sizeof(key), "%s.%s", META_LAST_SUCCESS,
+		    platform_name((enum platform)p));
+		if (meta_time_put(t, key, (int64_t)finished) < 0)
+			goto out;
+	}
+	rc = store_commit(t);
+	t = NULL;
+out:
+	if (t)
+		store_abort(t);
+	return rc;
+}
+
+int
+metrics_write(const struct config *cfg, struct store *st, const struct metrics_run *run)
+{
+	struct metrics_run r = *run;
+	struct buf out = { 0 };
+	int rc = -1;
+
+	if (run->dry_run)
+		return 0;
+	if (r.finished == 0)
+		r.finished = ps_now();
+	if (record(st, &r, r.finished) < 0) {
+		log_err("metrics: %s", store_error(st));
+		goto out;
+	}
+	if (cfg->metrics.file == NULL) {
+		rc = 0;
+		goto out;
+	}
+	if (metrics_format(cfg, st, &r, &out) < 0) {
+		log_err("metrics: %s", store_error(st));
+		goto out;
+	}
+	if (write_file_atomic(cfg->metrics.file, out.p, out.len, 0644) < 0) {
+		log_err("metrics: cannot write %s: %s", cfg->metrics.file, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&out);
+	return rc;
+}
