@@ -22,6 +22,8 @@ int	cmd_show(struct cli *c, int argc, char **argv);
 int	cmd_export(struct cli *c, int argc, char **argv);
 int	cmd_check_config(struct cli *c, int argc, char **argv);
 int	cmd_db(struct cli *c, int argc, char **argv);
+int	cmd_serve(struct cli *c, int argc, char **argv);
+int	cmd_sync_link(struct cli *c, int argc, char **argv);
 int	cmd_link(struct cli *c, int argc, char **argv);
 int	cmd_unlink(struct cli *c, int argc, char **argv);
 int	cmd_conflicts(struct cli *c, int argc, char **argv);

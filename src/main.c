@@ -38,6 +38,9 @@ static const char usage_text[] =
 "                        queue Sync now prompts (one at a time, or in bulk)\n"
 "  auto-prompt on|off|status\n"
 "  events ingest FILE|-  message events (JSON Lines) for auto-prompt\n"
+"  serve [--listen ADDR:PORT]\n"
+"                        the web endpoint behind Sync now links\n"
+"  sync-link PERSON      print a fresh Sync now link for a person\n"
 "  check-config          validate the config file and every file it names\n"
 "  db stats | db verify | db backup DEST\n"
 "\n"
@@ -60,6 +63,8 @@ static const struct {
 	{ "people", cmd_people },
 	{ "show", cmd_show },
 	{ "export", cmd_export },
+	{ "serve", cmd_serve },
+	{ "sync-link", cmd_sync_link },
 	{ "check-config", cmd_check_config },
 	{ "db", cmd_db },
 	{ "link", cmd_link },

@@ -142,7 +142,7 @@ oauth_pkce_challenge(const char *verifier, char *out)
 static void
 param(struct buf *b, const char *name, const char *value)
 {
-	if (b->len && b->p[b->len - 1] != '?')
+	if (b->len && b->p[b->len - 1] != '?' && b->p[b->len - 1] != '&')
 		buf_addc(b, '&');
 	buf_adds(b, name);
 	buf_addc(b, '=');

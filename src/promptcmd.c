@@ -380,7 +380,22 @@ cmd_explain(struct cli *c, int argc, char **argv)
 		pview_free(&v);
 		goto ioerr;
 	}
-	printf("prompt: %s\n", d.why);
+	if (d.d == DEC_NEVER && strstr(d.why, "already queued")) {
+		/* say why the queued prompt has not gone out yet */
+		struct pview w = v;
+		uint64_t qid = 0;
+		struct prompt q = { 0 };
+		store_prompt_pending(t, v.p.id, &qid);
+		if (qid && store_prompt_get(t, qid, &q) == 0) {
+			struct prompt_decision d2;
+			(void)w;
+			if (prompt_decide_for_queued(&c->cfg, t, &v, &q, ps_now(), &d2) == 0)
+				printf("prompt: %s %s — %s\n", q.ref, prompt_state_name(
+				    (enum prompt_state)q.state), d2.why);
+			prompt_free(&q);
+		}
+	} else
+		printf("prompt: %s\n", d.why);
 	printf("prompts:\n");
 	store_prompt_each(t, 0, print_prompt_cb, &id);
 	pview_free(&v);

@@ -121,28 +121,24 @@ enabled_platforms(const struct config *cfg, int out[PLAT_COUNT])
 	out[PLAT_WEBEX] = cfg->webex.enabled;
 }
 
-int
-prompt_decide_for(const struct config *cfg, struct txn *t, const struct pview *v,
-    enum prompt_reason reason, int via_platform, const char *via_user, time_t now,
+/* The rules for v; the zone depends on the target, which depends on the rules: decided
+ * once for the target, then again with the local time of the target's zone. */
+static void
+decide(const struct config *cfg, const struct pview *v, enum prompt_reason reason,
+    int via_platform, const char *via_user, int has_pending, time_t now,
     struct prompt_decision *d)
 {
 	struct prompt_input in = { 0 };
-	uint64_t pending;
-	int r;
 
-	r = store_prompt_pending(t, v->p.id, &pending);
-	if (r < 0)
-		return -1;
 	in.p = &v->p;
 	in.accts = v->a;
 	in.n = v->n;
 	in.reason = reason;
 	in.via_platform = via_platform;
 	in.via_user = via_user;
-	in.has_pending = r == 0;
+	in.has_pending = has_pending;
 	in.now = now;
 	enabled_platforms(cfg, in.platform_enabled);
-	/* the zone depends on the target, which depends on the rules: decide twice */
 	in.local_minute = -1;
 	rec_prompt_decide(cfg, &in, d);
 	if (d->d == DEC_SEND) {
@@ -150,6 +146,29 @@ prompt_decide_for(const struct config *cfg, struct txn *t, const struct pview *v
 		in.local_minute = local_minute(in.zone, now);
 		rec_prompt_decide(cfg, &in, d);
 	}
+}
+
+int
+prompt_decide_for(const struct config *cfg, struct txn *t, const struct pview *v,
+    enum prompt_reason reason, int via_platform, const char *via_user, time_t now,
+    struct prompt_decision *d)
+{
+	uint64_t pending;
+	int r = store_prompt_pending(t, v->p.id, &pending);
+
+	if (r < 0)
+		return -1;
+	decide(cfg, v, reason, via_platform, via_user, r == 0, now, d);
+	return 0;
+}
+
+int
+prompt_decide_for_queued(const struct config *cfg, struct txn *t, const struct pview *v,
+    const struct prompt *q, time_t now, struct prompt_decision *d)
+{
+	(void)t;
+	decide(cfg, v, (enum prompt_reason)q->reason, q->reason == PR_AUTO ? (int)q->platform : -1,
+	    q->reason == PR_AUTO ? q->user_id : NULL, 0, now, d);
 	return 0;
 }
 
@@ -549,27 +568,10 @@ plan_cb(const struct prompt *q, void *arg)
 		d.d = DEC_SEND;
 		snprintf(d.why, sizeof(d.why), "in doubt after an interrupted run: its DM history "
 		    "is checked for %s before sending", q->ref);
-	} else if (prompt_decide_for(pl->cfg, pl->t, &v, (enum prompt_reason)q->reason,
-	    q->reason == PR_AUTO ? (int)q->platform : -1, q->reason == PR_AUTO ? q->user_id : NULL,
-	    pl->now, &d) < 0) {
+	} else if (prompt_decide_for_queued(pl->cfg, pl->t, &v, q, pl->now, &d) < 0) {
 		pview_free(&v);
 		pl->err = 1;
 		return -1;
-	}
-	/* its own pending entry is not "another prompt already queued" */
-	if (d.d == DEC_NEVER && strstr(d.why, "already queued")) {
-		struct prompt_input in = { 0 };
-		in.p = &v.p;
-		in.accts = v.a;
-		in.n = v.n;
-		in.reason = (enum prompt_reason)q->reason;
-		in.via_platform = q->reason == PR_AUTO ? (int)q->platform : -1;
-		in.via_user = q->reason == PR_AUTO ? q->user_id : NULL;
-		in.now = pl->now;
-		enabled_platforms(pl->cfg, in.platform_enabled);
-		in.zone = person_zone(pl->cfg, &v, NULL);
-		in.local_minute = local_minute(in.zone, pl->now);
-		rec_prompt_decide(pl->cfg, &in, &d);
 	}
 	if (pl->dry_run) {
 		line = xasprintf("%s %s:%s  %s <%s>  %s\n", q->ref, platform_name(q->platform),
@@ -856,7 +858,7 @@ events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *
 	long lineno = 0, in_txn = 0;
 	time_t now = ps_now();
 	char jerr[160];
-	int rc = -1;
+	int rc = -1, on = auto_prompt_get(st);
 
 	if ((t = store_begin(st, 1)) == NULL)
 		return -1;
@@ -887,7 +889,7 @@ events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *
 			(*bad)++;
 		} else {
 			(*events)++;
-			r = event_apply(cfg, t, from, to, now);
+			r = on ? event_apply(cfg, t, from, to, now) : 0;
 			if (r < 0) {
 				free(from);
 				free(to);

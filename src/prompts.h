@@ -22,6 +22,11 @@ int	prompt_decide_for(const struct config *cfg, struct txn *t, const struct pvie
 	    enum prompt_reason reason, int via_platform, const char *via_user, time_t now,
 	    struct prompt_decision *d);
 
+/* The decision for an already queued prompt q of person v (its own pending entry does not
+ * count as "another prompt queued"). */
+int	prompt_decide_for_queued(const struct config *cfg, struct txn *t, const struct pview *v,
+	    const struct prompt *q, time_t now, struct prompt_decision *d);
+
 /* Queues a prompt for person pid when due (or waiting for quiet hours): 1 queued,
  * 0 not (d->why says why), -1 store error. */
 int	prompt_queue(const struct config *cfg, struct txn *t, uint64_t pid,

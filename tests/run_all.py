@@ -3,6 +3,7 @@
 
 Unit tests: every binary under build/test/unit (cmocka, built with ASan + UBSan).
 End-to-end tests: tests/e2e/test_*.py (unittest) against the loopback fakes.
+Browser tests: tests/browser/*.test.mjs, each one test, run with node (pass = exit 0).
 Exit status 0 only when everything passed.
 """
 import glob
@@ -75,11 +76,35 @@ def run_e2e():
     return good, bad
 
 
+def run_browser():
+    """Each tests/browser/NAME.test.mjs is one test: `node FILE`, passed when it exits 0."""
+    passed = failed = 0
+    for t in sorted(glob.glob(os.path.join(ROOT, "tests", "browser", "*.test.mjs"))):
+        name = os.path.basename(t)
+        t0 = time.time()
+        try:
+            p = subprocess.run(["node", t], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors="replace",
+                               timeout=600)
+            ok, out = p.returncode == 0, p.stdout
+        except subprocess.TimeoutExpired as e:
+            ok, out = False, (e.stdout or b"").decode(errors="replace") + "\ntimed out"
+        except FileNotFoundError:
+            ok, out = False, "node is not installed"
+        passed += ok
+        failed += not ok
+        print(f"browser {name}: {'ok' if ok else 'FAILED'} ({time.time() - t0:.1f}s)")
+        if not ok:
+            print(out[-6000:])
+    return passed, failed
+
+
 def main():
     t0 = time.time()
     up, uf = run_units()
     ep, ef = run_e2e()
-    passed, failed = up + ep, uf + ef
+    bp, bf = run_browser()
+    passed, failed = up + ep + bp, uf + ef + bf
     print(f"all tests took {time.time() - t0:.0f}s")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1

@@ -97,6 +97,19 @@ def make_config(workdir, fake, org, platforms=("slack",), extra="", page_limit=2
     if "webex_token" in sec:
         write_secret(os.path.join(workdir, "webex.token"), sec["webex_token"])
     teams_id = org.get("teams", {}).get("tenant_id", "tenant")
+    # Defaults a test's extra can replace: a link key (prompts carry Sync now links), the
+    # Teams service user's refresh token (Teams DMs), and no quiet hours (tests run at any
+    # hour; the quiet-hours tests set them with a fixed PEOPLESYNC_NOW).
+    defaults = ""
+    if "link_key_file" not in extra:
+        write_secret(os.path.join(workdir, "link.key"), "5f" * 32)
+        defaults += 'link_key_file = "link.key";\n'
+    if "prompts" not in extra:
+        defaults += 'prompts = { quiet_hours = ""; };\n'
+    teams_refresh = ""
+    if "graph_refresh_token" in sec and "service_user_refresh_token_file" not in extra:
+        write_secret(os.path.join(workdir, "graph.refresh"), sec["graph_refresh_token"])
+        teams_refresh = 'service_user_refresh_token_file = "graph.refresh";'
     cfg = f"""
 database = "{workdir}/db";
 public_url = "http://127.0.0.1:8099";
@@ -104,12 +117,13 @@ slack = {{ enabled = {str('slack' in platforms).lower()}; api_url = "{base}/slac
           bot_token_file = "slack.token"; page_limit = {page_limit}; }};
 teams = {{ enabled = {str('teams' in platforms).lower()}; graph_url = "{base}/graph/v1.0";
           login_url = "{base}/login"; tenant_id = "{teams_id}";
-          client_id = "{sec.get('graph_client_id', 'x')}"; client_secret_file = "graph.secret"; }};
+          client_id = "{sec.get('graph_client_id', 'x')}"; client_secret_file = "graph.secret";
+          {teams_refresh} }};
 webex = {{ enabled = {str('webex' in platforms).lower()}; api_url = "{base}/webex/v1";
           token_file = "webex.token"; }};
 identity = {{ domain_aliases = ( ("corp.onmicrosoft.com", "corp.com") ); }};
 http = {{ retries = 3; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
-{extra}
+{defaults}{extra}
 """
     path = os.path.join(workdir, "peoplesync.cfg")
     with open(path, "w") as f:

@@ -226,10 +226,10 @@ class Cli(E2E):
         r = self.ps("check-config")
         self.assertRc(r, 0)
         with open(self.cfg, "a") as f:
-            f.write("prompts = { cooldown_hour = 3; };\n")
+            f.write("reconcile = { max_deactivate_shar = 0.2; };\n")
         r = self.ps("check-config")
         self.assertRc(r, 78)
-        self.assertRegex(r.err, r"peoplesync\.cfg:\d+: prompts\.cooldown_hour")
+        self.assertRegex(r.err, r"peoplesync\.cfg:\d+: reconcile\.max_deactivate_shar")
         self.assertIn("did you mean", r.err)
 
     def test_missing_config(self):

@@ -11,6 +11,9 @@ Paths (base URLs for a peoplesync config are in README.md):
     /login/<tenant>/oauth2/v2.0/token        Microsoft identity platform token endpoint
     /graph/v1.0/...                          Microsoft Graph
     /webex/v1/...                            Webex
+    /slack/oauth/v2/authorize                Slack OAuth v2 authorize page (users listed)
+    /login/<tenant>/oauth2/v2.0/authorize    Microsoft identity platform authorize page
+    /webex/v1/authorize, /webex/v1/access_token   Webex integration OAuth
     /_control, /_control/<what>              test control (not logged, not counted)
 
 The behaviour copies the real services as described in shared/docs/platform-apis.md and
@@ -50,11 +53,12 @@ PLATFORM_ALIASES = {"slack": "slack", "teams": "teams", "graph": "teams", "webex
                     "*": "*"}
 ENDPOINTS = {
     "slack": {"users.list", "users.info", "users.lookupByEmail", "conversations.open",
-              "chat.postMessage", "conversations.history", "auth.test"},
+              "chat.postMessage", "conversations.history", "auth.test", "oauth.v2.access",
+              "authorize"},
     "teams": {"token", "users", "users.get", "users.delta", "me", "chats", "chats.get",
-              "chats.messages", "chats.messages.list"},
+              "chats.messages", "chats.messages.list", "authorize"},
     "webex": {"people", "people.get", "people.me", "messages", "messages.list",
-              "messages.direct"},
+              "messages.direct", "authorize", "access_token"},
 }
 PAGED = {("slack", "users.list"), ("teams", "users"), ("teams", "users.delta"),
          ("webex", "people")}
@@ -428,6 +432,7 @@ class State:
             org = json.load(f)
         self.org = org
         self.sec = org.get("secrets", {})
+        self.oauth_clients = oauth_clients(org)
         self.version = 1
         self.delta_gen = secrets.token_hex(4)   # a restart invalidates every delta token
         self.slack = self.graph = self.webex = None
@@ -505,6 +510,7 @@ class Ctx:
         self.fault = None
         self.status = None
         self.token_kind = None
+        self.token_user = None        # user-bound (Sync now) tokens: whose
 
     def q(self, name, default=None):
         v = self.query.get(name)
@@ -689,13 +695,26 @@ class SlackAPI:
         early = h.pre_checks(ctx, lambda: self.recipients(p))
         if early is not None:
             return early
+        if method == "oauth.v2.access":
+            return S.api_oauth.slack_access(ctx, p, h)      # client credentials, no token
+        if method == "authorize":
+            return slack_error("unknown_method", extra={"req_method": method})
         tok = ctx.bearer()
         if tok is None:
             tok = p.get("token")
         if not tok:
             return slack_error("not_authed")
         if tok != S.sec.get("slack_bot_token"):
-            return slack_error("invalid_auth")
+            u = S.api_oauth.access_user("slack", tok)
+            if u is None:
+                return slack_error("invalid_auth")
+            if method != "auth.test":
+                return slack_error("not_allowed_token_type")
+            o = S.org["slack"]
+            return Resp(200, sdump({"ok": True, "url": "https://%s.slack.com/" % o["domain"],
+                                    "team": o["team_name"], "user": u["user"],
+                                    "team_id": u["team"], "user_id": u["user"],
+                                    "is_enterprise_install": False}), SLACK_CT)
         if S.slack_revoked:
             return slack_error("token_revoked")
         if ("slack", method) not in PAGED:
@@ -975,6 +994,9 @@ class GraphAPI:
             return Resp(200, jdump({"token_type": "Bearer", "expires_in": ttl,
                                     "access_token": tok}), TOKEN_CT)
         if grant == "refresh_token":
+            r = S.api_oauth.ms_refresh(f)
+            if r is not None:
+                return r                   # a Sync now user's refresh token
             rt = f.get("refresh_token", "")
             with S.lock:
                 ok = rt in S.graph_refresh
@@ -992,17 +1014,17 @@ class GraphAPI:
             return Resp(200, jdump({"token_type": "Bearer", "scope": scope, "expires_in": ttl,
                                     "access_token": tok, "refresh_token": new_rt}), TOKEN_CT)
         if grant == "authorization_code":
-            return token_error(400, "invalid_grant", 70000, "The provided authorization code "
-                               "is invalid (this fake issues none).", 70000)
+            return S.api_oauth.ms_code(f)
         return token_error(400, "unsupported_grant_type", 70003, "The app requested an "
                            "unsupported grant type '%s'." % grant, 70003)
 
-    def new_access(self, kind, ttl):
-        # JWT-shaped, about 1.2 KB like real Graph tokens, random every time
+    def new_access(self, kind, ttl, user=None):
+        # JWT-shaped, about 1.2 KB like real Graph tokens, random every time. user: the
+        # signed-in user of a Sync now token (None: the service user / the app)
         tok = "eyJ0eXAiOiJKV1QiLCJub25jZSI6IiIsImFsZyI6IlJTMjU2In0.%s.%s" % (
             secrets.token_urlsafe(700), secrets.token_urlsafe(256))
         with self.S.lock:
-            self.S.graph_access[tok] = (kind, time.monotonic() + ttl)
+            self.S.graph_access[tok] = (kind, time.monotonic() + ttl, user)
         return tok
 
     # Graph ------------------------------------------------------------------------------
@@ -1050,6 +1072,7 @@ class GraphAPI:
             return graph_error(401, "InvalidAuthenticationToken",
                                "Lifetime validation failed, the token is expired.")
         ctx.token_kind = info[0]
+        ctx.token_user = info[2] if len(info) > 2 else None
         if ("teams", ep) not in PAGED:
             r = h.apply_fault(ctx)
             if r is not None:
@@ -1310,9 +1333,15 @@ class GraphAPI:
         if ctx.token_kind != "user":
             return graph_error(400, "BadRequest", "/me request is only valid with delegated "
                                "authentication flow.")
-        svc = self.S.org["teams"]["service_user"]
         d = {"@odata.context": "%s/graph/v1.0/$metadata#users/$entity" % ctx.base()}
-        d.update(svc)
+        if ctx.token_user is not None:
+            with self.S.lock:
+                r = self.S.graph.live(ctx.token_user)
+                if r is None:
+                    return graph_error(404, "Request_ResourceNotFound", "Resource '%s' does "
+                                       "not exist." % ctx.token_user)
+                return Resp(200, jdump(d)[:-1] + b"," + self.ser(r, None)[1:], GRAPH_CT)
+        d.update(self.S.org["teams"]["service_user"])
         return Resp(200, jdump(d), GRAPH_CT)
 
     def body_json(self, ctx):
@@ -1461,6 +1490,10 @@ class WebexAPI:
         ctx.platform = "webex"
         m = ctx.method
         parts = [urllib.parse.unquote(x) for x in rest.strip("/").split("/")] if rest.strip("/") else []
+        if parts == ["authorize"]:
+            return S.api_oauth.authorize(ctx, "webex", h)
+        if parts == ["access_token"]:
+            return S.api_oauth.webex_token(ctx, h)
         ep, arg = "unknown", None
         if parts == ["people"] and m == "GET":
             ep = "people"
@@ -1483,7 +1516,12 @@ class WebexAPI:
         if early is not None:
             return early
         tok = ctx.bearer()
-        if not tok or tok != S.sec.get("webex_token") or S.webex_revoked:
+        if tok and tok != S.sec.get("webex_token") and ep in ("people.me", "people.get"):
+            u = S.api_oauth.access_user("webex", tok)      # a Sync now user's token
+            if u is not None:
+                ctx.token_user = u["user"]
+        if not tok or (ctx.token_user is None and (tok != S.sec.get("webex_token") or
+                                                   S.webex_revoked)):
             msg = "The request requires a valid access token set in the Authorization request header."
             return webex_error(401, msg, msg)
         if ("webex", ep) not in PAGED:
@@ -1600,6 +1638,8 @@ class WebexAPI:
             return self.ok(r.cache["w"])
 
     def people_me(self, ctx, arg, h):
+        if ctx.token_user is not None:
+            return self.people_get(ctx, ctx.token_user, h)
         o = self.S.org["webex"]
         sp = dict(o["service_person"])
         sp.update(orgId=o["org_id"], type="person", status="active")
@@ -1685,6 +1725,427 @@ class WebexAPI:
 
 
 # ---------------------------------------------------------------------------------------
+# OAuth providers: authorize pages, token endpoints, user-bound tokens (README: "OAuth")
+
+HTML_CT = "text/html; charset=utf-8"
+CODE_TTL = 600                    # seconds an authorization code stays valid
+USER_TTL = {"slack": 43200, "teams": 3599, "webex": 1209600}
+REFRESH_TTL = {"slack": 0, "teams": 0, "webex": 7776000}    # 0: no expiry announced
+PLATFORM_TITLES = {"slack": "Slack", "teams": "Microsoft", "webex": "Webex"}
+
+
+def oauth_clients(org):
+    """The OAuth app credentials the fake accepts, per platform of the org.  Teams uses the
+    Graph app (secrets.graph_client_id / _secret); Slack and Webex take secrets.slack_client_id
+    / slack_client_secret / webex_client_id / webex_client_secret when org.json has them, else
+    values derived from the org's other secrets (stable for one org.json)."""
+    sec = org.get("secrets", {})
+    seed = hashlib.sha256(("peoplesync-fake-oauth:%s:%s" % (
+        sec.get("slack_bot_token", ""), sec.get("webex_token", ""))).encode()).hexdigest()
+    out = {}
+    if "slack" in org:
+        out["slack"] = {
+            "client_id": sec.get("slack_client_id") or "%d.%d" % (
+                int(seed[0:10], 16) % 10 ** 12, int(seed[10:21], 16) % 10 ** 13),
+            "client_secret": sec.get("slack_client_secret") or seed[21:53]}
+    if "teams" in org:
+        out["teams"] = {"client_id": sec.get("graph_client_id", ""),
+                        "client_secret": sec.get("graph_client_secret", "")}
+    if "webex" in org:
+        out["webex"] = {
+            "client_id": sec.get("webex_client_id") or "C" + hashlib.sha256(
+                (seed + ":webex-id").encode()).hexdigest(),
+            "client_secret": sec.get("webex_client_secret") or hashlib.sha256(
+                (seed + ":webex-secret").encode()).hexdigest()}
+    return out
+
+
+def pkce_s256(verifier):
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def add_query(url, pairs):
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode(pairs)
+
+
+def html_page(title, body, status=200):
+    doc = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+           "<title>%s</title><style>body{font:15px/1.4 sans-serif;margin:1.5rem;"
+           "max-width:40rem}button{margin:.2rem 0;padding:.4rem .7rem;font:inherit;"
+           "text-align:left;width:100%%}ul{list-style:none;padding:0}.fake{color:#a33}"
+           "</style></head><body><p class=\"fake\">peoplesync test fake — not a real "
+           "sign-in page</p>%s</body></html>\n") % (html_escape(title), body)
+    return Resp(status, doc.encode("utf-8"), HTML_CT)
+
+
+def html_escape(s):
+    return (str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+class OAuth:
+    """The three platforms' user sign-in.  Codes and user tokens live here; they survive the
+    `reset` control op (like Graph tokens) and die with the process."""
+
+    def __init__(self, S):
+        self.S = S
+        self.lock = threading.Lock()
+        self.codes = {}              # code -> grant dict
+        self.access = {}             # (platform, access token) -> {"user","team","exp"}
+        self.refresh = {}            # (platform, refresh token) -> {"user","team","exp"}
+        self.slack_rotation = True
+        self.ttl = dict(USER_TTL)
+        self.refresh_ttl = dict(REFRESH_TTL)
+        self.counts = collections.Counter()
+        self.issued = {"codes": [], "access": [], "refresh": []}   # for leak checks
+
+    # who may sign in ---------------------------------------------------------------------
+    def users(self, platform):
+        """(id, name, email, team) of every account that can sign in, by name."""
+        S = self.S
+        out = []
+        ros = S.roster(platform)
+        if ros is None:
+            return out
+        for r in ros.live_recs():
+            o = r.obj
+            if platform == "slack":
+                if (o.get("deleted") or o.get("is_bot") or o.get("is_app_user")
+                        or o.get("is_invited_user") or o["id"] == "USLACKBOT"):
+                    continue
+                prof = o.get("profile") or {}
+                name = o.get("real_name") or prof.get("real_name") or o.get("name")
+                out.append((o["id"], name, prof.get("email"),
+                            o.get("team_id") or S.org["slack"]["team_id"]))
+            elif platform == "teams":
+                if o.get("accountEnabled") is False or \
+                        o.get("externalUserState") == "PendingAcceptance":
+                    continue
+                out.append((o["id"], o.get("displayName"),
+                            o.get("mail") or o.get("userPrincipalName"),
+                            S.org["teams"]["tenant_id"]))
+            else:
+                if o.get("type", "person") != "person" or \
+                        not truthy(o.get("loginEnabled", True)) or \
+                        truthy(o.get("invitePending", False)):
+                    continue
+                out.append((o["id"], o.get("displayName"), (o.get("emails") or [None])[0],
+                            o.get("orgId") or S.org["webex"]["org_id"]))
+        out.sort(key=lambda u: (str(u[1] or "").lower(), u[0]))
+        return out
+
+    def find(self, platform, key):
+        k = str(key).strip().lower()
+        for u in self.users(platform):
+            if u[0].lower() == k or (u[2] and u[2].lower() == k):
+                return u
+        return None
+
+    # tokens -------------------------------------------------------------------------------
+    def new_token(self, platform, kind):
+        if platform == "slack":
+            if kind == "refresh":
+                return "xoxe-1-" + secrets.token_hex(60)
+            return ("xoxe.xoxp-1-" if self.slack_rotation else "xoxp-") + "-".join(
+                str(random.randint(10 ** 11, 10 ** 12)) for _ in range(3)) + "-" + \
+                secrets.token_hex(32)
+        if platform == "teams":
+            if kind == "refresh":
+                return "0.AU" + secrets.token_urlsafe(180)
+            return None                 # Graph access tokens come from GraphAPI.new_access
+        return secrets.token_urlsafe(48) + "_PF84_" + str(uuid.uuid4()) if kind == "access" \
+            else secrets.token_urlsafe(60)
+
+    def issue(self, platform, user, team, ttl=None, refresh=None):
+        """New access token (and refresh token, unless refresh is given to keep) for user.
+        Returns (access, refresh or None, expires_in or None, refresh_expires_in or None)."""
+        ttl = self.ttl[platform] if ttl is None else int(ttl)
+        now = time.time()
+        if platform == "teams":
+            at = self.S.api_graph.new_access("user", ttl, user)
+        else:
+            at = self.new_token(platform, "access")
+        rotating = platform != "slack" or self.slack_rotation
+        with self.lock:
+            self.access[(platform, at)] = {"user": user, "team": team,
+                                           "exp": now + ttl if rotating else None}
+            self.issued["access"].append(at)
+            rt = refresh
+            if rotating and rt is None:
+                rt = self.new_token(platform, "refresh")
+                rttl = self.refresh_ttl[platform]
+                self.refresh[(platform, rt)] = {"user": user, "team": team,
+                                                "exp": now + rttl if rttl else None}
+                self.issued["refresh"].append(rt)
+            self.counts["tokens"] += 1
+        if not rotating:
+            return at, None, None, None
+        return at, rt, ttl, (self.refresh_ttl[platform] or None)
+
+    def access_user(self, platform, tok):
+        """The (user, team) a live user access token belongs to, or None."""
+        with self.lock:
+            e = self.access.get((platform, tok))
+        if e is None or (e["exp"] is not None and e["exp"] < time.time()):
+            return None
+        return e
+
+    def use_refresh(self, platform, rt, rotate):
+        with self.lock:
+            e = self.refresh.get((platform, rt))
+            if e is None or (e["exp"] is not None and e["exp"] < time.time()):
+                return None
+            if rotate:
+                del self.refresh[(platform, rt)]
+            return e
+
+    def take_code(self, platform, code, client_id, redirect_uri):
+        """The grant of a code (single use).  Returns (grant, None) or (None, reason)."""
+        with self.lock:
+            g = self.codes.get(code or "")
+            if g is None or g["platform"] != platform:
+                return None, "unknown"
+            if g["used"]:
+                return None, "used"
+            g["used"] = True
+        if g["exp"] < time.time():
+            return None, "expired"
+        if g["client_id"] != client_id:
+            return None, "client"
+        if redirect_uri:
+            if redirect_uri != g["redirect_uri"]:
+                return None, "redirect_uri"
+        elif platform != "slack":         # Slack alone lets the exchange omit it
+            return None, "redirect_uri"
+        return g, None
+
+    def revoke(self, platform=None):
+        with self.lock:
+            for d in (self.access, self.refresh):
+                for k in [k for k in d if platform in (None, "*", k[0])]:
+                    del d[k]
+        if platform in (None, "*", "teams"):
+            with self.S.lock:
+                for k in [k for k, v in self.S.graph_access.items()
+                          if len(v) > 2 and v[2] is not None]:
+                    del self.S.graph_access[k]
+
+    # authorize pages ------------------------------------------------------------------------
+    def authorize(self, ctx, platform, h, tenant=None):
+        S = self.S
+        ctx.platform, ctx.endpoint = platform, "authorize"
+        early = h.pre_checks(ctx, set)
+        if early is not None:
+            return early
+        if S.roster(platform) is None:
+            return html_page("No such org", "<p>This fake has no %s org.</p>"
+                             % PLATFORM_TITLES[platform], 404)
+        if ctx.method != "GET":
+            return html_page("Method not allowed", "<p>GET only.</p>", 405)
+        r = h.apply_fault(ctx)
+        if r is not None:
+            return r
+        q = {k: v[0] for k, v in ctx.query.items()}
+        client = S.oauth_clients.get(platform, {})
+        if platform == "teams" and tenant is not None and tenant.lower() not in (
+                S.org["teams"]["tenant_id"].lower(), S.org["teams"]["tenant_domain"].lower(),
+                S.org.get("domain", "").lower(), "common", "organizations"):
+            return html_page("Sign in", "<p>AADSTS90002: Tenant '%s' not found.</p>"
+                             % html_escape(tenant), 400)
+        if q.get("client_id") != client.get("client_id"):
+            return html_page("Sign in", "<p>Error: invalid_client_id — this app (client_id "
+                             "%s) is not known.</p>" % html_escape(q.get("client_id", "")), 400)
+        ru = q.get("redirect_uri", "")
+        if not re.match(r"^https?://[^\s]+$", ru):
+            return html_page("Sign in", "<p>Error: bad_redirect_uri — a redirect_uri is "
+                             "required.</p>", 400)
+        state = q.get("state")
+        back = [("state", state)] if state is not None else []
+        if platform != "slack" and q.get("response_type") != "code":
+            return Resp(302, b"", HTML_CT, [("Location", add_query(
+                ru, [("error", "unsupported_response_type")] + back))])
+        challenge, method = q.get("code_challenge"), q.get("code_challenge_method", "plain")
+        if challenge is not None and (platform != "teams" or method not in ("S256", "plain")):
+            return Resp(302, b"", HTML_CT, [("Location", add_query(
+                ru, [("error", "invalid_request")] + back))])
+        if q.get("deny"):
+            return Resp(302, b"", HTML_CT, [("Location", add_query(
+                ru, [("error", "access_denied")] + back))])
+        scope = q.get("user_scope", q.get("scope", "")) if platform == "slack" \
+            else q.get("scope", "")
+        who = q.get("user")
+        if who:
+            u = self.find(platform, who)
+            if u is None:
+                return html_page("Sign in", "<p>No account %s can sign in here.</p>"
+                                 % html_escape(who), 400)
+            code = secrets.token_urlsafe(32)
+            with self.lock:
+                self.codes[code] = {"platform": platform, "user": u[0], "team": u[3],
+                                    "client_id": client["client_id"], "redirect_uri": ru,
+                                    "scope": scope, "challenge": challenge, "method": method,
+                                    "exp": time.time() + CODE_TTL, "used": False}
+                self.counts["codes"] += 1
+                self.issued["codes"].append(code)
+            return Resp(302, b"", HTML_CT, [("Location", add_query(
+                ru, [("code", code)] + back))])
+        org = (S.org["slack"]["team_name"] if platform == "slack" else
+               S.org["teams"]["tenant_domain"] if platform == "teams" else
+               S.org.get("domain", ""))
+        hidden = "".join('<input type="hidden" name="%s" value="%s">' % (
+            html_escape(k), html_escape(v)) for k, v in q.items() if k not in ("user", "deny"))
+        items = "".join(
+            '<li><button type="submit" name="user" value="%s" data-email="%s">%s '
+            '&lt;%s&gt;</button></li>' % (html_escape(u[0]), html_escape((u[2] or "").lower()),
+                                          html_escape(u[1] or u[0]), html_escape(u[2] or "-"))
+            for u in self.users(platform))
+        body = ('<h1>%s — sign in to %s</h1><p>An app asks to act as you (scopes: <code>%s'
+                '</code>). Pick the account to sign in as:</p><form method="get" action="%s">'
+                '%s<ul>%s</ul><button type="submit" name="deny" value="1" id="deny">Cancel'
+                '</button></form>') % (PLATFORM_TITLES[platform], html_escape(org),
+                                       html_escape(scope), html_escape(ctx.path), hidden, items)
+        return html_page("%s sign-in (fake)" % PLATFORM_TITLES[platform], body)
+
+    # Slack: oauth.v2.access -----------------------------------------------------------------
+    def slack_access(self, ctx, p, h):
+        S = self.S
+        r = h.apply_fault(ctx)
+        if r is not None:
+            return r
+        client = S.oauth_clients["slack"]
+        cid, csec = p.get("client_id"), p.get("client_secret")
+        auth = ctx.header("Authorization") or ""
+        if auth.lower().startswith("basic "):
+            try:
+                cid, csec = base64.b64decode(auth[6:].strip()).decode().split(":", 1)
+            except (ValueError, UnicodeDecodeError):
+                return slack_error("invalid_client_id")
+        if cid != client["client_id"]:
+            return slack_error("invalid_client_id")
+        if csec != client["client_secret"]:
+            return slack_error("bad_client_secret")
+        grant = p.get("grant_type") or "authorization_code"
+        app_id = S.org["slack"].get("app_id")
+        if grant == "refresh_token":
+            e = self.use_refresh("slack", str(p.get("refresh_token") or ""), False)
+            if e is None:
+                return slack_error("invalid_refresh_token")
+            at, rt, ttl, _ = self.issue("slack", e["user"], e["team"],
+                                        refresh=str(p["refresh_token"]))
+            return Resp(200, sdump({"ok": True, "app_id": app_id, "token_type": "user",
+                                    "access_token": at, "expires_in": ttl,
+                                    "refresh_token": rt, "team": {"id": e["team"]},
+                                    "enterprise": None, "is_enterprise_install": False}),
+                        SLACK_CT)
+        if grant != "authorization_code":
+            return slack_error("invalid_grant_type")
+        g, why = self.take_code("slack", str(p.get("code") or ""), cid,
+                                p.get("redirect_uri"))
+        if g is None:
+            return slack_error("bad_redirect_uri" if why == "redirect_uri" else "invalid_code")
+        at, rt, ttl, _ = self.issue("slack", g["user"], g["team"])
+        au = {"id": g["user"], "scope": g["scope"], "access_token": at, "token_type": "user"}
+        if rt:
+            au.update(expires_in=ttl, refresh_token=rt)
+        return Resp(200, sdump({"ok": True, "app_id": app_id, "authed_user": au,
+                                "team": {"id": g["team"]}, "enterprise": None,
+                                "is_enterprise_install": False}), SLACK_CT)
+
+    # Microsoft: authorization_code and user refresh grants (called by GraphAPI.token) -------
+    def ms_code(self, f):
+        g, why = self.take_code("teams", f.get("code", ""), f.get("client_id", ""),
+                                f.get("redirect_uri", ""))
+        if g is None:
+            if why == "redirect_uri":
+                return token_error(400, "invalid_grant", 50011, "The redirect URI specified "
+                                   "in the request does not match the redirect URIs "
+                                   "configured for the application.", 50011)
+            return token_error(400, "invalid_grant", 70000, "The provided authorization code "
+                               "or refresh token has expired due to inactivity, was already "
+                               "redeemed or is malformed.", 70000)
+        if g["challenge"] is not None:
+            v = f.get("code_verifier")
+            if not v:
+                return token_error(400, "invalid_request", 50148, "The code_verifier does "
+                                   "not match the code_challenge supplied in the "
+                                   "authorization request for PKCE.", 50148)
+            if (pkce_s256(v) if g["method"] == "S256" else v) != g["challenge"]:
+                return token_error(400, "invalid_grant", 501481, "The Code_Verifier does not "
+                                   "match the code_challenge supplied in the authorization "
+                                   "request.", 501481)
+        return self.ms_answer(g["user"], g["team"], g["scope"] or f.get("scope", ""))
+
+    def ms_answer(self, user, team, scope):
+        at, rt, ttl, _ = self.issue("teams", user, team)
+        return Resp(200, jdump({"token_type": "Bearer", "scope": scope or "User.Read",
+                                "expires_in": ttl, "ext_expires_in": ttl, "access_token": at,
+                                "refresh_token": rt}), TOKEN_CT)
+
+    def ms_refresh(self, f):
+        """A user's refresh token, or None when it is not one of ours (the caller goes on)."""
+        rt = f.get("refresh_token", "")
+        with self.lock:
+            known = ("teams", rt) in self.refresh
+        if not known:
+            return None
+        e = self.use_refresh("teams", rt, self.S.args.rotate_refresh)
+        if e is None:
+            return token_error(400, "invalid_grant", 700082, "The refresh token has expired "
+                               "due to inactivity.", 700082)
+        return self.ms_answer(e["user"], e["team"], f.get("scope", ""))
+
+    # Webex: /access_token ---------------------------------------------------------------------
+    def webex_token(self, ctx, h):
+        S = self.S
+        ctx.platform, ctx.endpoint = "webex", "access_token"
+        early = h.pre_checks(ctx, set)
+        if early is not None:
+            return early
+        if ctx.method != "POST":
+            return webex_error(405, "Method not allowed.")
+        r = h.apply_fault(ctx)
+        if r is not None:
+            return r
+        f = {k: v[0] for k, v in urllib.parse.parse_qs(
+            ctx.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        client = S.oauth_clients["webex"]
+
+        def bad(status, error, message):
+            resp = webex_error(status, message)
+            d = json.loads(resp.body)
+            d["error"] = error
+            resp.body = jdump(d)
+            return resp
+
+        if f.get("client_id") != client["client_id"] or \
+                f.get("client_secret") != client["client_secret"]:
+            return bad(401, "invalid_client", "The client credentials are invalid.")
+        grant = f.get("grant_type")
+        if grant == "authorization_code":
+            g, why = self.take_code("webex", f.get("code", ""), f["client_id"],
+                                    f.get("redirect_uri", ""))
+            if g is None:
+                return bad(400, "invalid_grant", "The authorization code is invalid, expired "
+                           "or was already used (%s)." % why)
+            user, team = g["user"], g["team"]
+        elif grant == "refresh_token":
+            e = self.use_refresh("webex", f.get("refresh_token", ""), False)
+            if e is None:
+                return bad(400, "invalid_grant", "The refresh token provided is expired, "
+                           "revoked, malformed, or invalid.")
+            user, team = e["user"], e["team"]
+        else:
+            return bad(400, "unsupported_grant_type", "Unsupported grant_type.")
+        keep = f.get("refresh_token") if grant == "refresh_token" else None
+        at, rt, ttl, rttl = self.issue("webex", user, team, refresh=keep)
+        tid = "ROUTER_" + uuid.uuid4().hex.upper()[:24]
+        return Resp(200, jdump({"access_token": at, "expires_in": ttl, "refresh_token": rt,
+                                "refresh_token_expires_in": rttl}), WEBEX_CT,
+                    [("TrackingId", tid)])
+
+
+# ---------------------------------------------------------------------------------------
 # Control
 
 class Control:
@@ -1714,6 +2175,12 @@ class Control:
                                    "rules": [r.describe() for r in S.faults.rules]})
             if path == "/_control/rules":
                 return self.j([r.describe() for r in S.faults.rules])
+            if path == "/_control/oauth":
+                return self.j(self.oauth_info())
+            if path == "/_control/oauth/issued":
+                o = S.api_oauth
+                with o.lock:
+                    return self.j({k: list(v) for k, v in o.issued.items()})
             if path == "/_control/org":
                 plat = PLATFORM_ALIASES.get(ctx.q("platform", ""), "")
                 ros = S.roster(plat)
@@ -1897,6 +2364,50 @@ class Control:
         for c in self.S.chats.values():
             c["messages"] = []
 
+    def oauth_info(self):
+        o = self.S.api_oauth
+        with o.lock:
+            return {"ok": True, "clients": self.S.oauth_clients,
+                    "slack_rotation": o.slack_rotation, "ttl": o.ttl,
+                    "refresh_ttl": o.refresh_ttl, "codes": o.counts["codes"],
+                    "tokens": o.counts["tokens"],
+                    "live_access": len(o.access), "live_refresh": len(o.refresh)}
+
+    def oauth_platform(self, d, required=True):
+        plat = PLATFORM_ALIASES.get(str(d.get("platform", "")).lower())
+        if plat in ("slack", "teams", "webex") and self.S.roster(plat) is not None:
+            return plat
+        if not required and d.get("platform") in (None, "*"):
+            return None
+        raise ValueError("platform must be one of the org's slack/teams/webex")
+
+    def op_oauth(self, d):
+        o = self.S.api_oauth
+        if "slack_rotation" in d:
+            o.slack_rotation = bool(d["slack_rotation"])
+        for key, table in (("ttl", o.ttl), ("refresh_ttl", o.refresh_ttl)):
+            for k, v in (d.get(key) or {}).items():
+                plat = PLATFORM_ALIASES.get(str(k).lower())
+                if plat not in table or int(v) < 0:
+                    raise ValueError("%s: want {platform: seconds >= 0}" % key)
+                table[plat] = int(v)
+        return self.oauth_info()
+
+    def op_mint_user_token(self, d):
+        """Tokens for a user as if they had signed in (skips the authorize page)."""
+        plat = self.oauth_platform(d)
+        u = self.S.api_oauth.find(plat, d.get("user_id") or d.get("user") or "")
+        if u is None:
+            raise KeyError("no account %r can sign in on %s" % (d.get("user_id"), plat))
+        at, rt, ttl, rttl = self.S.api_oauth.issue(plat, u[0], u[3], ttl=d.get("ttl"))
+        return {"access_token": at, "refresh_token": rt, "expires_in": ttl,
+                "refresh_token_expires_in": rttl, "user_id": u[0], "team_id": u[3]}
+
+    def op_revoke_user_tokens(self, d):
+        """Every Sync now user token (access and refresh) of the platform (default: all)
+        stops working: refresh grants answer invalid_grant / invalid_refresh_token."""
+        self.S.api_oauth.revoke(self.oauth_platform(d, required=False))
+
     def op_reset(self, d):
         S = self.S
         S.load()
@@ -2014,6 +2525,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         m = re.match(r"^/login/([^/]+)/oauth2/v2\.0/token/?$", p)
         if m:
             return S.api_graph.token(ctx, urllib.parse.unquote(m.group(1)), self)
+        m = re.match(r"^/login/([^/]+)/oauth2/v2\.0/authorize/?$", p)
+        if m:
+            return S.api_oauth.authorize(ctx, "teams", self, urllib.parse.unquote(m.group(1)))
+        if p.rstrip("/") == "/slack/oauth/v2/authorize":
+            return S.api_oauth.authorize(ctx, "slack", self)
         if p.startswith("/webex/v1/") or p == "/webex/v1":
             return S.api_webex.handle(ctx, p[len("/webex/v1"):], self)
         ctx.platform, ctx.endpoint = "none", "unknown"
@@ -2189,6 +2705,7 @@ def main(argv=None):
         return 66
     state.api_slack, state.api_graph = SlackAPI(state), GraphAPI(state)
     state.api_webex, state.control = WebexAPI(state), Control(state)
+    state.api_oauth = OAuth(state)
     srv = Server((args.host, args.port), Handler)
     srv.state = state
     state.port = srv.server_address[1]
