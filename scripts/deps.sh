@@ -4,10 +4,25 @@
 set -eu
 
 # systemd (systemd-analyze verify), groff-base and man-db: tests/e2e/test_units.py checks the
-# units and the man page.
+# units and the man page. chromium: the browser tests (tests/browser, driven by node).
 PKGS="gcc make pkg-config liblmdb-dev lmdb-utils libcurl4-openssl-dev libjsmn-dev
-libconfig-dev libssl-dev libcmocka-dev libmicrohttpd-dev python3 systemd groff-base man-db"
+libconfig-dev libssl-dev libcmocka-dev libmicrohttpd-dev python3 systemd groff-base man-db
+chromium"
+# node and npm from Debian's nodejs and npm packages, unless a node is already there (one
+# from elsewhere, such as NodeSource's, brings its own npm and conflicts with Debian's).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 [ -n "${PEOPLESYNC_EXTRA_PKGS:-}" ] && PKGS="$PKGS $PEOPLESYNC_EXTRA_PKGS"
+
+# playwright-core for the browser tests, at the version package-lock.json pins.
+browser_modules() {
+	dir="$(dirname "$0")/../tests/browser"
+	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	command -v npm >/dev/null 2>&1 || return 0
+	echo "peoplesync: npm ci --prefix tests/browser" >&2
+	npm ci --prefix "$dir" --no-audit --no-fund >&2 ||
+	    echo "peoplesync: npm ci failed: the browser tests will be skipped" >&2
+}
 
 missing=""
 for p in $PKGS; do
@@ -15,7 +30,10 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	browser_modules
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "peoplesync: missing Debian packages:$missing" >&2
@@ -28,3 +46,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >&2
+browser_modules

@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "prompts.h"
 #include "run.h"
 #include "util.h"
@@ -122,6 +123,18 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if (log_get_level() >= LOG_INFO || prc != 0)
 		prompts_print_summary(&ps, stdout);
 out:
+	{
+		struct metrics_run mr;
+		metrics_run_from_summary(&mr, &sum, o.dry_run, rc);
+		for (int p = 0; p < PLAT_COUNT; p++) {
+			mr.p[p].prompts_queued = ps.p[p].waiting + ps.p[p].unresolved;
+			mr.p[p].prompts_sent = ps.p[p].delivered;
+			mr.p[p].prompts_failed = ps.p[p].failed;
+			if (ps.p[p].err[0])
+				mr.p[p].errors++;
+		}
+		metrics_write(&c->cfg, c->st, &mr);	/* logs its own error */
+	}
 	run_unlock(lock);
 	return rc;
 }

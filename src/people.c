@@ -67,47 +67,58 @@ cell(struct buf *b, const char *s, int w)
 static void
 emit_table(FILE *f, struct report_row *rows, size_t n)
 {
+	static const struct { const char *title; int w; } cols[] = {
+		{ "NAME", 26 }, { "EMAIL", 32 }, { "STATUS", 8 }, { "PRIMARY", 8 },
+		{ "PRIMARY TEAM", 18 }, { "TYPE", 5 }, { "ACCOUNTS", 20 }
+	};
 	struct buf b = { 0 };
-	size_t i;
-	int counts[3] = { 0 };
+	size_t i, c;
+	int counts[3] = { 0 }, starred = 0;
 
 	qsort(rows, n, sizeof(*rows), report_row_cmp);
-	cell(&b, "NAME", 26);
-	buf_addc(&b, ' ');
-	cell(&b, "EMAIL", 32);
-	buf_addc(&b, ' ');
-	cell(&b, "STATUS", 8);
-	cell(&b, "PRIMARY", 8);
-	cell(&b, "PRIMARY TEAM", 18);
-	cell(&b, "TYPE", 5);
-	cell(&b, "ACCOUNTS", 18);
-	buf_adds(&b, "\n");
+	for (c = 0; c < ARRAY_LEN(cols); c++) {
+		cell(&b, cols[c].title, cols[c].w - 1);
+		buf_addc(&b, ' ');
+	}
+	while (b.len && b.p[b.len - 1] == ' ')
+		b.len--;
+	buf_addc(&b, '\n');
 	for (i = 0; i < n; i++) {
 		const struct person *p = &rows[i].p;
 		struct buf acc = { 0 };
-		char *team;
+		const char *v[ARRAY_LEN(cols)];
 		int k;
+
 		counts[p->status]++;
 		for (k = 0; k < rows[i].na; k++) {
 			if (acc.len)
 				buf_addc(&acc, ',');
 			buf_adds(&acc, platform_name(rows[i].a[k].platform));
-			if (!rec_account_is_active(&rows[i].a[k]))
+			if (!rec_account_is_active(&rows[i].a[k])) {
 				buf_addc(&acc, '*');
+				starred = 1;
+			}
 		}
-		cell(&b, p->name, 26);
-		buf_addc(&b, ' ');
-		cell(&b, p->email, 32);
-		buf_addc(&b, ' ');
-		cell(&b, status_name((enum status)p->status), 8);
-		cell(&b, p->primary_platform >= 0 ? platform_name((enum platform)p->primary_platform)
-		    : NULL, 8);
-		team = rows[i].team_name ? rows[i].team_name : p->primary_team_id;
-		cell(&b, team, 18);
-		cell(&b, sync_type_name((enum sync_type)p->sync_type), 5);
-		cell(&b, acc.p ? acc.p : "-", 18);
-		buf_adds(&b, (p->flags & PERSON_CONFLICT) ? " conflict" : "");
-		buf_adds(&b, p->active ? "" : " inactive");
+		v[0] = p->name;
+		v[1] = p->email;
+		v[2] = status_name((enum status)p->status);
+		v[3] = p->primary_platform >= 0 ?
+		    platform_name((enum platform)p->primary_platform) : NULL;
+		v[4] = rows[i].team_name ? rows[i].team_name : p->primary_team_id;
+		v[5] = sync_type_name((enum sync_type)p->sync_type);
+		v[6] = acc.p ? acc.p : "-";
+		/* every cell is one column narrower than its slot: a cut value never runs into
+		 * the next column */
+		for (c = 0; c < ARRAY_LEN(cols); c++) {
+			cell(&b, v[c], cols[c].w - 1);
+			buf_addc(&b, ' ');
+		}
+		if (p->flags & PERSON_CONFLICT)
+			buf_adds(&b, "conflict ");
+		if (p->flags & PERSON_GUEST)
+			buf_adds(&b, "guest ");
+		if (!p->active)
+			buf_adds(&b, "inactive ");
 		while (b.len && b.p[b.len - 1] == ' ')
 			b.len--;
 		buf_addc(&b, '\n');
@@ -119,7 +130,7 @@ emit_table(FILE *f, struct report_row *rows, size_t n)
 	}
 	buf_printf(&b, "%zu %s: %d on, %d pending, %d off%s\n", n, n == 1 ? "person" : "people",
 	    counts[ST_ON], counts[ST_PENDING], counts[ST_OFF],
-	    n ? " (* = inactive account)" : "");
+	    starred ? " (* = inactive account)" : "");
 	fwrite(b.p, 1, b.len, f);
 	buf_free(&b);
 }

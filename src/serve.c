@@ -83,7 +83,7 @@ struct reply {
 	const char	*ctype;
 	char		*location;
 	char		*cookie;
-	char		 note[96];	/* outcome for the log line: never a secret */
+	char		 note[400];	/* outcome for the log line: never a secret */
 };
 
 struct sess_plat {
@@ -237,6 +237,7 @@ static const char css[] =
 "border-radius:8px;padding:.6rem 1.1rem;font:inherit;font-weight:600;"
 "text-decoration:none;cursor:pointer}"
 ".ok{color:#17663a;font-weight:600}.muted{color:#5c6370;font-size:.92rem}"
+".primary{font-size:1.15rem}"
 "fieldset{border:0;padding:0;margin:0 0 1rem}legend{font-weight:600;margin-bottom:.25rem}"
 "label{display:block;border:1px solid #d5d8dd;border-radius:8px;padding:.6rem .75rem;"
 "margin:.4rem 0;cursor:pointer}"
@@ -278,7 +279,7 @@ problem_page(struct reply *rp, unsigned status, const char *title, const char *t
 	struct buf body = { 0 };
 
 	htmlf(&body, "<p>%r</p>", text);
-	page(rp, status, "bad", title, body.p, next);
+	page(rp, status, status == 409 ? "" : "bad", title, body.p, next);
 	buf_free(&body);
 }
 
@@ -667,7 +668,8 @@ h_link(struct srv *sv, struct MHD_Connection *conn, const char *token, struct re
 		buf_free(&nv);
 		problem_page(rp, 409, "You have already synced with this link",
 		    "This Sync now link was already used to complete syncing, so it cannot be used "
-		    "again.", "nothing more to do: your primary team is set. To change it, ask your "
+		    "again.",
+		    "nothing more to do: your primary team is set. To change it, ask your "
 		    "administrator for a new Sync now link.");
 		snprintf(rp->note, sizeof(rp->note), "link already used (person %llu)",
 		    (unsigned long long)pid);
@@ -831,7 +833,8 @@ h_sync(struct srv *sv, struct MHD_Connection *conn, struct reply *rp)
 		htmlf(&body, "</span><br>");
 		if (!need[pl]) {
 			htmlf(&body, "<span class=\"muted\">Signing in to %s is not set up here; "
-			    "nothing to do for it.</span></li>", oauth_platform_title((enum platform)pl));
+			    "nothing to do for it.</span></li>",
+			    oauth_platform_title((enum platform)pl));
 			continue;
 		}
 		nneed++;
@@ -841,7 +844,8 @@ h_sync(struct srv *sv, struct MHD_Connection *conn, struct reply *rp)
 			all = 0;
 			htmlf(&body, "<a class=\"btn\" id=\"connect-%r\" href=\"%s/connect/%r\">"
 			    "Connect %s</a></li>", platform_name((enum platform)pl), sv->prefix,
-			    platform_name((enum platform)pl), oauth_platform_title((enum platform)pl));
+			    platform_name((enum platform)pl),
+			    oauth_platform_title((enum platform)pl));
 		}
 	}
 	htmlf(&body, "<li><strong>Choose your primary team</strong>");
@@ -1005,8 +1009,8 @@ h_callback(struct srv *sv, struct MHD_Connection *conn, enum platform pl, struct
 	if (state == NULL || !secret_eq(state, s.p[pl].state)) {
 		problem_page(rp, 400, "This sign-in does not belong to your session",
 		    "The answer from the sign-in page does not match the Sync now session in this "
-		    "browser. This happens when a sign-in was started in another browser or window, "
-		    "or when someone tried to slip their own sign-in into yours.",
+		    "browser. This happens when a sign-in was started in another browser or "
+		    "window, or when someone tried to slip their own sign-in into yours.",
 		    "nothing was saved. Go back to your Sync now page and press Connect again.");
 		snprintf(rp->note, sizeof(rp->note), "%s callback: state mismatch (person %llu)",
 		    platform_name(pl), (unsigned long long)s.person);
@@ -1055,13 +1059,12 @@ h_callback(struct srv *sv, struct MHD_Connection *conn, enum platform pl, struct
 	buf_printf(&redir, "%s/oauth/%s/callback", sv->base, platform_name(pl));
 	if (oauth_exchange(cfg, pl, code, redir.p, verifier[0] ? verifier : NULL, &tok, &id,
 	    err, sizeof(err)) < 0) {
-		log_warn("serve: person %llu: %s", (unsigned long long)s.person, err);
 		htmlf(&text, "%s did not complete the sign-in for People Sync.", title);
 		problem_page(rp, 502, "Sign-in did not complete", text.p,
 		    "nothing was saved. Go back to your Sync now page and press Connect to try "
 		    "again; if it fails again, tell your administrator.");
-		snprintf(rp->note, sizeof(rp->note), "%s callback: exchange failed",
-		    platform_name(pl));
+		snprintf(rp->note, sizeof(rp->note), "%s callback: exchange failed (person %llu): "
+		    "%.300s", platform_name(pl), (unsigned long long)s.person, err);
 		goto out;
 	}
 	/* is it this person's account? decided and stored in one write txn */
@@ -1351,12 +1354,12 @@ h_done(struct srv *sv, struct MHD_Connection *conn, struct reply *rp)
 		buf_adds(&others, oauth_platform_title(pl));
 	}
 	htmlf(&body, "<p>Thank you%r%s. Your primary team is now</p>"
-	    "<p id=\"primary\" style=\"font-size:1.15rem\"><strong>%s — %s</strong></p>",
+	    "<p id=\"primary\" class=\"primary\"><strong>%s — %s</strong></p>",
 	    p.name ? ", " : "", p.name ? p.name : "",
 	    oauth_platform_title((enum platform)s.chosen_platform), tn.p);
 	if (others.len)
-		htmlf(&body, "<p>Messages that colleagues send you from %s now reach you there.</p>",
-		    others.p);
+		htmlf(&body, "<p>Messages that colleagues send you from %s now reach you "
+		    "there.</p>", others.p);
 	else
 		htmlf(&body, "<p>Messages that colleagues send you from other chat platforms now "
 		    "reach you there.</p>");
@@ -1407,7 +1410,7 @@ send_reply(struct MHD_Connection *conn, const char *method, const char *path,
 	MHD_add_response_header(resp, "Content-Type", rp->ctype);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
@@ -1451,46 +1454,85 @@ seg_platform(const char *s, size_t n, enum platform *pl)
 	return platform_parse(name, pl);
 }
 
+enum route { R_NONE, R_HOME, R_HEALTH, R_LINK, R_SYNC, R_PRIMARY, R_DONE, R_CONNECT,
+	R_CALLBACK };
+
+/* Which page path names (platform set for connect and callback). */
+static enum route
+route_of(const char *path, enum platform *pl)
+{
+	const char *rest;
+
+	if (strcmp(path, "/") == 0)
+		return R_HOME;
+	if (strcmp(path, "/healthz") == 0)
+		return R_HEALTH;
+	if (strncmp(path, "/s/", 3) == 0)
+		return R_LINK;
+	if (strcmp(path, "/sync") == 0)
+		return R_SYNC;
+	if (strcmp(path, "/sync/primary") == 0)
+		return R_PRIMARY;
+	if (strcmp(path, "/done") == 0)
+		return R_DONE;
+	if (strncmp(path, "/connect/", 9) == 0 &&
+	    seg_platform(path + 9, strlen(path + 9), pl) == 0)
+		return R_CONNECT;
+	if (strncmp(path, "/oauth/", 7) == 0 && (rest = strchr(path + 7, '/')) != NULL &&
+	    strcmp(rest, "/callback") == 0 &&
+	    seg_platform(path + 7, (size_t)(rest - path - 7), pl) == 0)
+		return R_CALLBACK;
+	return R_NONE;
+}
+
 static void
 route(struct srv *sv, struct MHD_Connection *conn, const char *method, const char *path,
     struct req *r, struct reply *rp)
 {
-	int get = strcmp(method, "GET") == 0;
-	enum platform pl;
-	const char *rest;
+	enum platform pl = PLAT_SLACK;
+	enum route rt = route_of(path, &pl);
+	int post = strcmp(method, "POST") == 0;
 
-	if (strcmp(path, "/") == 0 && get) {
-		h_home(rp);
-	} else if (strcmp(path, "/healthz") == 0 && get) {
-		rp->status = 200;
-		rp->ctype = "text/plain; charset=utf-8";
-		buf_adds(&rp->html, "ok\n");
-	} else if (strncmp(path, "/s/", 3) == 0 && get) {
-		h_link(sv, conn, path + 3, rp);
-	} else if (strcmp(path, "/sync") == 0 && get) {
-		h_sync(sv, conn, rp);
-	} else if (strcmp(path, "/sync/primary") == 0 && !get) {
-		h_primary(sv, conn, &r->body, rp);
-	} else if (strcmp(path, "/done") == 0 && get) {
-		h_done(sv, conn, rp);
-	} else if (strncmp(path, "/connect/", 9) == 0 && get &&
-	    seg_platform(path + 9, strlen(path + 9), &pl) == 0) {
-		h_connect(sv, conn, pl, rp);
-	} else if (strncmp(path, "/oauth/", 7) == 0 && get &&
-	    (rest = strchr(path + 7, '/')) != NULL && strcmp(rest, "/callback") == 0 &&
-	    seg_platform(path + 7, (size_t)(rest - path - 7), &pl) == 0) {
-		h_callback(sv, conn, pl, rp);
-	} else if (strcmp(path, "/") == 0 || strcmp(path, "/healthz") == 0 ||
-	    strncmp(path, "/s/", 3) == 0 || strcmp(path, "/sync") == 0 ||
-	    strcmp(path, "/sync/primary") == 0 || strcmp(path, "/done") == 0 ||
-	    strncmp(path, "/connect/", 9) == 0 || strncmp(path, "/oauth/", 7) == 0) {
+	if (rt == R_NONE) {
+		problem_page(rp, 404, "Page not found", "There is no page at this address.",
+		    "open the Sync now link from the People Sync message in your chat app.");
+		return;
+	}
+	if (post != (rt == R_PRIMARY)) {
 		problem_page(rp, 405, "Not like this",
 		    "This address does not take that kind of request.",
 		    "open the Sync now link from your chat app instead.");
-	} else {
-		problem_page(rp, 404, "Page not found",
-		    "There is no page at this address.",
-		    "open the Sync now link from the People Sync message in your chat app.");
+		return;
+	}
+	switch (rt) {
+	case R_HOME:
+		h_home(rp);
+		break;
+	case R_HEALTH:
+		rp->status = 200;
+		rp->ctype = "text/plain; charset=utf-8";
+		buf_adds(&rp->html, "ok\n");
+		break;
+	case R_LINK:
+		h_link(sv, conn, path + 3, rp);
+		break;
+	case R_SYNC:
+		h_sync(sv, conn, rp);
+		break;
+	case R_PRIMARY:
+		h_primary(sv, conn, &r->body, rp);
+		break;
+	case R_DONE:
+		h_done(sv, conn, rp);
+		break;
+	case R_CONNECT:
+		h_connect(sv, conn, pl, rp);
+		break;
+	case R_CALLBACK:
+		h_callback(sv, conn, pl, rp);
+		break;
+	case R_NONE:
+		break;
 	}
 }
 
@@ -1717,7 +1759,8 @@ cmd_serve(struct cli *c, int argc, char **argv)
 		if (en && !oauth_configured(&c->cfg, (enum platform)p))
 			log_warn("serve: %s: no %s.oauth.client_id / client_secret_file: people "
 			    "cannot connect their %s accounts", platform_name((enum platform)p),
-			    platform_name((enum platform)p), oauth_platform_title((enum platform)p));
+			    platform_name((enum platform)p),
+			    oauth_platform_title((enum platform)p));
 	}
 	memset(&sv, 0, sizeof(sv));
 	sv.cfg = &c->cfg;

@@ -158,7 +158,7 @@ def people_jsonl(cfg, *args):
     r = run(cfg, "people", "--all", "--format", "jsonl", *args)
     if r.rc != 0:
         raise AssertionError(f"people failed: {r}")
-    return [json.loads(l) for l in r.out.splitlines() if l.strip()]
+    return [json.loads(l) for l in r.out.split("\n") if l.strip()]
 
 
 class E2E(unittest.TestCase):

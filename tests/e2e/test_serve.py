@@ -101,12 +101,12 @@ class Serve:
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
 
-    def stop(self):
-        """SIGTERM; returns the exit status."""
+    def stop(self, sig=signal.SIGTERM):
+        """SIGTERM (or sig); returns the exit status."""
         if self.errf.closed:
             return self.proc.returncode
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
@@ -249,6 +249,15 @@ class SyncNow(E2E):
         self.assertIn("Choose your primary team", page)
         self.assertEqual(page.count("&#10003; Connected"), 3, page)
         team = self.account(t, primary)["team_id"]
+        # the right CSRF token sent from another site (its Origin) changes nothing
+        data = urllib.parse.urlencode({"csrf": self.csrf(page),
+                                       "team": "%s:%s" % (primary, team)}).encode()
+        req = urllib.request.Request(self.serve.base + "/sync/primary", data=data,
+                                     headers={"Origin": "http://evil.example"})
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            b.follow.open(req, timeout=30)
+        self.assertEqual(cm.exception.code, 403)
+        self.assertEqual(self.person(t["email"])["status"], "off")
         st, url, h, page = self.choose(b, page, primary, team)
         self.assertEqual(st, 200, page)
         self.assertTrue(url.endswith("/done"), url)
@@ -375,6 +384,14 @@ class SyncNow(E2E):
         st, url, h, page = Browser().open(cb)
         self.assertEqual(st, 403, page)
         self.assertIn("session has ended", page)
+        # ...or with another person's session cookie: refused
+        b2 = Browser()
+        st, url, h, page = b2.open(self.link(self.pick(1)))
+        self.assertEqual(st, 200)
+        st, url, h, page = b2.open(cb)
+        self.assertEqual(st, 400, page)
+        st, url, h, page = b2.open(self.serve.base + "/sync")
+        self.assertIn("Connect Slack", page)
         # nothing was connected by any of these
         st, url, h, page = b.open(self.serve.base + "/sync")
         self.assertIn("Connect Slack", page)
@@ -386,6 +403,22 @@ class SyncNow(E2E):
         # ...and never again
         st, url, h, page = b.open(cb)
         self.assertEqual(st, 400, page)
+        # a code the platform does not know: 502, nothing stored, no code in log or page
+        st, url, h, page = b.open(self.serve.base + "/connect/webex", follow=False)
+        authz = h["Location"]
+        st, url, h, page = b.open(authz + "&user=" + self.account(t, "webex")["user_id"],
+                                  follow=False)
+        bogus = re.sub(r"code=[^&]*", "code=bogus-code-4711", h["Location"])
+        st, url, h, page = b.open(bogus)
+        self.assertEqual(st, 502, page)
+        self.assertIn("did not complete", page)
+        self.assertNotIn("bogus-code-4711", page)
+        log = self.serve.log()
+        self.assertIn("webex callback: exchange failed", log)
+        self.assertIn("invalid_grant (HTTP 400)", log)
+        self.assertNotIn("bogus-code-4711", log)
+        st, url, h, page = b.open(self.serve.base + "/sync")
+        self.assertIn("Connect Webex", page)
         # a POST without the CSRF token changes nothing
         data = urllib.parse.urlencode({"team": "slack:" + self.org["slack"]["team_id"]})
         st, url, h, page = b.open(self.serve.base + "/sync/primary", data=data.encode())
@@ -449,8 +482,8 @@ class SyncNow(E2E):
         self.assertEqual(st, 403)                # no session
         st, url, h, page = Browser().open(self.serve.base + "/connect/slack")
         self.assertEqual(st, 403)
-        # the server still answers, and stops cleanly on SIGTERM
-        self.assertEqual(self.serve.stop(), 0)
+        # the server still answers, and stops cleanly on SIGINT (SIGTERM: every tearDown)
+        self.assertEqual(self.serve.stop(signal.SIGINT), 0)
         self.assertIn("stopped", self.serve.log())
 
     def test_cookie_flags_and_log_lines(self):

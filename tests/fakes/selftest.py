@@ -5,12 +5,14 @@
 
 Generates organisations, starts fakeserver.py on free loopback ports, pages through every
 roster the way each platform says to (Slack body cursor, Graph @odata.nextLink, Webex Link
-header), compares with org.json, sends DMs, fires one failure rule of each kind, checks
+header), compares with org.json, sends DMs, fires one failure rule of each kind, signs
+users in through the three OAuth providers (pages, codes, PKCE, refresh, revoke), checks
 the rate limiter, the request log and keep-alive, and (unless --quick) times 1000-member
 Slack pages of a 50,000-user org.  Exits 1 on any mismatch.  Standard library only.
 """
 
 import argparse
+import base64
 import hashlib
 import http.client
 import json
@@ -214,8 +216,12 @@ def test_genorg():
     org = genorg.generate(2000, 11)
     truth = org["truth"]
     check(org["people"] is truth, "'people' and 'truth' carry the same list")
-    check(len(truth) == 2000, "one truth entry per human")
-    emails = [p["email"] for p in truth]
+    # one entry per human, plus one per account that shows no address (nothing ties it to
+    # its human, so it counts as a person of its own)
+    check(len(truth) >= 2000 and sum(1 for p in truth if p["email"]) <= 2000,
+          "one truth entry per human (+ addressless accounts)")
+    # an account showing no address is a truth entry of its own, with email None
+    emails = [p["email"] for p in truth if p["email"] is not None]
     check(len(set(emails)) == len(emails), "canonical emails unique")
     check(all(e == e.lower() for e in emails), "canonical emails lower-case")
     ids = {"slack": {u["id"]: u for u in org["slack"]["members"]},
@@ -625,6 +631,157 @@ def test_faults(c, org):
     check(st == 400, "a misspelt endpoint in a SPEC is refused")
 
 
+def test_oauth(c, org, log):
+    """The three OAuth providers: pages, codes, PKCE, tokens, identities, refresh, revoke,
+    and no secret in the request log."""
+    print("oauth providers")
+    st, _, info = jget(c, "/_control/oauth")
+    clients = info["clients"]
+    check(set(clients) == {"slack", "teams", "webex"}, "an OAuth app per platform")
+    truth = [t for t in org["truth"] if t["active"] and not t["guest"] and
+             len(t["accounts"]) == 3 and all(a["active"] for a in t["accounts"])]
+    me, other = truth[0], truth[1]
+    acc = {a["platform"]: a for a in me["accounts"]}
+    oth = {a["platform"]: a for a in other["accounts"]}
+    ten = org["teams"]["tenant_id"]
+    authz = {"slack": "/slack/oauth/v2/authorize",
+             "teams": "/login/%s/oauth2/v2.0/authorize" % ten,
+             "webex": "/webex/v1/authorize"}
+    cb = "http://127.0.0.1:9/cb"
+    verifier = "v" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
+        .decode().rstrip("=")
+    secrets_seen = [x["client_secret"] for x in clients.values()]
+
+    def params(p, **extra):
+        q = {"client_id": clients[p]["client_id"], "redirect_uri": cb, "state": "st-" + p}
+        if p == "slack":
+            q["user_scope"] = "users:read"
+        else:
+            q.update(response_type="code", scope="a b")
+        if p == "teams":
+            q.update(code_challenge=challenge, code_challenge_method="S256")
+        q.update(extra)
+        return authz[p] + "?" + urllib.parse.urlencode(q)
+
+    def code_for(p, who):
+        st, h, b = c.req("GET", params(p, user=who))
+        if not check(st == 302, "%s: approve -> 302" % p):
+            return None
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(h["location"]).query)
+        check(h["location"].startswith(cb + "?") and q.get("state") == ["st-" + p],
+              "%s: back to redirect_uri with the state" % p)
+        secrets_seen.append(q["code"][0])
+        return q["code"][0]
+
+    def form(d):
+        return urllib.parse.urlencode(d)
+
+    def exchange(p, code, verifier_=verifier, redirect=cb):
+        if p == "slack":
+            auth = base64.b64encode(("%s:%s" % (clients[p]["client_id"],
+                                                clients[p]["client_secret"])).encode()).decode()
+            return c.req("POST", "/slack/api/oauth.v2.access",
+                         {"Authorization": "Basic " + auth,
+                          "Content-Type": "application/x-www-form-urlencoded"},
+                         form({"code": code, "redirect_uri": redirect}))
+        d = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
+             "client_id": clients[p]["client_id"], "client_secret": clients[p]["client_secret"]}
+        if p == "teams" and verifier_ is not None:
+            d["code_verifier"] = verifier_
+        url = "/login/%s/oauth2/v2.0/token" % ten if p == "teams" else "/webex/v1/access_token"
+        return c.req("POST", url, {"Content-Type": "application/x-www-form-urlencoded"},
+                     form(d))
+
+    for p in ("slack", "teams", "webex"):
+        st, h, b = c.req("GET", params(p))
+        page = b.decode()
+        check(st == 200 and "text/html" in h["content-type"], "%s: authorize page" % p)
+        check(('value="%s"' % acc[p]["user_id"]) in page and
+              ('value="%s"' % oth[p]["user_id"]) in page,
+              "%s: the page lists the org's users (anyone can be picked)" % p)
+        check('name="deny"' in page and 'name="state" value="st-%s"' % p in page,
+              "%s: a Cancel button; the parameters ride along" % p)
+        st, h, b = c.req("GET", params(p, client_id="nope"))
+        check(st == 400, "%s: unknown client_id -> 400 page" % p)
+        st, h, b = c.req("GET", params(p, deny="1"))
+        check(st == 302 and "error=access_denied" in h["location"], "%s: Cancel" % p)
+        code = code_for(p, acc[p]["user_id"] if p != "webex" else acc[p]["email"])
+        st, h, b = exchange(p, code)
+        d = json.loads(b)
+        if p == "slack":
+            check(d.get("ok") and d["authed_user"]["id"] == acc[p]["user_id"] and
+                  d["team"]["id"] == acc[p]["team_id"] and
+                  d["authed_user"]["token_type"] == "user",
+                  "slack: oauth.v2.access answers authed_user and team")
+            tok, rt = d["authed_user"]["access_token"], d["authed_user"]["refresh_token"]
+            st, h, b = c.req("POST", "/slack/api/auth.test", {"Authorization": "Bearer " + tok})
+            check(json.loads(b).get("user_id") == acc[p]["user_id"],
+                  "slack: auth.test with the user token names the user")
+        else:
+            check(st == 200 and d.get("access_token") and d.get("refresh_token"),
+                  "%s: code exchanged for tokens" % p)
+            tok, rt = d["access_token"], d["refresh_token"]
+            url = "/graph/v1.0/me" if p == "teams" else "/webex/v1/people/me"
+            st, h, b = c.req("GET", url, {"Authorization": "Bearer " + tok})
+            m = json.loads(b)
+            check(st == 200 and m["id"] == acc[p]["user_id"] and
+                  (p == "teams" or m["orgId"] == acc[p]["team_id"]),
+                  "%s: the identity endpoint names the signed-in user" % p)
+        secrets_seen += [tok, rt]
+        st, h, b = exchange(p, code)
+        d = json.loads(b)
+        check(st >= 400 or d.get("ok") is False, "%s: a code works once" % p)
+        # refresh
+        if p == "slack":
+            auth = base64.b64encode(("%s:%s" % (clients[p]["client_id"],
+                                                clients[p]["client_secret"])).encode()).decode()
+            st, h, b = c.req("POST", "/slack/api/oauth.v2.access",
+                             {"Authorization": "Basic " + auth,
+                              "Content-Type": "application/x-www-form-urlencoded"},
+                             form({"grant_type": "refresh_token", "refresh_token": rt}))
+            ok = json.loads(b).get("ok") and json.loads(b).get("access_token")
+        else:
+            url = "/login/%s/oauth2/v2.0/token" % ten if p == "teams" else "/webex/v1/access_token"
+            st, h, b = c.req("POST", url, {"Content-Type": "application/x-www-form-urlencoded"},
+                             form({"grant_type": "refresh_token", "refresh_token": rt,
+                                   "client_id": clients[p]["client_id"],
+                                   "client_secret": clients[p]["client_secret"]}))
+            ok = st == 200 and json.loads(b).get("access_token")
+        check(ok, "%s: refresh_token grant" % p)
+        secrets_seen.append(json.loads(b).get("access_token", ""))
+    # PKCE and redirect_uri
+    code = code_for("teams", acc["teams"]["user_id"])
+    st, h, b = exchange("teams", code, verifier_="w" * 50)
+    check(st == 400 and json.loads(b)["error"] == "invalid_grant", "teams: wrong PKCE verifier")
+    code = code_for("teams", acc["teams"]["user_id"])
+    st, h, b = exchange("teams", code, verifier_=None)
+    check(st == 400, "teams: missing PKCE verifier")
+    code = code_for("webex", acc["webex"]["user_id"])
+    st, h, b = exchange("webex", code, redirect="http://127.0.0.1:9/other")
+    check(st == 400 and json.loads(b)["error"] == "invalid_grant", "webex: redirect_uri must match")
+    # mint and revoke
+    m = ctl(c, {"op": "mint_user_token", "platform": "webex", "user_id": oth["webex"]["user_id"]})
+    secrets_seen += [m["access_token"], m["refresh_token"]]
+    check(m["team_id"] == oth["webex"]["team_id"], "mint_user_token")
+    ctl(c, {"op": "revoke_user_tokens", "platform": "webex"})
+    st, h, b = c.req("GET", "/webex/v1/people/me", {"Authorization": "Bearer " + m["access_token"]})
+    check(st == 401, "revoke_user_tokens: the access token stops working")
+    st, h, b = c.req("POST", "/webex/v1/access_token",
+                     {"Content-Type": "application/x-www-form-urlencoded"},
+                     form({"grant_type": "refresh_token", "refresh_token": m["refresh_token"],
+                           "client_id": clients["webex"]["client_id"],
+                           "client_secret": clients["webex"]["client_secret"]}))
+    check(st == 400 and json.loads(b)["error"] == "invalid_grant",
+          "revoke_user_tokens: refresh -> invalid_grant")
+    st, _, issued = jget(c, "/_control/oauth/issued")
+    check(len(issued["codes"]) >= 6 and len(issued["access"]) >= 6, "/_control/oauth/issued")
+    with open(log, encoding="utf-8") as f:
+        text = f.read()
+    leaked = [s for s in secrets_seen if s and s in text]
+    check(not leaked, "no code, token or client secret in the request log")
+
+
 def test_rate_cli_log(tmp, org_path, org):
     print("--rate, --fail on the command line, log, keep-alive, shrink")
     p, port, log = start_server(tmp, org_path, "rate", ["--rate", "slack:chat.postMessage=3/60",
@@ -749,6 +906,7 @@ def main():
         test_rosters(c, org)
         test_dms(c, org)
         test_faults(c, org)
+        test_oauth(c, org, log)
         c.close()
         test_rate_cli_log(tmp, org_path, org)
         if not a.quick:

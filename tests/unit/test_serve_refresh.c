@@ -254,9 +254,10 @@ setup(void **state)
 		    "webex = { enabled = true; api_url = \"%s/webex/v1\"; "
 		    "token_file = \"%s/webex.token\"; oauth = { client_id = \"%s\"; "
 		    "client_secret_file = \"%s/webex.oauth\"; }; };\n"
-		    "http = { retries = 1; backoff_base = 0.01; backoff_max = 0.05; timeout = 10; };\n",
-		    f->dir, f->dir, f->base, f->dir, sid, f->dir, f->base, f->base, ten, gid, f->dir,
-		    f->base, f->dir, wid, f->dir);
+		    "http = { retries = 1; backoff_base = 0.01; backoff_max = 0.05; "
+		    "timeout = 10; };\n",
+		    f->dir, f->dir, f->base, f->dir, sid, f->dir, f->base, f->base, ten, gid,
+		    f->dir, f->base, f->dir, wid, f->dir);
 		free(gid);
 		free(ten);
 	}
