@@ -847,23 +847,60 @@ out:
 }
 
 int
+events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
+    char *err, size_t errlen)
+{
+	struct json j = { 0 };
+	char jerr[160], *f = NULL, *t = NULL, *s = NULL;
+	int rc = -1;
+
+	*from = *to = NULL;
+	if (json_parse(&j, line, len, jerr, sizeof(jerr)) < 0 || !json_is_object(&j, 0)) {
+		snprintf(err, errlen, "%s", j.ntok ? "not a JSON object" : jerr);
+		goto out;
+	}
+	f = json_strdup(&j, json_get(&j, 0, "from"));
+	t = json_strdup(&j, json_get(&j, 0, "to"));
+	s = json_strdup(&j, json_get(&j, 0, "ts"));
+	if (!valid_spec(f) || !valid_spec(t)) {
+		snprintf(err, errlen, "\"%s\": not PLATFORM:USER_ID",
+		    !valid_spec(f) ? "from" : "to");
+		goto out;
+	}
+	if (s == NULL || parse_iso8601(s, ts) < 0) {
+		snprintf(err, errlen, "\"ts\": not an ISO 8601 time");
+		goto out;
+	}
+	*from = f;
+	*to = t;
+	f = t = NULL;
+	rc = 0;
+out:
+	free(f);
+	free(t);
+	free(s);
+	json_free(&j);
+	return rc;
+}
+
+int
 events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
     long *events, long *queued, long *bad)
 {
-	struct json j = { 0 };
 	struct txn *t = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0, in_txn = 0;
 	time_t now = ps_now();
-	char jerr[160];
+	char perr[192];
 	int rc = -1, on = auto_prompt_get(st);
 
 	if ((t = store_begin(st, 1)) == NULL)
 		return -1;
 	while ((len = getline(&line, &cap, fp)) >= 0) {
-		char *from, *to, *ts;
+		char *from, *to;
+		time_t ts;
 		int r;
 
 		lineno++;
@@ -871,47 +908,27 @@ events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		if (json_parse(&j, line, (size_t)len, jerr, sizeof(jerr)) < 0 ||
-		    !json_is_object(&j, 0)) {
-			log_err("%s:%ld: %s", name, lineno, j.ntok ? "not a JSON object" : jerr);
+		if (events_parse_line(line, (size_t)len, &from, &to, &ts, perr,
+		    sizeof(perr)) < 0) {
+			log_err("%s:%ld: %s", name, lineno, perr);
 			(*bad)++;
 			continue;
 		}
-		from = json_strdup(&j, json_get(&j, 0, "from"));
-		to = json_strdup(&j, json_get(&j, 0, "to"));
-		ts = json_strdup(&j, json_get(&j, 0, "ts"));
-		if (!valid_spec(from) || !valid_spec(to)) {
-			log_err("%s:%ld: \"%s\": not PLATFORM:USER_ID", name, lineno,
-			    !valid_spec(from) ? "from" : "to");
-			(*bad)++;
-		} else if (ts == NULL || parse_iso8601(ts, &(time_t){0}) < 0) {
-			log_err("%s:%ld: \"ts\": not an ISO 8601 time", name, lineno);
-			(*bad)++;
-		} else {
-			(*events)++;
-			r = on ? event_apply(cfg, t, from, to, now) : 0;
-			if (r < 0) {
-				free(from);
-				free(to);
-				free(ts);
-				goto out;
-			}
-			*queued += r;
-			/* commit in batches: a huge file does not hold the writer lock throughout */
-			if (++in_txn >= 1000) {
-				if (store_commit(t) < 0 || (t = store_begin(st, 1)) == NULL) {
-					t = NULL;
-					free(from);
-					free(to);
-					free(ts);
-					goto out;
-				}
-				in_txn = 0;
-			}
-		}
+		(*events)++;
+		r = on ? event_apply(cfg, t, from, to, now) : 0;
 		free(from);
 		free(to);
-		free(ts);
+		if (r < 0)
+			goto out;
+		*queued += r;
+		/* commit in batches: a huge file does not hold the writer lock throughout */
+		if (++in_txn >= 1000) {
+			if (store_commit(t) < 0 || (t = store_begin(st, 1)) == NULL) {
+				t = NULL;
+				goto out;
+			}
+			in_txn = 0;
+		}
 	}
 	if (ferror(fp)) {
 		log_err("%s: read error: %s", name, strerror(errno));
@@ -922,7 +939,6 @@ events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *
 out:
 	store_abort(t);
 	free(line);
-	json_free(&j);
 	return rc;
 }
 

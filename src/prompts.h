@@ -57,6 +57,13 @@ int	prompts_send(const struct config *cfg, struct store *st, int dry_run, FILE *
 	    struct prompt_summary *sum);
 void	prompts_print_summary(const struct prompt_summary *sum, FILE *f);
 
+/* One line of an events file (without its line end): {"from":"PLATFORM:USER_ID",
+ * "to":"PLATFORM:USER_ID","ts":"ISO 8601"}. Pure: no store, no clock, no logging.
+ * Returns 0 with *from and *to (new strings, the caller frees them) and *ts set, or -1 with
+ * *from = *to = NULL and the problem in err ("\"ts\": not an ISO 8601 time"). */
+int	events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
+	    char *err, size_t errlen);
+
 /* Reads message events (JSON Lines) from fp, named name in messages, and queues
  * auto-prompts by the rule. Bad lines are reported as name:line: problem and counted in
  * *bad. Returns 0 or -1 (store error). */

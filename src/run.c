@@ -626,8 +626,14 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s; nothing from %s was "
 			    "changed", jobs[i].res.err[0] ? jobs[i].res.err : "pull incomplete",
 			    platform_name((enum platform)i));
-		} else if (apply_platform(cfg, st, o, &jobs[i]) == 0) {
-			sum->p[i].ok = 1;
+		} else {
+			double a0 = ps_monotonic();
+			log_debug("%s: pulled in %.2f s", platform_name((enum platform)i),
+			    a0 - jobs[i].started);
+			if (apply_platform(cfg, st, o, &jobs[i]) == 0)
+				sum->p[i].ok = 1;
+			log_debug("%s: applied in %.2f s", platform_name((enum platform)i),
+			    ps_monotonic() - a0);
 		}
 		sum->p[i].seconds = ps_monotonic() - jobs[i].started;
 		pull_result_free(&jobs[i].res);

@@ -73,9 +73,9 @@ def serve_config(workdir, fake, org, port, platforms=PLATFORMS, extra=""):
 class Serve:
     """`peoplesync serve` as a subprocess; stderr (its log) goes to a file."""
 
-    def __init__(self, cfg, workdir, port, env=None):
+    def __init__(self, cfg, workdir, port, env=None, prefix=""):
         self.port = port
-        self.base = "http://127.0.0.1:%d" % port
+        self.base = "http://127.0.0.1:%d%s" % (port, prefix)
         self.log_path = os.path.join(workdir, "serve.log")
         e = dict(os.environ, PEOPLESYNC_NO_TTY="1",
                  ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS",
@@ -198,7 +198,7 @@ class SyncNow(E2E):
         r = self.ps("sync-link", t["email"], env=env)
         self.assertRc(r, 0)
         url = r.out.strip()
-        self.assertRegex(url, r"^http://127\.0\.0\.1:%d/s/[A-Za-z0-9_-]{87}$" % self.port)
+        self.assertRegex(url, r"^%s/s/[A-Za-z0-9_-]{87}$" % re.escape(self.serve.base))
         return url
 
     def person(self, email):
@@ -300,6 +300,26 @@ class SyncNow(E2E):
         self.assertIn("Corp Teams", page)
         self.assertRc(self.ps("db", "verify"), 0)
         self.assert_no_secrets([t for u, t in b.pages if u.startswith(self.serve.base)])
+
+    def test_public_url_with_a_path(self):
+        """public_url = http://host:port/people-sync: links, redirects, the form, the
+        redirect_uri and the cookie path all carry the prefix."""
+        t = self.pick(1)
+        self.serve.stop()
+        with open(self.cfg) as f:
+            text = f.read().replace('public_url = "http://127.0.0.1:%d";' % self.port,
+                                    'public_url = "http://127.0.0.1:%d/people-sync/";'
+                                    % self.port)
+        self.cfg = os.path.join(self.dir, "prefix.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        self.serve = Serve(self.cfg, self.dir, self.port, prefix="/people-sync")
+        b, link, page = self.full_flow(t, "webex")
+        self.assertIn("/people-sync/s/", link)
+        self.assertTrue(all(c.path == "/people-sync" for c in b.jar))
+        p = self.person(t["email"])
+        self.assertEqual((p["status"], p["primary_platform"], p["primary_team"]["name"]),
+                         ("on", "webex", "Corp Webex"))
 
     def test_slack_primary_is_user_sync(self):
         t = self.pick(1)
@@ -504,6 +524,20 @@ class SyncNow(E2E):
         self.assertNotIn("?", "".join(re.findall(r'serve: (?:GET|POST) (\S+)', log)))
         self.assertIn("teams connected", log)
         self.assertIn("synced: person", log)
+        # behind a TLS proxy (public_url https): the cookie is Secure
+        self.serve.stop()
+        with open(self.cfg) as f:
+            text = f.read().replace('public_url = "http://', 'public_url = "https://')
+        self.cfg = os.path.join(self.dir, "https.cfg")
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        self.serve = Serve(self.cfg, self.dir, self.port)
+        link = self.ps("sync-link", t["email"]).out.strip()
+        self.assertTrue(link.startswith("https://"), link)
+        st, url, h, page = Browser().open("http://" + link[len("https://"):], follow=False)
+        self.assertEqual(st, 303)
+        self.assertIn("; Secure", h["Set-Cookie"])
+        self.assertTrue(h["Location"].startswith("https://127.0.0.1:%d/sync" % self.port))
 
     # secrets --------------------------------------------------------------------------------
     def db_bytes(self):

@@ -1773,7 +1773,8 @@ def html_page(title, body, status=200):
            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
            "<title>%s</title><style>body{font:15px/1.4 sans-serif;margin:1.5rem;"
            "max-width:40rem}button{margin:.2rem 0;padding:.4rem .7rem;font:inherit;"
-           "text-align:left;width:100%%}ul{list-style:none;padding:0}.fake{color:#a33}"
+           "text-align:left;width:100%%;overflow-wrap:anywhere}h1{overflow-wrap:anywhere}"
+           "ul{list-style:none;padding:0}.fake{color:#a33}"
            "</style></head><body><p class=\"fake\">peoplesync test fake — not a real "
            "sign-in page</p>%s</body></html>\n") % (html_escape(title), body)
     return Resp(status, doc.encode("utf-8"), HTML_CT)
