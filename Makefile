@@ -39,7 +39,7 @@ TEST_OBJ = $(LIB_SRC:%.c=build/test/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=build/test/unit/%)
 
-.PHONY: all test unit e2e demo bench deps clean install fuzz
+.PHONY: all test unit e2e demo bench bench-record deps clean install fuzz
 all: peoplesync
 
 deps:
@@ -103,5 +103,71 @@ install: peoplesync
 	$(INSTALL) -m 0644 etc/systemd/peoplesync.tmpfiles $(DESTDIR)$(TMPFILESDIR)/peoplesync.conf
 	$(INSTALL) -m 0644 etc/peoplesync.cfg README.md $(DESTDIR)$(DOCDIR)/
 
+# Benchmarks (bench/run_bench.py): BENCH_SIZES=10000,100000 for a shorter run.
+BENCH_SIZES ?= 10000,100000,1000000
+build/bench/limit: bench/limit.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -D_GNU_SOURCE -DJSMN_PARENT_LINKS $(WARN) -o $@ $< -lcurl -llmdb
+
+bench: deps
+	@$(MAKE) --no-print-directory peoplesync build/bench/limit
+	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES)
+
+bench-record: deps
+	@$(MAKE) --no-print-directory peoplesync build/bench/limit
+	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --record
+
 clean:
 	rm -rf build peoplesync
+
+# ---- fuzzing (tests/fuzz/README.md) ----
+#   make fuzz               builds every libFuzzer target under build/fuzz/ (clang, ASan +
+#                           UBSan) and runs each for FUZZ_SECONDS with FUZZ_JOBS workers;
+#                           findings land in tests/fuzz/crashes/TARGET/ and fail the run
+#   make fuzz-build         only builds them
+#   make fuzz FUZZ_TARGETS="fuzz_json fuzz_events" FUZZ_SECONDS=300
+# make test replays tests/fuzz/regress/ and tests/fuzz/seeds/ through every target, built
+# with gcc under CFLAGS_TEST (build/test/unit/test_fuzz_regress).
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_JOBS	?= 2
+FUZZ_ALL	 = $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
+FUZZ_TARGETS	?= $(FUZZ_ALL)
+FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS	 = -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+		   $(filter-out -Werror,$(WARN))
+FUZZ_OBJ	 = $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_BIN	 = $(FUZZ_ALL:%=build/fuzz/%)
+FUZZ_HDRS	 = $(wildcard tests/fuzz/*.h)
+REGRESS_OBJ	 = $(FUZZ_ALL:%=build/test/fuzz/%.o)
+UNIT_BIN	+= build/test/unit/test_fuzz_regress
+unit: build/test/unit/test_fuzz_regress
+
+.PHONY: fuzz-build
+.SECONDARY: $(FUZZ_OBJ) $(REGRESS_OBJ)
+build/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDRS) $(HDRS)
+	@$(if $(V),,echo "  LD fuzz $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_OBJ) $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+build/test/fuzz/%.o: tests/fuzz/%.c $(FUZZ_HDRS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC asan $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(CFLAGS_TEST) -DLLVMFuzzerTestOneInput=$*_one \
+	    -DLLVMFuzzerInitialize=$*_initialize -c -o $@ $<
+
+build/test/unit/test_fuzz_regress: tests/fuzz/replay.c $(REGRESS_OBJ) $(TEST_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD asan $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_TEST) '-DFUZZ_TARGETS_X=$(foreach t,$(FUZZ_ALL),X($t))' \
+	    -o $@ $< $(REGRESS_OBJ) $(TEST_OBJ) $(LIBS)

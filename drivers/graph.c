@@ -197,7 +197,7 @@ add_list(struct account *a, const struct json *j, int arr, enum link_how how, in
 			continue;
 		/* proxyAddresses: only SMTP entries are mail addresses (SIP:, X500: are not) */
 		if (!proxy || strncasecmp(s, "smtp:", 5) == 0)
-			account_add_email(a, proxy ? s + 5 : s, how);
+			drv_add_email(a, proxy ? s + 5 : s, how);
 		free(s);
 	}
 }
@@ -222,14 +222,13 @@ graph_parse_user(const struct json *j, int u, const char *tenant, struct account
 		return 0;
 	}
 	s = json_strdup(j, json_get(j, u, "mail"));
-	if (s && *s)
-		account_add_email(a, s, LINK_EMAIL);
+	drv_add_email(a, s, LINK_EMAIL);
 	free(s);
 	add_list(a, j, json_get(j, u, "proxyAddresses"), LINK_PROXY, 1);
 	add_list(a, j, json_get(j, u, "otherMails"), LINK_OTHERMAIL, 0);
 	s = json_strdup(j, json_get(j, u, "userPrincipalName"));
-	if (s && *s && strstr(s, "#EXT#") == NULL)	/* a guest's UPN is no address */
-		account_add_email(a, s, LINK_UPN);
+	if (s && strstr(s, "#EXT#") == NULL)	/* a guest's UPN is no address */
+		drv_add_email(a, s, LINK_UPN);
 	free(s);
 	if (json_bool(j, json_get(j, u, "accountEnabled"), &v) == 0 && !v)
 		a->flags |= ACCT_DELETED;
@@ -239,6 +238,7 @@ graph_parse_user(const struct json *j, int u, const char *tenant, struct account
 		a->flags |= ACCT_INVITED;
 	a->name = json_strdup(j, json_get(j, u, "displayName"));
 	a->first_name = json_strdup(j, json_get(j, u, "givenName"));
+	drv_clip_account(a);
 	return 0;
 }
 
@@ -253,13 +253,16 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 	struct buf what = { 0 };
 	struct account *accts = NULL;
 	char *url = xstrdup(start);
+	long page = 0;
 	int rc = -1, cap = 0;
 
 	for (;;) {
 		int arr, e, n = 0;
 
+		/* pages counted per sequence: errors name the page the way the service numbers
+		 * them, whatever came before (the deltaLink of a full pull) */
 		buf_reset(&what);
-		buf_printf(&what, "GET %s page %ld", label, res->pages + 1);
+		buf_printf(&what, "GET %s page %ld", label, ++page);
 		if (graph_get(ctx, url, what.p, &resp, &j, rejected, res->err,
 		    sizeof(res->err)) < 0)
 			goto out;
@@ -323,19 +326,17 @@ out:
 
 /* "Sync from now": a deltaLink without data. */
 static char *
-graph_latest_delta(struct driver_ctx *ctx, struct pull_result *res)
+graph_latest_delta(struct driver_ctx *ctx)
 {
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
 	char *url = xasprintf("%s/users/delta?$select=" SELECT "&$deltaToken=latest",
 	    ctx->cfg->teams.graph_url), *dl = NULL;
-	char err[512];
+	char err[512] = "";
 
 	if (graph_get(ctx, url, "GET users/delta ($deltaToken=latest)", &resp, &j, NULL, err,
-	    sizeof(err)) == 0) {
+	    sizeof(err)) == 0)
 		dl = json_strdup(&j, json_get(&j, 0, "@odata.deltaLink"));
-		res->pages++;
-	}
 	if (dl == NULL)
 		log_warn("teams: no delta link this run (%s); the next run pulls in full",
 		    err[0] ? err : "no @odata.deltaLink");
@@ -371,7 +372,7 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	}
 	res->full = 1;
 	if (t->use_delta)
-		dl = graph_latest_delta(ctx, res);
+		dl = graph_latest_delta(ctx);	/* a request, not a roster page */
 	url = xasprintf("%s/users?$select=" SELECT "&$top=%d", t->graph_url,
 	    t->page_size > 0 ? t->page_size : 999);
 	rc = graph_pages(ctx, url, "users", 0, sink, res, NULL);
@@ -487,11 +488,12 @@ graph_dm_status(const struct http_resp *resp, const struct json *j, const char *
 	return resp->status >= 500 ? DM_UNAVAILABLE : DM_REFUSED;
 }
 
-/* A delegated call, rate-limited on bucket which; renews the token once on a 401. */
+/* A delegated call, rate-limited on bucket which; renews the token once on a 401 (a 401 is
+ * no message sent). once: a call that must not be repeated blindly (http_json_once). */
 static int
 graph_dm_call(struct driver_ctx *ctx, int which, const char *method, const char *url,
-    const struct buf *body, const char *what, struct http_resp *resp, struct json *j,
-    char *err, size_t errlen)
+    const struct buf *body, int once, const char *what, struct http_resp *resp,
+    struct json *j, char *err, size_t errlen)
 {
 	int renewed = 0, rc;
 
@@ -500,8 +502,9 @@ graph_dm_call(struct driver_ctx *ctx, int which, const char *method, const char 
 		if ((rc = graph_user_token(ctx, 0, err, errlen)) != DM_OK)
 			return rc;
 		rate_before(ctx, which);
-		rc = http_json(ctx->http, method, url, NULL, body ? "application/json" : NULL,
-		    body ? body->p : NULL, body ? body->len : 0, what, resp, j, err, errlen);
+		rc = (once ? http_json_once : http_json)(ctx->http, method, url, NULL,
+		    body ? "application/json" : NULL, body ? body->p : NULL, body ? body->len : 0,
+		    what, resp, j, err, errlen);
 		rate_after(ctx, which, before);
 		if (rc < 0)
 			return DM_UNAVAILABLE;
@@ -537,8 +540,8 @@ graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	bucket_init(&ctx->rate[RATE_OPEN], t->rate_chat.per_second, t->rate_chat.burst);
 	bucket_init(&ctx->rate[RATE_POST], t->rate_post.per_second, t->rate_post.burst);
 	url = xasprintf("%s/me?$select=id", t->graph_url);
-	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, "GET me (service user)", &resp, &j,
-	    err, errlen);
+	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, 0, "GET me (service user)", &resp,
+	    &j, err, errlen);
 	if (rc == DM_OK) {
 		gp->me = json_strdup(&j, json_get(&j, 0, "id"));
 		if (gp->me == NULL) {
@@ -588,7 +591,7 @@ graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
 	member(&body, g, m->to->user_id);
 	buf_adds(&body, "]}");
 	url = xasprintf("%s/chats", g);
-	rc = graph_dm_call(ctx, RATE_OPEN, "POST", url, &body, "POST chats", &resp, &j, err,
+	rc = graph_dm_call(ctx, RATE_OPEN, "POST", url, &body, 0, "POST chats", &resp, &j, err,
 	    errlen);
 	if (rc == DM_OK && (o->channel = json_strdup(&j, json_get(&j, 0, "id"))) == NULL) {
 		snprintf(err, errlen, "teams: POST chats: no chat id");
@@ -628,8 +631,9 @@ graph_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 	buf_json_str(&body, m->text);
 	buf_adds(&body, "}}");
 	url = chat_messages_url(ctx, o->channel);
-	rc = graph_dm_call(ctx, RATE_POST, "POST", url, &body, "POST chats/{id}/messages", &resp,
-	    &j, err, errlen);
+	/* a post whose answer was lost is in doubt: never repeated blindly */
+	rc = graph_dm_call(ctx, RATE_POST, "POST", url, &body, 1, "POST chats/{id}/messages",
+	    &resp, &j, err, errlen);
 	if (rc == DM_OK)
 		o->message_id = json_strdup(&j, json_get(&j, 0, "id"));
 	free(url);
@@ -653,8 +657,8 @@ graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 		return rc;
 	url = chat_messages_url(ctx, o->channel);
 	full = xasprintf("%s?$top=50", url);
-	rc = graph_dm_call(ctx, RATE_OPEN, "GET", full, NULL, "GET chats/{id}/messages", &resp,
-	    &j, err, errlen);
+	rc = graph_dm_call(ctx, RATE_OPEN, "GET", full, NULL, 0, "GET chats/{id}/messages",
+	    &resp, &j, err, errlen);
 	if (rc == DM_OK) {
 		arr = json_get(&j, 0, "value");
 		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e)) {

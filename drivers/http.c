@@ -244,11 +244,26 @@ retryable_curl(CURLcode cc)
 	}
 }
 
+/* Failures after which the request surely never reached the server. */
+static int
+never_sent(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* One attempt. Returns the CURLcode. */
 static CURLcode
 perform(struct http_client *c, const char *method, const char *url,
     const char *const *extra_headers, const char *content_type, const char *body,
-    size_t bodylen, struct http_resp *resp)
+    size_t bodylen, int once, struct http_resp *resp)
 {
 	struct curl_slist *hdrs = NULL;
 	struct buf ct = { 0 };
@@ -274,6 +289,14 @@ perform(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/*
+	 * libcurl sends a request again on its own when a reused connection dies before any
+	 * answer arrives — also after the server acted on it (a message posted, its answer
+	 * lost). A request that must not be repeated gets a connection of its own, so any
+	 * failure comes back to request_loop, which decides.
+	 */
+	if (once)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	if (c->cfg->http.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg->http.ca_file);
 	if (c->auth)
@@ -301,12 +324,16 @@ perform(struct http_client *c, const char *method, const char *url,
 	return cc;
 }
 
-/* Shared retry loop. parse: when non-NULL, a 2xx body must parse as JSON into it. */
+/*
+ * Shared retry loop. parse: when non-NULL, a 2xx body must parse as JSON into it.
+ * once: the request must not be repeated unless the server surely did not act on it (no
+ * connection, or a 429); any other failure ends the loop at once, "in doubt".
+ */
 static int
 request_loop(struct http_client *c, const char *method, const char *url,
     const char *const *extra_headers, const char *content_type, const char *body,
     size_t bodylen, const char *what, struct http_resp *resp, struct json *parse,
-    char *err, size_t errlen)
+    int once, char *err, size_t errlen)
 {
 	int tries = (c->cfg->http.retries >= 0 ? c->cfg->http.retries : 5) + 1;
 	double max_ra = c->cfg->http.max_retry_after > 0 ? c->cfg->http.max_retry_after : 120;
@@ -320,7 +347,8 @@ request_loop(struct http_client *c, const char *method, const char *url,
 
 		if (attempt > 0)
 			c->stats.retries++;
-		cc = perform(c, method, url, extra_headers, content_type, body, bodylen, resp);
+		cc = perform(c, method, url, extra_headers, content_type, body, bodylen, once,
+		    resp);
 		if (cc != CURLE_OK) {
 			if (c->body_overflow) {
 				snprintf(err, errlen, "%s: %s: response larger than %zu MiB", c->name,
@@ -330,6 +358,8 @@ request_loop(struct http_client *c, const char *method, const char *url,
 			snprintf(last, sizeof(last), "%s", curl_easy_strerror(cc));
 			if (!retryable_curl(cc))
 				break;
+			if (once && !never_sent(cc))
+				goto in_doubt;
 			wait = backoff(c, attempt);
 		} else if (resp->status == 429) {
 			c->stats.throttled++;
@@ -342,12 +372,16 @@ request_loop(struct http_client *c, const char *method, const char *url,
 			}
 		} else if (resp->status >= 500) {
 			snprintf(last, sizeof(last), "HTTP %ld", resp->status);
+			if (once)
+				goto in_doubt;
 			wait = resp->retry_after >= 0 && resp->retry_after <= max_ra ?
 			    resp->retry_after : backoff(c, attempt);
 		} else if (parse && resp->status >= 200 && resp->status < 300 &&
 		    json_parse(parse, resp->body.p ? resp->body.p : "", resp->body.len, jerr,
 		    sizeof(jerr)) < 0) {
 			snprintf(last, sizeof(last), "HTTP %ld with %s", resp->status, jerr);
+			if (once)
+				goto in_doubt;
 			wait = backoff(c, attempt);
 		} else {
 			if (parse && (resp->status < 200 || resp->status >= 300) &&
@@ -365,6 +399,10 @@ request_loop(struct http_client *c, const char *method, const char *url,
 	snprintf(err, errlen, "%s: %s: %s (%d attempt%s)", c->name, what, last, attempt,
 	    attempt == 1 ? "" : "s");
 	return -1;
+in_doubt:
+	snprintf(err, errlen, "%s: %s: %s; not repeated, since the request may have been acted "
+	    "on", c->name, what, last);
+	return -1;
 }
 
 int
@@ -373,7 +411,7 @@ http_request(struct http_client *c, const char *method, const char *url,
     size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen)
 {
 	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
-	    resp, NULL, err, errlen);
+	    resp, NULL, 0, err, errlen);
 }
 
 int
@@ -383,7 +421,17 @@ http_json(struct http_client *c, const char *method, const char *url,
     char *err, size_t errlen)
 {
 	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
-	    resp, j, err, errlen);
+	    resp, j, 0, err, errlen);
+}
+
+int
+http_json_once(struct http_client *c, const char *method, const char *url,
+    const char *const *extra_headers, const char *content_type, const char *body,
+    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
+    char *err, size_t errlen)
+{
+	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
+	    resp, j, 1, err, errlen);
 }
 
 int

@@ -126,8 +126,7 @@ slack_parse_member(const struct json *j, int m, const char *default_team, struct
 	if (get_flag(j, m, "is_stranger"))
 		a->flags |= ACCT_STRANGER;
 	email = json_strdup(j, json_path(j, m, "profile.email"));
-	if (email && *email)
-		account_add_email(a, email, LINK_EMAIL);
+	drv_add_email(a, email, LINK_EMAIL);
 	free(email);
 	a->name = first_nonempty(j, m, name_paths);
 	a->first_name = first_nonempty(j, m, (const char *const[]){ "profile.first_name", NULL });
@@ -138,6 +137,7 @@ slack_parse_member(const struct json *j, int m, const char *default_team, struct
 	}
 	json_i64(j, json_get(j, m, "updated"), &updated);
 	a->updated = updated;
+	drv_clip_account(a);
 	return 0;
 }
 
@@ -269,10 +269,11 @@ slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 }
 
 /* A Web API call with a JSON body, rate-limited on bucket which. Fills j; returns DM_OK with
- * ok:true, DM_REFUSED with the Slack error code in err, DM_UNAVAILABLE after the retries. */
+ * ok:true, DM_REFUSED with the Slack error code in err, DM_UNAVAILABLE after the retries.
+ * once: a call that must not be repeated blindly (http_json_once). */
 static int
 slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
-    struct http_resp *resp, struct json *j, char *err, size_t errlen)
+    int once, struct http_resp *resp, struct json *j, char *err, size_t errlen)
 {
 	char *url = xasprintf("%s/%s", ctx->cfg->slack.api_url, method);
 	char *what = xasprintf("POST %s", method);
@@ -280,8 +281,8 @@ slack_call(struct driver_ctx *ctx, int which, const char *method, const struct b
 	int rc;
 
 	rate_before(ctx, which);
-	rc = http_json(ctx->http, "POST", url, NULL, "application/json; charset=utf-8", body->p,
-	    body->len, what, resp, j, err, errlen);
+	rc = (once ? http_json_once : http_json)(ctx->http, "POST", url, NULL,
+	    "application/json; charset=utf-8", body->p, body->len, what, resp, j, err, errlen);
 	rate_after(ctx, which, before);
 	if (rc < 0)
 		rc = DM_UNAVAILABLE;
@@ -306,7 +307,8 @@ slack_open(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
 	buf_adds(&body, "{\"users\":");
 	buf_json_str(&body, m->to->user_id);
 	buf_addc(&body, '}');
-	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, &resp, &j, err, errlen);
+	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, 0, &resp, &j, err,
+	    errlen);
 	if (rc == DM_OK) {
 		free(o->channel);
 		o->channel = json_strdup(&j, json_path(&j, 0, "channel.id"));
@@ -341,7 +343,9 @@ slack_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 		buf_adds(&body, ",\"text\":");
 		buf_json_str(&body, m->text);
 		buf_adds(&body, ",\"unfurl_links\":false}");
-		rc = slack_call(ctx, RATE_POST, "chat.postMessage", &body, &resp, &j, err, errlen);
+		/* a post whose answer was lost is in doubt: never repeated blindly */
+		rc = slack_call(ctx, RATE_POST, "chat.postMessage", &body, 1, &resp, &j, err,
+		    errlen);
 		if (rc == DM_REFUSED && !reopened && m->channel && strstr(err, "channel_not_found")) {
 			/* a cached channel that is gone: open the DM again, once */
 			reopened = 1;
@@ -379,7 +383,8 @@ slack_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	buf_json_str(&body, o->channel);
 	buf_adds(&body, ",\"limit\":50}");
 	/* our prompts are the newest messages of the bot's DM: the last 50 are enough */
-	rc = slack_call(ctx, RATE_OPEN, "conversations.history", &body, &resp, &j, err, errlen);
+	rc = slack_call(ctx, RATE_OPEN, "conversations.history", &body, 0, &resp, &j, err,
+	    errlen);
 	if (rc == DM_OK) {
 		msgs = json_get(&j, 0, "messages");
 		for (e = json_first(&j, msgs); e >= 0; e = json_next(&j, msgs, e)) {

@@ -52,8 +52,7 @@ webex_parse_person(const struct json *j, int p, struct account *a)
 	if (json_is_array(j, arr))
 		for (e = json_first(j, arr); e >= 0; e = json_next(j, arr, e)) {
 			s = json_strdup(j, e);
-			if (s && *s)
-				account_add_email(a, s, LINK_EMAIL);
+			drv_add_email(a, s, LINK_EMAIL);
 			free(s);
 		}
 	s = json_strdup(j, json_get(j, p, "type"));
@@ -72,6 +71,7 @@ webex_parse_person(const struct json *j, int p, struct account *a)
 	if (s && parse_iso8601(s, &t) == 0)
 		a->updated = (int64_t)t;
 	free(s);
+	drv_clip_account(a);
 	return 0;
 }
 
@@ -232,7 +232,8 @@ webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 	buf_json_str(&body, m->text);
 	buf_addc(&body, '}');
 	rate_before(ctx, RATE_POST);
-	rc = http_json(ctx->http, "POST", url, NULL, "application/json", body.p, body.len,
+	/* a post whose answer was lost is in doubt: never repeated blindly */
+	rc = http_json_once(ctx->http, "POST", url, NULL, "application/json", body.p, body.len,
 	    "POST messages", &resp, &j, err, errlen);
 	rate_after(ctx, RATE_POST, before);
 	if (rc < 0)

@@ -84,14 +84,29 @@ struct driver {
 		    struct dm_out *o, char *err, size_t errlen);
 };
 
-/* Shared by the drivers: takes a token of bucket b, then after the call, if the platform
- * throttled it (a 429 seen by the HTTP core), empties the bucket so no burst follows. */
+/* Shared by the drivers: rate_before takes a token of bucket which (sleeping until there is
+ * one); rate_after, called when the answer arrived, restarts the refill from then, and after
+ * a throttled call (a 429 seen by the HTTP core) empties the bucket so no burst follows. */
 void	rate_before(struct driver_ctx *ctx, int which);
 void	rate_after(struct driver_ctx *ctx, int which, long throttled_before);
 
 extern const struct driver slack_driver;
 extern const struct driver graph_driver;
 extern const struct driver webex_driver;
+
+/*
+ * Platform data is hostile: the parsers keep what they store bounded. A display name keeps
+ * its first DRV_NAME_MAX bytes (cut at a UTF-8 character boundary); a time zone longer than
+ * DRV_TZ_MAX is dropped; an address longer than DRV_EMAIL_MAX (RFC 5321's 254) is no address
+ * and is not added (a cut one could be someone else's). Ids are left whole: the store
+ * refuses one it cannot key, and the pull then fails cleanly.
+ */
+#define DRV_NAME_MAX	1024
+#define DRV_TZ_MAX	64
+#define DRV_EMAIL_MAX	254
+void	drv_clip_account(struct account *a);
+/* account_add_email unless the address is empty or longer than DRV_EMAIL_MAX; 1 if added */
+int	drv_add_email(struct account *a, const char *email, enum link_how how);
 
 struct json;
 /* Page parsers, exposed for unit tests and fuzzing. Map one user object (token m of j) to an

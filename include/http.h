@@ -62,6 +62,20 @@ int	http_json(struct http_client *c, const char *method, const char *url,
 	    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
 	    char *err, size_t errlen);
 
+/*
+ * http_json for a request that must not be repeated blindly (posting a message): it is sent
+ * on a connection of its own (libcurl silently replays a request whose reused connection
+ * died before an answer, when the server may already have acted on it), and repeated only
+ * when the server surely did not act on it: no connection could be made, or HTTP 429. A
+ * reset, a timeout, a 5xx or a 2xx body that is not JSON returns -1 at once, err ending in
+ * "not repeated, since the request may have been acted on": the outcome is in doubt, and
+ * the caller looks before sending again.
+ */
+int	http_json_once(struct http_client *c, const char *method, const char *url,
+	    const char *const *extra_headers, const char *content_type, const char *body,
+	    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
+	    char *err, size_t errlen);
+
 /* Is host of url a loopback address? (config: http is allowed only there) */
 int	url_is_loopback(const char *url);
 

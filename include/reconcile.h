@@ -13,9 +13,10 @@
 
 /*
  * Normalises one address: trims white space, strips a "smtp:" prefix (any case), lower-cases,
- * checks the shape (one '@', non-empty local part and a dotted or plain domain, no spaces or
- * control characters), and maps an alias domain of cfg->identity.aliases to its canonical
- * domain (*aliased = 1 then). Returns a new string, or NULL when raw is not an address.
+ * checks the shape (one '@', non-empty local part and a dotted or plain domain, no spaces,
+ * control characters or RFC 5322 specials but '.' and '@': no ( ) < > [ ] : ; \ , "), and
+ * maps an alias domain of cfg->identity.aliases to its canonical domain (*aliased = 1 then).
+ * Returns a new string, or NULL when raw is not an address.
  * Plus-tags are kept: "a+tag@x" and "a@x" are distinct addresses.
  */
 char	*rec_email_normalize(const char *raw, const struct config *cfg, int *aliased);

@@ -66,7 +66,18 @@ int	store_account_each(struct txn *t, int p, store_account_cb cb, void *arg);
 /* Staging of a pull in progress, one area per platform. */
 int	store_stage_clear(struct txn *t, enum platform p);
 int	store_stage_put(struct txn *t, const struct account *a);
-/* Removal marker for an incremental (delta) pull. */
+/*
+ * Staging in batches: accounts are encoded into memory as pages arrive and written in one
+ * txn, in key order, when the batch holds `limit` of them (or at store_stage_flush): fewer,
+ * larger commits and sorted inserts. A batch holds at most `limit` accounts' records.
+ */
+struct stage_batch;
+struct stage_batch *store_stage_batch_new(struct store *s, enum platform p, size_t limit);
+/* Adds a (copied, encoded); flushes when full. 0 or -1 (store error). */
+int	store_stage_add(struct stage_batch *b, const struct account *a);
+int	store_stage_flush(struct stage_batch *b);
+void	store_stage_batch_free(struct stage_batch *b);	/* drops what was not flushed */
+
 int	store_stage_count(struct txn *t, enum platform p, size_t *n);
 
 /*

@@ -33,7 +33,10 @@ rec_email_normalize(const char *raw, const struct config *cfg, int *aliased)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c <= 0x20 || c == 0x7f || c == ',' || c == '<' || c == '>' || c == '"')
+		/* RFC 5322 specials other than '.' and '@' only occur quoted or in a domain
+		 * literal; refusing ':' also keeps this idempotent ("smtp:smtp:a@x" would
+		 * otherwise give "smtp:a@x", which normalises to "a@x") */
+		if (c <= 0x20 || c == 0x7f || strchr(",<>\"():;[]\\", c) != NULL)
 			return NULL;
 		if (c == '@') {
 			if (at)

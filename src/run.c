@@ -65,9 +65,12 @@ run_unlock(int fd)
 
 /* ---- pull into staging (one thread per platform) ---- */
 
+#define STAGE_BATCH	5000	/* accounts staged per commit */
+
 struct pull_job {
 	const struct config	*cfg;
 	struct store		*st;
+	struct stage_batch	*batch;
 	const struct driver	*drv;
 	struct platform_summary	*sum;
 	struct pull_result	 res;
@@ -80,20 +83,13 @@ static int
 sink_page(struct pull_sink *sink, struct account *accts, int n)
 {
 	struct pull_job *job = sink->arg;
-	struct txn *t;
 	int i;
 
-	if ((t = store_begin(job->st, 1)) == NULL)
-		goto fail;
 	for (i = 0; i < n; i++) {
 		rec_account_normalize(&accts[i], job->cfg);
-		if (store_stage_put(t, &accts[i]) < 0) {
-			store_abort(t);
+		if (store_stage_add(job->batch, &accts[i]) < 0)
 			goto fail;
-		}
 	}
-	if (store_commit(t) < 0)
-		goto fail;
 	job->sum->pulled += n;
 	if (log_is_tty())
 		log_progress("%s: %ld accounts pulled (%ld pages)", job->drv->name,
@@ -142,9 +138,17 @@ pull_thread(void *arg)
 	}
 	if (job->drv->init(&ctx, job->res.err, sizeof(job->res.err)) < 0)
 		goto out;
+	job->batch = store_stage_batch_new(job->st, job->drv->platform, STAGE_BATCH);
 	job->rc = job->drv->pull(&ctx, job->cursor_in, &sink, &job->res);
 	job->drv->fini(&ctx);
+	if (job->rc == 0 && store_stage_flush(job->batch) < 0) {
+		snprintf(job->res.err, sizeof(job->res.err), "%s: staging: %s", job->drv->name,
+		    store_error(job->st));
+		job->rc = -1;
+	}
 out:
+	store_stage_batch_free(job->batch);
+	job->batch = NULL;
 	job->sum->pages = job->res.pages;
 	job->sum->requests = http_stats(ctx.http)->requests;
 	job->sum->retries = http_stats(ctx.http)->retries;
@@ -161,6 +165,7 @@ struct apply {
 	enum platform		 p;
 	int			 write;
 	time_t			 now;
+	uint64_t		 fresh_pid;	/* person created for the account at hand */
 	long			 active_before;	/* counting pass */
 	long			 would_deactivate;
 	char			 err[512];
@@ -277,11 +282,13 @@ new_person(struct apply *ap, struct txn *t, struct account *a, uint32_t flags)
 	p.primary_platform = -1;
 	p.created_at = ap->now;
 	p.flags = flags;
-	p.active = rec_account_is_active(a);	/* no "reactivated" right after "created" */
+	/* derived from its one account right away: one write, no re-read */
+	rec_person_derive(&p, a, 1, ap->cfg);
 	if (store_person_put(t, &p) < 0)
 		return -1;
 	a->person_id = p.id;
 	a->link_how = LINK_NEW;
+	ap->fresh_pid = p.id;
 	ap->sum->people_new++;
 	if (store_history_add(t, p.id, ap->now, "created", "first seen as %s:%s%s%s",
 	    pname(a), a->user_id, a->email ? " " : "", a->email ? a->email : "") < 0) {
@@ -484,8 +491,9 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 	}
 	if (old_person && old_person != m.person_id && refresh_person(ap, t, old_person) < 0)
 		goto out;
-	if (refresh_person(ap, t, m.person_id) < 0)
+	if (m.person_id != ap->fresh_pid && refresh_person(ap, t, m.person_id) < 0)
 		goto out;
+	ap->fresh_pid = 0;
 	rc = 0;
 out:
 	if (rc < 0 && ap->err[0] == '\0')

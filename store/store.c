@@ -38,6 +38,9 @@ struct txn {
 	MDB_txn		*txn;
 	int		 write;
 	uint64_t	 writes;	/* record versions written in this txn */
+	uint64_t	 last_person;	/* cached id counter, saved at commit */
+	int		 person_loaded;
+	int		 person_dirty;
 };
 
 static int
@@ -263,12 +266,27 @@ meta_add_u64(struct txn *t, const char *key, uint64_t add)
 	return 0;
 }
 
+static int
+meta_put_u64(struct txn *t, const char *key, uint64_t v)
+{
+	MDB_val k = val_of(key, strlen(key)), val;
+	unsigned char b[8];
+	int rc;
+
+	put_be64(b, v);
+	val = val_of(b, 8);
+	if ((rc = mdb_put(t->txn, t->s->dbi[DB_META], &k, &val, 0)) != 0)
+		return fail(t->s, key, rc);
+	return 0;
+}
+
 int
 store_commit(struct txn *t)
 {
 	int rc;
 
-	if (t->write && t->writes && meta_add_u64(t, "record_writes", t->writes) < 0) {
+	if (t->write && ((t->writes && meta_add_u64(t, "record_writes", t->writes) < 0) ||
+	    (t->person_dirty && meta_put_u64(t, "last_person_id", t->last_person) < 0))) {
 		mdb_txn_abort(t->txn);
 		free(t);
 		return -1;
@@ -483,6 +501,113 @@ out:
 	buf_free(&key);
 	buf_free(&val);
 	return ret;
+}
+
+struct stage_item {
+	size_t	koff, klen, voff, vlen;
+};
+
+struct stage_batch {
+	struct store		*s;
+	enum platform		 p;
+	size_t			 limit;
+	struct buf		 arena;		/* keys and values, back to back */
+	struct stage_item	*items;
+	size_t			 n;
+};
+
+struct stage_batch *
+store_stage_batch_new(struct store *s, enum platform p, size_t limit)
+{
+	struct stage_batch *b = xcalloc(1, sizeof(*b));
+
+	b->s = s;
+	b->p = p;
+	b->limit = limit ? limit : 1;
+	b->items = xcalloc(b->limit, sizeof(*b->items));
+	return b;
+}
+
+void
+store_stage_batch_free(struct stage_batch *b)
+{
+	if (b == NULL)
+		return;
+	buf_free(&b->arena);
+	free(b->items);
+	free(b);
+}
+
+int
+store_stage_add(struct stage_batch *b, const struct account *a)
+{
+	struct stage_item *it;
+	struct buf key = { 0 };
+	size_t before;
+
+	if (account_key(&key, a->platform, a->team_id, a->user_id) < 0) {
+		snprintf(b->s->err, sizeof(b->s->err), "%s: account id too long or empty (%s)",
+		    platform_name(a->platform), a->user_id ? a->user_id : "");
+		buf_free(&key);
+		return -1;
+	}
+	it = &b->items[b->n++];
+	it->koff = b->arena.len;
+	it->klen = key.len;
+	buf_add(&b->arena, key.p, key.len);
+	buf_free(&key);
+	before = b->arena.len;
+	codec_account_encode(a, &b->arena);
+	it->voff = before;
+	it->vlen = b->arena.len - before;
+	if (b->n == b->limit)
+		return store_stage_flush(b);
+	return 0;
+}
+
+static int cmp_keys(const MDB_val *a, const MDB_val *b);
+
+static int
+stage_item_cmp(const void *x, const void *y, void *base)
+{
+	const struct stage_item *a = x, *b = y;
+	MDB_val ka = { a->klen, (char *)base + a->koff };
+	MDB_val kb = { b->klen, (char *)base + b->koff };
+
+	return cmp_keys(&ka, &kb);
+}
+
+int
+store_stage_flush(struct stage_batch *b)
+{
+	struct txn *t;
+	MDB_cursor *c = NULL;
+	size_t i;
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	/* sorted, so the inserts walk the tree in order */
+	qsort_r(b->items, b->n, sizeof(*b->items), stage_item_cmp, b->arena.p);
+	if ((t = store_begin(b->s, 1)) == NULL)
+		return -1;
+	if ((rc = mdb_cursor_open(t->txn, b->s->dbi[stage_dbi(b->p)], &c)) != 0)
+		goto fail;
+	for (i = 0; i < b->n; i++) {
+		MDB_val k = { b->items[i].klen, b->arena.p + b->items[i].koff };
+		MDB_val v = { b->items[i].vlen, b->arena.p + b->items[i].voff };
+		if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+			goto fail;
+	}
+	mdb_cursor_close(c);
+	b->n = 0;
+	buf_reset(&b->arena);
+	return store_commit(t);
+fail:
+	if (c)
+		mdb_cursor_close(c);
+	store_abort(t);
+	return fail(b->s, "stage accounts", rc);
 }
 
 int
@@ -701,12 +826,12 @@ store_person_put(struct txn *t, struct person *p)
 	int rc;
 
 	if (p->id == 0) {
-		uint64_t last;
-		if (meta_get_u64(t, "last_person_id", &last) < 0)
+		/* the counter is read once per txn and written at commit */
+		if (!t->person_loaded && meta_get_u64(t, "last_person_id", &t->last_person) < 0)
 			return -1;
-		p->id = last + 1;
-		if (meta_add_u64(t, "last_person_id", 1) < 0)
-			return -1;
+		t->person_loaded = 1;
+		p->id = ++t->last_person;
+		t->person_dirty = 1;
 		flags = MDB_APPEND;	/* ids only grow: appends keep the tree packed */
 	}
 	p->version++;
@@ -1056,6 +1181,7 @@ store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char *kin
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t seq = 1;
+	unsigned flags = 0;
 	va_list ap;
 	int rc;
 
@@ -1069,18 +1195,26 @@ store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char *kin
 		buf_free(&text);
 		return fail(t->s, "history cursor", rc);
 	}
-	k = val_of(kb, 16);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == 0 && k.mv_size == 16 && get_be64(k.mv_data) == person_id)
-		seq = get_be64((unsigned char *)k.mv_data + 8) + 1;
+	/* the common case of a new person: everything in history is an older person's, and
+	 * the entry is appended at the end */
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 16 && get_be64(k.mv_data) < person_id) {
+		flags = MDB_APPEND;
+	} else if (rc == 0) {
+		k = val_of(kb, 16);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) :
+		    mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc == 0 && k.mv_size == 16 && get_be64(k.mv_data) == person_id)
+			seq = get_be64((unsigned char *)k.mv_data + 8) + 1;
+	}
 	mdb_cursor_close(c);
 	put_be64(kb, person_id);
 	put_be64(kb + 8, seq);
 	codec_history_encode(ts, kind, text.p ? text.p : "", &val);
 	k = val_of(kb, 16);
 	v = val_of(val.p, val.len);
-	rc = mdb_put(t->txn, t->s->dbi[DB_HISTORY], &k, &v, 0);
+	rc = mdb_put(t->txn, t->s->dbi[DB_HISTORY], &k, &v, flags);
 	buf_free(&text);
 	buf_free(&val);
 	return rc ? fail(t->s, "write history", rc) : 0;

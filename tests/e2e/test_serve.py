@@ -8,7 +8,6 @@ sign-in as someone else, hostile roster names). No page, log line or database by
 a token, code, client secret or key.
 """
 import http.cookiejar
-import json
 import os
 import re
 import signal
@@ -230,7 +229,7 @@ class SyncNow(E2E):
         self.assertTrue(m, page)
         return m.group(1)
 
-    def choose(self, b, page, platform, team, expect=200):
+    def choose(self, b, page, platform, team):
         data = urllib.parse.urlencode({"csrf": self.csrf(page),
                                        "team": "%s:%s" % (platform, team)}).encode()
         return b.open(self.serve.base + "/sync/primary", data=data)
@@ -302,8 +301,8 @@ class SyncNow(E2E):
         self.assert_no_secrets([t for u, t in b.pages if u.startswith(self.serve.base)])
 
     def test_public_url_with_a_path(self):
-        """public_url = http://host:port/people-sync: links, redirects, the form, the
-        redirect_uri and the cookie path all carry the prefix."""
+        # public_url = http://host:port/people-sync/: links, redirects, the form, the
+        # redirect_uri and the cookie path all carry the prefix
         t = self.pick(1)
         self.serve.stop()
         with open(self.cfg) as f:

@@ -26,7 +26,7 @@
 static struct domain_alias fuzz_alias = { "corp.onmicrosoft.com", "corp.com" };
 
 static void
-fuzz_config_init(struct config *cfg)
+fuzz_account_cfg(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->identity.aliases = &fuzz_alias;
@@ -154,7 +154,7 @@ fuzz_check_page(struct account *accts, int n, enum platform plat)
 	struct config cfg;
 	int i;
 
-	fuzz_config_init(&cfg);
+	fuzz_account_cfg(&cfg);
 	for (i = 0; i < n; i++) {
 		fuzz_check_raw(&accts[i], plat);
 		rec_account_normalize(&accts[i], &cfg);

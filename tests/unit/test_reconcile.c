@@ -61,6 +61,11 @@ test_email_normalize(void **state)
 	expect_norm("sp ace@x.com", NULL, 0);
 	expect_norm("x@.com", NULL, 0);
 	expect_norm("x@com.", NULL, 0);
+	/* found by fuzzing: one "smtp:" is stripped, and what is left must not be another */
+	expect_norm("smtp:smtp:a@b.com", NULL, 0);
+	expect_norm("SIP:ana@corp.com", NULL, 0);
+	expect_norm("a(b)@x.com", NULL, 0);
+	expect_norm("a@[10.0.0.1]", NULL, 0);
 	assert_null(rec_email_normalize(NULL, &cfg, &(int){0}));
 }
 

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""make bench: reconcile end to end at 10k, 100k and 1M Slack accounts against this
+machine's limit for the same work (bench/limit.c), and prompts per second against the
+configured rate limits. Prints one table; with --record writes bench/RESULTS.md too.
+
+    run_bench.py [--sizes 10000,100000,1000000] [--record] [--no-prompts]
+
+Pages are pre-rendered once per size into $BENCH_DIR (default /tmp/peoplesync-bench) and
+served by bench/pageserver.py with sendfile(), so the server is not the bottleneck.
+Memory: RssAnon (anonymous memory, sampled from /proc every 5 ms) and VmHWM (which also
+counts the pages of the LMDB map the process touched).
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "peoplesync")
+LIMIT = os.path.join(ROOT, "build", "bench", "limit")
+PY = "/usr/bin/python3"
+BENCH_DIR = os.environ.get("BENCH_DIR", "/tmp/peoplesync-bench")
+
+
+def status_kb(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        tck = os.sysconf("SC_CLK_TCK")
+        return (int(parts[11]) + int(parts[12])) / tck
+    except OSError:
+        return 0.0
+
+
+def measure(argv, env=None):
+    """Runs argv; returns wall, cpu, peak RssAnon MiB, VmHWM MiB, stdout."""
+    t0 = time.time()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    anon = hwm = cpu = 0
+    while p.poll() is None:
+        anon = max(anon, status_kb(p.pid, "RssAnon"))
+        hwm = max(hwm, status_kb(p.pid, "VmHWM"))
+        cpu = max(cpu, cpu_seconds(p.pid))
+        time.sleep(0.005)
+    out, err = p.communicate()
+    wall = time.time() - t0
+    if p.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({p.returncode}): {err[-2000:]}")
+    return dict(wall=wall, cpu=cpu, anon=anon / 1024, hwm=hwm / 1024, out=out, err=err)
+
+
+class PageServer:
+    def __init__(self, root):
+        self.port_file = os.path.join(root, "port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        self.proc = subprocess.Popen([PY, os.path.join(HERE, "pageserver.py"), root,
+                                      "--port-file", self.port_file])
+        for _ in range(200):
+            if os.path.exists(self.port_file):
+                break
+            time.sleep(0.05)
+        with open(self.port_file) as f:
+            self.port = int(f.read())
+        self.root = root
+        self.switch(None)
+
+    def switch(self, name):
+        sw = os.path.join(self.root, "SWITCH")
+        if name:
+            with open(sw, "w") as f:
+                f.write(name)
+        elif os.path.exists(sw):
+            os.unlink(sw)
+
+    def stats(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats") as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def requests_of(srv, before):
+    now = srv.stats()
+    return sum(v for k, v in now.items() if k != "/_stats") - \
+        sum(v for k, v in before.items() if k != "/_stats")
+
+
+def dir_mb(path):
+    total = 0
+    for dp, _, fs in os.walk(path):
+        for f in fs:
+            total += os.path.getsize(os.path.join(dp, f))
+    return total / 1e6
+
+
+def bench_size(n, work):
+    pages = os.path.join(BENCH_DIR, str(n))
+    if not os.path.exists(os.path.join(pages, "changed", "cursors.json")):
+        subprocess.run([PY, os.path.join(HERE, "genpages.py"), str(n), pages,
+                        "--changed", "0.01"], check=True, stdout=subprocess.DEVNULL)
+    srv = PageServer(pages)
+    try:
+        url = f"http://127.0.0.1:{srv.port}/slack/api"
+        lim = measure([LIMIT, url, os.path.join(work, f"limit-{n}")])
+        tok = os.path.join(work, "tok")
+        with open(tok, "w") as f:
+            f.write("xoxb-bench\n")
+        os.chmod(tok, 0o600)
+        db = os.path.join(work, f"db-{n}")
+        cfg = os.path.join(work, f"bench-{n}.cfg")
+        with open(cfg, "w") as f:
+            f.write(f'database = "{db}";\npublic_url = "http://127.0.0.1:8099";\n'
+                    f'slack = {{ enabled = true; api_url = "{url}"; bot_token_file = "{tok}"; '
+                    f'page_limit = 1000; }};\nteams = {{ enabled = false; }};\n'
+                    f'webex = {{ enabled = false; }};\n')
+        argv = [BIN, "-q", "-c", cfg, "reconcile", "--no-prompts"]
+        b = srv.stats()
+        full = measure(argv)
+        full["requests"] = requests_of(srv, b)
+        full["db_mb"] = dir_mb(db)
+        b = srv.stats()
+        same = measure(argv)
+        same["requests"] = requests_of(srv, b)
+        srv.switch("changed")
+        changed = measure(argv)
+        srv.switch(None)
+        v = subprocess.run([BIN, "-c", cfg, "db", "verify"], capture_output=True, text=True)
+        return dict(n=n, limit=lim, full=full, same=same, changed=changed,
+                    verify=v.returncode == 0)
+    finally:
+        srv.stop()
+        shutil.rmtree(os.path.join(work, f"db-{n}"), ignore_errors=True)
+        shutil.rmtree(os.path.join(work, f"limit-{n}"), ignore_errors=True)
+
+
+def bench_prompts(work):
+    """Bulk prompts on three platforms against fakes enforcing the configured limits."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+    import genorg
+    from harness import Fake, make_config
+    d = tempfile.mkdtemp(prefix="ps-bench-prompts-", dir=work)
+    org = genorg.generate(people=400, seed=99, platforms=("slack", "teams", "webex"))
+    path = os.path.join(d, "org.json")
+    with open(path, "w") as f:
+        json.dump(org, f)
+    fake = Fake(d, path, extra=("--rate", "slack:chat.postMessage=5/1",
+                                "slack:conversations.open=5/1", "teams:chats=2/1",
+                                "teams:chats.messages=2/1", "webex:messages=5/1"))
+    try:
+        cfg = make_config(d, fake, org, ("slack", "teams", "webex"))
+        with open(cfg) as f:
+            text = f.read()
+        text = text.replace("page_limit = 200;", "page_limit = 200; rate = { open = { "
+                            "per_second = 5.0; burst = 1; }; post = { per_second = 5.0; "
+                            "burst = 1; }; };")
+        text = text.replace('client_secret_file = "graph.secret";',
+                            'client_secret_file = "graph.secret"; rate = { chat = { '
+                            'per_second = 2.0; burst = 1; }; post = { per_second = 2.0; '
+                            'burst = 1; }; };')
+        text = text.replace('token_file = "webex.token";', 'token_file = "webex.token"; '
+                            'rate = { post = { per_second = 5.0; burst = 1; }; };')
+        with open(cfg, "w") as f:
+            f.write(text)
+        env = dict(os.environ, PEOPLESYNC_NO_TTY="1")
+        subprocess.run([BIN, "-q", "-c", cfg, "reconcile", "--no-prompts"], check=True, env=env)
+        out = subprocess.run([BIN, "-c", cfg, "prompt", "--all"], capture_output=True,
+                             text=True, env=env).stdout
+        queued = int(re.search(r"(\d+) prompts? queued", out).group(1))
+        r = subprocess.run([BIN, "-c", cfg, "reconcile"], capture_output=True, text=True,
+                           env=env, timeout=3600)
+        rows = []
+        for pl in ("slack", "teams", "webex"):
+            m = re.search(pl + r" prompts: (\d+) delivered.*?; ([0-9.]+)/s \(limit ([0-9.]+)/s\), "
+                          r"(\d+) rate-limited", r.stdout)
+            if m:
+                rows.append(dict(platform=pl, delivered=int(m.group(1)), rate=float(m.group(2)),
+                                 limit=float(m.group(3)), r429=int(m.group(4))))
+        stats = fake.get("/_control/stats")
+        return dict(queued=queued, rows=rows, fake429=sum(stats.get("ratelimited", {}).values()))
+    finally:
+        fake.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def machine():
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}"
+
+
+def table(results, prompts):
+    L = []
+    L.append("| accounts | limit s | reconcile s | ratio | CPU s | RssAnon MiB | VmHWM MiB | "
+             "accounts/s | DB MB | requests | rerun same s | rerun/full | rerun 1% s | verify |")
+    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in results:
+        f, lim = r["full"], r["limit"]
+        L.append(f"| {r['n']:,} | {lim['wall']:.2f} | {f['wall']:.2f} | "
+                 f"{f['wall'] / lim['wall']:.2f} | {f['cpu']:.2f} | {f['anon']:.1f} | "
+                 f"{f['hwm']:.0f} | {r['n'] / f['wall']:,.0f} | {f['db_mb']:.0f} | "
+                 f"{f['requests']} (min {r['n'] // 1000 + (1 if r['n'] % 1000 else 0) + 1}) | "
+                 f"{r['same']['wall']:.2f} | {r['same']['wall'] / f['wall']:.2f} | "
+                 f"{r['changed']['wall']:.2f} | {'ok' if r['verify'] else 'FAILED'} |")
+    if prompts:
+        L.append("")
+        L.append(f"prompts: {prompts['queued']} queued in bulk; fake's 429 count: "
+                 f"{prompts['fake429']}")
+        L.append("")
+        L.append("| platform | delivered | prompts/s | limit/s | of limit | 429s |")
+        L.append("|---|---:|---:|---:|---:|---:|")
+        for p in prompts["rows"]:
+            L.append(f"| {p['platform']} | {p['delivered']} | {p['rate']:.2f} | "
+                     f"{p['limit']:.2f} | {100 * p['rate'] / p['limit']:.1f}% | {p['r429']} |")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--no-prompts", action="store_true")
+    a = ap.parse_args()
+    os.makedirs(BENCH_DIR, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="run-", dir=BENCH_DIR)
+    results = []
+    try:
+        for n in [int(x) for x in a.sizes.split(",")]:
+            print(f"bench: {n:,} accounts ...", file=sys.stderr, flush=True)
+            results.append(bench_size(n, work))
+        prompts = None if a.no_prompts else bench_prompts(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    t = table(results, prompts)
+    print(t)
+    if a.record:
+        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+            f.write("# peoplesync benchmark results\n\n")
+            f.write(f"Machine: {machine()}. Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+                    f"by `make bench-record`.\n\n")
+            f.write("`limit`: bench/limit.c — the same pages fetched with one keep-alive libcurl "
+                    "handle, tokenized with jsmn (JSMN_PARENT_LINKS), one LMDB record per "
+                    "account in transactions of 10,000, a sync at the end. `reconcile`: a full "
+                    "pull into an empty database (people, indexes, history too). Requests: "
+                    "users.list pages of 1,000 (the API's maximum) plus one auth.test.\n\n")
+            f.write(t + "\n")
+
+
+if __name__ == "__main__":
+    main()
