@@ -1,9 +1,11 @@
 /*
  * http.c — the shared HTTP core (include/http.h).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,14 +441,25 @@ url_is_loopback(const char *url)
 {
 	CURLU *u = curl_url();
 	char *host = NULL;
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
 	int r = 0;
 
 	if (u == NULL)
 		return 0;
 	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		r = strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-		    strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
+		/* addresses, not prefixes: "127.0.0.1.example.com" is no loopback host */
+		n = strlen(host);
+		if (strcasecmp(host, "localhost") == 0)
+			r = 1;
+		else if (inet_pton(AF_INET, host, &a4) == 1)
+			r = (ntohl(a4.s_addr) >> 24) == 127;
+		else if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+			host[n - 1] = '\0';
+			r = inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+		}
 		curl_free(host);
 	}
 	curl_url_cleanup(u);

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "prompts.h"
 #include "run.h"
+#include "serve.h"
 #include "util.h"
 
 static const char reconcile_usage[] =
@@ -106,6 +107,9 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if (rc == EX_IOERR || rc == EX_TEMPFAIL)
 		goto out;
 	if (!o.dry_run) {
+		/* user tokens collected by Sync now are refreshed before they expire */
+		if (c->cfg.token_key)
+			(void)serve_refresh_tokens(&c->cfg, c->st);	/* logs its own problems */
 		if (events_spool(&c->cfg, c->st, &ps.events, &ps.events_queued) < 0 ||
 		    prompts_auto_sync(&c->cfg, c->st, ps_now(), &ps.auto_synced) < 0) {
 			log_err("%s", store_error(c->st));

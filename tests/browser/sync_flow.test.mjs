@@ -156,12 +156,20 @@ async function startServe(env, dir) {
   return { base, stop, log: () => fs.readFileSync(logPath, "utf8") };
 }
 
-// The person's Sync now link. For now an admin's `sync-link`; this is the one place to change
-// when the link comes from the prompt the fake Slack received instead.
-function syncLink(env, person) {
-  const r = env.ps("sync-link", person.email);
-  if (r.rc !== 0) throw new Error("sync-link failed: " + r.err);
-  return r.out.trim();
+// The person's Sync now link, as a person gets it: an admin prompts them, a reconcile sends
+// the prompt, and the link is read from the direct message the fake Slack received.
+async function syncLink(env, person) {
+  let r = env.ps("prompt", person.email);
+  if (r.rc !== 0 || !r.out.includes("queued")) throw new Error("prompt failed: " + r.out + r.err);
+  r = env.ps("reconcile");
+  if (r.rc !== 0) throw new Error("reconcile failed: " + r.out + r.err);
+  const slack = person.accounts.find((a) => a.platform === "slack");
+  const msgs = await (await fetch(`${env.fakeBase}/_control/messages?platform=slack&to=${slack.user_id}`)).json();
+  if (msgs.length !== 1) throw new Error(`expected one prompt in Slack, got ${msgs.length}`);
+  // Slack mrkdwn link: <URL|*Sync now*>
+  const m = /<(http[^|>]+\/s\/[A-Za-z0-9_-]+)\|/.exec(msgs[0].text);
+  if (!m) throw new Error("no Sync now link in the prompt: " + msgs[0].text);
+  return m[1];
 }
 
 // Someone with an active, non-guest account on every platform.
@@ -179,7 +187,7 @@ async function main() {
     const person = pickPerson(env.org);
     check(person, "the org has someone on all three platforms");
     const acct = Object.fromEntries(person.accounts.map((a) => [a.platform, a]));
-    const link = syncLink(env, person);
+    const link = await syncLink(env, person);
     check(link.startsWith(serve.base + "/s/"), "the link points at serve: " +
       link.replace(/\/s\/.*/, "/s/<token>"));
 
