@@ -99,6 +99,7 @@ output_mode(void)
 static const char export_usage[] =
 "usage: peoplesync export --format csv|json|html [-o FILE] [--platform slack|teams|webex]\n"
 "                         [--status on|off|pending] [--type bot|user] [--team TEAM] [--all]\n"
+"                         [--stale]\n"
 "\n"
 "Exports the people that `people` lists with the same filters (active people only unless\n"
 "--all) as one file: CSV (RFC 4180, a header row, one column per platform's user ids; cells\n"
@@ -169,6 +170,7 @@ cmd_export(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_open_store(c, 1)) != 0)
 		goto out;
+	report_filter_finish(&f, &c->cfg);
 	rc = EX_IOERR;
 	if ((t = store_begin(c->st, 0)) == NULL) {
 		log_err("%s", store_error(c->st));

@@ -175,13 +175,14 @@ list_cb(struct report_row *r, void *arg)
 
 static const char people_usage[] =
 "usage: peoplesync people [--platform slack|teams|webex] [--status on|off|pending]\n"
-"                         [--type bot|user] [--team TEAM] [--all]\n"
+"                         [--type bot|user] [--team TEAM] [--all] [--stale]\n"
 "                         [--format table|csv|jsonl]\n"
 "\n"
 "Lists people, one per human, with their sync status, primary platform and team, sync type\n"
 "and accounts. Only active people unless --all. Filters: --platform is the primary\n"
 "platform, --status the sync status, --type the sync type, --team the primary team (its id\n"
-"or name).\n";
+"or name). --stale: people pending for longer than prompts.stale_days (prompted, never\n"
+"synced).\n";
 
 int
 cmd_people(struct cli *c, int argc, char **argv)
@@ -232,6 +233,7 @@ cmd_people(struct cli *c, int argc, char **argv)
 	}
 	if ((rc = cli_open_store(c, 1)) != 0)
 		return rc;
+	report_filter_finish(&f, &c->cfg);
 	if ((t = store_begin(c->st, 0)) == NULL) {
 		log_err("%s", store_error(c->st));
 		return EX_IOERR;

@@ -48,9 +48,19 @@ report_filter_opt(struct report_filter *f, int ch, const char *arg, const char *
 	case 'a':
 		f->all = 1;
 		return 1;
+	case 'S':
+		f->stale = 1;
+		return 1;
 	default:
 		return 0;
 	}
+}
+
+void
+report_filter_finish(struct report_filter *f, const struct config *cfg)
+{
+	if (f->stale)
+		f->stale_before = ps_now() - (time_t)cfg->prompts.stale_days * 86400;
 }
 
 void
@@ -76,7 +86,8 @@ report_filter_json(struct buf *b, const struct report_filter *f)
 		buf_json_str(b, f->team);
 	else
 		buf_adds(b, "null");
-	buf_printf(b, ",\"all\":%s}", f->all ? "true" : "false");
+	buf_printf(b, ",\"all\":%s,\"stale\":%s}", f->all ? "true" : "false",
+	    f->stale ? "true" : "false");
 }
 
 void
@@ -130,6 +141,9 @@ filter_person(const struct report_filter *f, const struct person *p)
 	if (f->type >= 0 && p->sync_type != f->type)
 		return 0;
 	if (f->team && (p->primary_platform < 0 || p->primary_team_id == NULL))
+		return 0;
+	if (f->stale && !(p->status == ST_PENDING && p->last_prompted_at > 0 &&
+	    p->last_prompted_at < f->stale_before))
 		return 0;
 	return 1;
 }

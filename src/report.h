@@ -8,6 +8,7 @@
 #define PS_REPORT_H
 
 #include <getopt.h>
+#include <time.h>
 
 #include "model.h"
 #include "store.h"
@@ -20,8 +21,10 @@ struct report_filter {
 	const char	*team;		/* primary team id or name (case-insensitive), NULL any;
 					 * points into argv */
 	int		 all;		/* 0: active people only */
+	int		 stale;		/* --stale: pending for longer than prompts.stale_days */
+	time_t		 stale_before;	/* set by the command from the config: pending since */
 };
-#define REPORT_FILTER_INIT	{ -1, -1, -1, NULL, 0 }
+#define REPORT_FILTER_INIT	{ -1, -1, -1, NULL, 0, 0, 0 }
 
 /* The getopt_long entries of the filters, for a command's option table, and their short
  * letters (all with an argument but 'a'), for its optstring. */
@@ -30,8 +33,13 @@ struct report_filter {
 	{ "status", required_argument, NULL, 's' }, \
 	{ "type", required_argument, NULL, 't' }, \
 	{ "team", required_argument, NULL, 'T' }, \
-	{ "all", no_argument, NULL, 'a' }
-#define REPORT_FILTER_SHORTOPTS	"p:s:t:T:a"
+	{ "all", no_argument, NULL, 'a' }, \
+	{ "stale", no_argument, NULL, 'S' }
+#define REPORT_FILTER_SHORTOPTS	"p:s:t:T:aS"
+
+/* Sets f->stale_before from prompts.stale_days when --stale was given (after the config
+ * is loaded). */
+void	report_filter_finish(struct report_filter *f, const struct config *cfg);
 
 /* Handles one option letter of REPORT_FILTER_LONGOPTS. Returns 1 when ch was a filter option
  * and arg valid, 0 when ch is not a filter option, -1 when arg is invalid (after printing

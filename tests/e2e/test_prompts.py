@@ -312,3 +312,22 @@ class CrashDuringBulk(E2E):
         people = people_jsonl(self.cfg)
         self.assertEqual(sum(1 for p in people if p["status"] == "pending"), n)
         self.assertGreaterEqual(kills, 10, "the run finished before enough kills")
+
+
+class StalePending(E2E):
+    org_args = dict(people=20, seed=41, platforms=("slack",))
+    cfg_extra = 'prompts = { quiet_hours = ""; stale_days = 14; };'
+
+    def test_pending_too_long_is_listed(self):
+        self.assertRc(self.ps("reconcile"), 0)
+        p = next(p for p in people_jsonl(self.cfg) if p["active"] and p["status"] == "off"
+                 and p["email"])
+        self.assertRc(self.ps("prompt", p["email"]), 0)
+        self.assertRc(self.ps("reconcile"), 0)
+        args = ("people", "--status", "pending", "--stale", "--format", "jsonl")
+        self.assertEqual(self.ps(*args).out, "")
+        later = {"PEOPLESYNC_NOW": str(int(time.time()) + 15 * 86400)}
+        r = self.ps(*args, env=later)
+        self.assertRc(r, 0)
+        self.assertEqual([json.loads(l)["email"] for l in r.out.split("\n") if l], [p["email"]])
+        self.assertIn("stale", self.ps("explain", p["email"], env=later).out)
