@@ -42,7 +42,8 @@ struct prompt_input {
  * are synced without a prompt), guest (unless <platform>.include_guests), a prompt already
  * pending, max_prompts reached, inside cooldown_hours of the last prompt, no active account
  * on an enabled platform to message, quiet hours in the person's zone. Bulk prompts take
- * only people with status off. The target is the sender's account for an auto-prompt, else
+ * only people with status off. A re-consent prompt (PR_REAUTH) goes to a synced person whose
+ * stored user token can no longer be refreshed (PERSON_REAUTH), whatever max_prompts says. The target is the sender's account for an auto-prompt, else
  * the primary account, else the first active one.
  */
 void	rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,

@@ -84,7 +84,11 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 		    "deactivated or gone)");
 		return;
 	}
-	if (p->status == ST_ON) {
+	if (in->reason == PR_REAUTH && !(p->flags & PERSON_REAUTH)) {
+		snprintf(out->why, sizeof(out->why), "not prompted: no re-authorization needed");
+		return;
+	}
+	if (p->status == ST_ON && in->reason != PR_REAUTH) {
 		snprintf(out->why, sizeof(out->why), "not prompted: already synced");
 		return;
 	}
@@ -122,7 +126,7 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 		    "queued");
 		return;
 	}
-	if (p->prompt_count >= cfg->prompts.max_prompts) {
+	if (p->prompt_count >= cfg->prompts.max_prompts && in->reason != PR_REAUTH) {
 		snprintf(out->why, sizeof(out->why), "not prompted: all %d prompts used "
 		    "(prompts.max_prompts)", cfg->prompts.max_prompts);
 		return;

@@ -110,6 +110,11 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 		/* user tokens collected by Sync now are refreshed before they expire */
 		if (c->cfg.token_key)
 			(void)serve_refresh_tokens(&c->cfg, c->st);	/* logs its own problems */
+		if (prompts_reauth(&c->cfg, c->st, ps_now(), &ps.reauth) < 0) {
+			log_err("%s", store_error(c->st));
+			rc = EX_IOERR;
+			goto out;
+		}
 		if (events_spool(&c->cfg, c->st, &ps.events, &ps.events_queued) < 0 ||
 		    prompts_auto_sync(&c->cfg, c->st, ps_now(), &ps.auto_synced) < 0) {
 			log_err("%s", store_error(c->st));

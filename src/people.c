@@ -117,6 +117,8 @@ emit_table(FILE *f, struct report_row *rows, size_t n)
 			buf_adds(&b, "conflict ");
 		if (p->flags & PERSON_GUEST)
 			buf_adds(&b, "guest ");
+		if (p->flags & PERSON_REAUTH)
+			buf_adds(&b, "needs-reauth ");
 		if (!p->active)
 			buf_adds(&b, "inactive ");
 		while (b.len && b.p[b.len - 1] == ' ')

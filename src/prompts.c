@@ -217,6 +217,77 @@ prompt_queue(const struct config *cfg, struct txn *t, uint64_t pid, enum prompt_
 	return rc < 0 ? -1 : 1;
 }
 
+/* ---- re-consent ---- */
+
+struct reauth_ctx {
+	uint64_t	*v;
+	size_t		 n, cap;
+};
+
+static int
+reauth_cb(const struct person *p, void *arg)
+{
+	struct reauth_ctx *rc = arg;
+
+	if (!(p->flags & PERSON_REAUTH) || !p->active)
+		return 0;
+	if (rc->n == rc->cap) {
+		rc->cap = rc->cap ? rc->cap * 2 : 16;
+		rc->v = xrealloc(rc->v, rc->cap * sizeof(*rc->v));
+	}
+	rc->v[rc->n++] = p->id;
+	return 0;
+}
+
+int
+prompts_reauth(const struct config *cfg, struct store *st, time_t now, long *n)
+{
+	struct reauth_ctx rc = { 0 };
+	struct txn *t;
+	size_t i;
+	int ret = -1;
+
+	*n = 0;
+	if ((t = store_begin(st, 0)) == NULL)
+		return -1;
+	if (store_person_each(t, reauth_cb, &rc) < 0) {
+		store_abort(t);
+		goto out;
+	}
+	store_abort(t);
+	if (rc.n == 0) {
+		ret = 0;
+		goto out;
+	}
+	if ((t = store_begin(st, 1)) == NULL)
+		goto out;
+	for (i = 0; i < rc.n; i++) {
+		struct prompt_decision d;
+		struct buf seen = { 0 };
+		int r = store_kv_get(t, "reauth", &rc.v[i], sizeof(rc.v[i]), &seen);
+		buf_free(&seen);
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			continue;		/* one re-consent prompt per person */
+		r = prompt_queue(cfg, t, rc.v[i], PR_REAUTH, -1, NULL, now, &d);
+		if (r < 0)
+			goto fail;
+		if (r == 1) {
+			if (store_kv_put(t, "reauth", &rc.v[i], sizeof(rc.v[i]), "1", 1) < 0)
+				goto fail;
+			(*n)++;
+		}
+	}
+	ret = store_commit(t);
+	goto out;
+fail:
+	store_abort(t);
+out:
+	free(rc.v);
+	return ret;
+}
+
 /* ---- Slack auto-sync ---- */
 
 struct ids {
@@ -720,6 +791,9 @@ prompts_print_summary(const struct prompt_summary *sum, FILE *f)
 	if (sum->auto_synced)
 		fprintf(f, "auto-sync: %ld people synced automatically (Slack auto-sync)\n",
 		    sum->auto_synced);
+	if (sum->reauth)
+		fprintf(f, "re-consent: %ld prompts queued for people whose sign-in expired\n",
+		    sum->reauth);
 	if (sum->events)
 		fprintf(f, "events: %ld read, %ld auto-prompts queued\n", sum->events,
 		    sum->events_queued);

@@ -44,8 +44,13 @@ struct prompt_platform_summary {
 struct prompt_summary {
 	struct prompt_platform_summary p[PLAT_COUNT];
 	long	auto_synced;
+	long	reauth;		/* re-consent prompts queued */
 	long	events, events_queued;
 };
+
+/* Re-consent: one prompt to each person flagged PERSON_REAUTH (a user token that can no
+ * longer be refreshed), at most once per person (kv space "reauth"). *n = queued. */
+int	prompts_reauth(const struct config *cfg, struct store *st, time_t now, long *n);
 
 /* Slack auto-sync: Teams and Webex primaries become on (sync type bot, primary auto). */
 int	prompts_auto_sync(const struct config *cfg, struct store *st, time_t now, long *n);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
 #include "model.h"
 #include "reconcile.h"
 #include "util.h"
@@ -81,6 +82,15 @@ fuzz_check_raw(const struct account *a, enum platform p)
 	fuzz_check_str(a->first_name);
 	fuzz_check_str(a->tz);
 	fuzz_check_emails(a);
+	/* driver.h: what a parser keeps from hostile data is bounded */
+	FCHECK(a->name == NULL || strlen(a->name) <= DRV_NAME_MAX);
+	FCHECK(a->first_name == NULL || strlen(a->first_name) <= DRV_NAME_MAX);
+	FCHECK(a->tz == NULL || (a->tz[0] != '\0' && strlen(a->tz) <= DRV_TZ_MAX));
+	for (int i = 0; i < a->nemails; i++)
+		FCHECK(a->emails[i][0] != '\0' && strlen(a->emails[i]) <= DRV_EMAIL_MAX);
+	/* a Graph delta "@removed" entry is its id only: the rest is merged from the store */
+	if (a->flags & ACCT_REMOVED)
+		FCHECK(p == PLAT_TEAMS && a->nemails == 0 && a->name == NULL);
 	FCHECK(a->person_id == 0 && a->version == 0);
 	account_copy(&copy, a);
 	FCHECK(!rec_account_changed(&copy, a) && !rec_emails_changed(&copy, a));
