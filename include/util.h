@@ -86,6 +86,10 @@ int	read_file(const char *path, size_t cap, struct buf *out);
  * 0 on success, -1 with errno set. */
 int	write_file_atomic(const char *path, const void *data, size_t n, int mode);
 
+/* Big-endian 64-bit integers (keys sort as numbers; tokens carry them portably). */
+void	put_be64(unsigned char *p, uint64_t v);
+uint64_t get_be64(const unsigned char *p);
+
 /* Random bytes from OpenSSL's CSPRNG; aborts on failure. */
 void	random_bytes(void *out, size_t n);
 /* Uniform double in [0,1) (not for secrets). */

@@ -106,6 +106,24 @@ fail:
 	return -1;
 }
 
+/* admin_move and commit; the txn is gone either way (*tp = NULL). A sysexits code. */
+static int
+admin_commit(struct cli *c, struct txn **tp, struct account *a, uint64_t to, const char *why)
+{
+	int r = admin_move(c, *tp, a, to, why);
+
+	if (r < 0)
+		store_abort(*tp);
+	else
+		r = store_commit(*tp);
+	*tp = NULL;
+	if (r < 0) {
+		log_err("%s", store_error(c->st));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 static int
 admin_txn(struct cli *c, struct txn **t)
 {
@@ -163,15 +181,8 @@ cmd_link(struct cli *c, int argc, char **argv)
 		rc = rc == 0 ? EX_DATAERR : EX_IOERR;
 		goto out;
 	}
-	if (admin_move(c, t, &a, pid, argv[1]) < 0 || store_commit(t) < 0) {
-		t = NULL;
-		log_err("%s", store_error(c->st));
-		rc = EX_IOERR;
-		goto out;
-	}
-	t = NULL;
-	printf("%s now belongs to %s; later runs keep this link\n", argv[2], argv[1]);
-	rc = 0;
+	if ((rc = admin_commit(c, &t, &a, pid, argv[1])) == 0)
+		printf("%s now belongs to %s; later runs keep this link\n", argv[2], argv[1]);
 out:
 	store_abort(t);
 	account_free(&a);
@@ -212,15 +223,8 @@ cmd_unlink(struct cli *c, int argc, char **argv)
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if (admin_move(c, t, &a, 0, "unlink") < 0 || store_commit(t) < 0) {
-		t = NULL;
-		log_err("%s", store_error(c->st));
-		rc = EX_IOERR;
-		goto out;
-	}
-	t = NULL;
-	printf("%s is now a person of its own; later runs keep it apart\n", argv[1]);
-	rc = 0;
+	if ((rc = admin_commit(c, &t, &a, 0, "unlink")) == 0)
+		printf("%s is now a person of its own; later runs keep it apart\n", argv[1]);
 out:
 	store_abort(t);
 	account_free(&a);

@@ -107,25 +107,6 @@ b64url_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *o
 }
 
 static void
-put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
 mac(const struct config *cfg, const unsigned char *body, unsigned char out[LT_MAC])
 {
 	unsigned int len = LT_MAC;

@@ -683,3 +683,22 @@ random_unit(void)
 	random_bytes(&v, sizeof(v));
 	return (double)(v >> 11) / 9007199254740992.0;
 }
+
+void
+put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}

@@ -62,25 +62,6 @@ store_path(struct store *s)
 	return s->path;
 }
 
-static void
-put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)(v & 0xff);
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Account key: platform byte, team id, NUL, user id. */
 static int
 account_key(struct buf *k, enum platform p, const char *team, const char *user)
