@@ -536,7 +536,12 @@ send_one(struct sender *s, struct driver_ctx *ctx, uint64_t id)
 	q.state = PQ_SENDING;
 	q.attempts++;
 	q.updated_at = ps_now();
-	if (store_prompt_put(t, &q) < 0 || store_commit(t) < 0 || store_sync(s->st) < 0) {
+	if (store_prompt_put(t, &q) < 0) {
+		store_abort(t);
+		rc = -1;
+		goto out;
+	}
+	if (store_commit(t) < 0 || store_sync(s->st) < 0) {
 		rc = -1;
 		goto out;
 	}
