@@ -813,9 +813,12 @@ prompts_print_summary(const struct prompt_summary *sum, FILE *f)
 			fprintf(f, ", %ld found already delivered after an interruption", p->recovered);
 		if (p->unresolved)
 			fprintf(f, ", %ld left for the next run", p->unresolved);
-		if (p->ran && p->seconds > 0)
-			fprintf(f, "; %.2f/s (limit %.2f/s), %ld rate-limited (429)",
-			    (double)p->delivered / p->seconds, p->limit, p->throttled);
+		/* a rate means something past the first burst only */
+		if (p->ran && p->seconds > 0 && p->delivered >= 10)
+			fprintf(f, "; %.2f/s (limit %.2f/s)", (double)p->delivered / p->seconds,
+			    p->limit);
+		if (p->ran)
+			fprintf(f, ", %ld rate-limited (429)", p->throttled);
 		fputc('\n', f);
 	}
 }

@@ -61,7 +61,23 @@ def main():
         someone = next((t for t in truth if t.get("active") and "'" in t["name"]), truth[0])
         banner(f"one person in detail: {someone['email']}")
         sh(cfg, "show", someone["email"])
-        banner("second run: nothing changed, nothing written")
+        banner("an admin prompts two people; the next run sends the prompts")
+        off = [t for t in truth if t.get("active") and not t.get("guest") and t.get("email")][:2]
+        sh(cfg, "prompt", *[t["email"] for t in off])
+        sh(cfg, "reconcile")
+        import urllib.request
+        with urllib.request.urlopen(fake.base + "/_control/messages") as r:
+            msgs = json.loads(r.read())
+        if msgs:
+            print("\nthe direct message the fake Slack received:\n")
+            print("    " + msgs[0]["text"].replace("\n", "\n    "))
+        banner(f"explain {off[0]['email']}")
+        sh(cfg, "explain", off[0]["email"])
+        banner("export: an HTML report for admins")
+        report = os.path.join(tempfile.gettempdir(), "peoplesync-demo-report.html")
+        sh(cfg, "export", "--format", "html", "-o", report)
+        print(f"open {report} in a browser: a chart of the statuses, a table to filter")
+        banner("third run: nothing changed, nothing written")
         sh(cfg, "reconcile")
         banner("database check")
         sh(cfg, "db", "verify")
