@@ -1,5 +1,6 @@
 """End-to-end: one person per human across Slack, Teams and Webex."""
 import json
+import re
 
 from tests.e2e.harness import E2E, people_jsonl
 
@@ -50,9 +51,12 @@ class ThreePlatforms(E2E):
     def test_second_run_uses_delta_and_writes_nothing(self):
         self.assertRc(self.ps("reconcile"), 0)
         first = people_jsonl(self.cfg)
+        writes = re.search(r"record writes\s+(\d+)", self.ps("db", "stats").out).group(1)
         n_before = len(self.fake.requests())
         r = self.ps("reconcile")
         self.assertRc(r, 0)
+        self.assertEqual(re.search(r"record writes\s+(\d+)", self.ps("db", "stats").out).group(1),
+                         writes, "an unchanged roster writes no new record versions")
         self.assertRegex(r.out, r"teams: pulled 0 accounts in 1 pages")
         reqs = self.fake.requests()[n_before:]
         graph = [q for q in reqs if q["path"].startswith("/graph/")]
