@@ -178,7 +178,7 @@ class Export(E2E):
         self.assertEqual(set(doc), {"generated_at", "filters", "counts", "people"})
         self.assertRegex(doc["generated_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(doc["filters"], {"platform": None, "status": None, "type": None,
-                                          "team": None, "all": False})
+                                          "team": None, "all": False, "stale": False})
         lines = self.jsonl()
         self.assertEqual(doc["people"], lines)
         c = doc["counts"]
