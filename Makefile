@@ -81,6 +81,13 @@ test: deps
 	@$(MAKE) --no-print-directory build/test/peoplesync $(UNIT_BIN)
 	@$(PYTHON) tests/run_all.py
 
+# The long crash-injection run: 1000 SIGKILLs of reconcile over a larger org (test_crash.py;
+# `make test` runs its short variant). PEOPLESYNC_CRASH_KILLS / _SEED override.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory build/test/peoplesync
+	@PEOPLESYNC_SOAK=1 $(PYTHON) -m unittest -v tests.e2e.test_crash
+
 demo: deps
 	@$(MAKE) --no-print-directory peoplesync
 	@$(PYTHON) tests/demo.py
@@ -125,6 +132,7 @@ clean:
 #                           UBSan) and runs each for FUZZ_SECONDS with FUZZ_JOBS workers;
 #                           findings land in tests/fuzz/crashes/TARGET/ and fail the run
 #   make fuzz-build         only builds them
+#   make fuzz-coverage      what each corpus reaches of the code under test (llvm-cov)
 #   make fuzz FUZZ_TARGETS="fuzz_json fuzz_events" FUZZ_SECONDS=300
 # make test replays tests/fuzz/regress/ and tests/fuzz/seeds/ through every target, built
 # with gcc under CFLAGS_TEST (build/test/unit/test_fuzz_regress).
@@ -143,7 +151,7 @@ REGRESS_OBJ	 = $(FUZZ_ALL:%=build/test/fuzz/%.o)
 UNIT_BIN	+= build/test/unit/test_fuzz_regress
 unit: build/test/unit/test_fuzz_regress
 
-.PHONY: fuzz-build
+.PHONY: fuzz-build fuzz-coverage
 .SECONDARY: $(FUZZ_OBJ) $(REGRESS_OBJ)
 build/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -159,6 +167,25 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+# make fuzz-coverage: line and branch coverage (llvm-cov) of the code under test that each
+# target's corpus reaches, from a separate source-coverage build (no sanitizers).
+FUZZ_COV_FLAGS	 = -std=c11 -g -O0 -fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_OBJ	 = $(LIB_SRC:%.c=build/fuzz/covobj/%.o)
+.SECONDARY: $(FUZZ_COV_OBJ)
+build/fuzz/covobj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC cov  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_COV_FLAGS) -c -o $@ $<
+
+build/fuzz/cov/%: tests/fuzz/%.c $(FUZZ_COV_OBJ) $(FUZZ_HDRS) $(HDRS)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD cov  $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(FUZZ_COV_FLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_COV_OBJ) $(LIBS)
+
+fuzz-coverage: $(FUZZ_TARGETS:%=build/fuzz/cov/%)
+	@sh tests/fuzz/coverage.sh $(FUZZ_TARGETS)
 
 build/test/fuzz/%.o: tests/fuzz/%.c $(FUZZ_HDRS) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -430,7 +430,8 @@ graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 		    resp.status, code ? ", error " : "", code ? code : "",
 		    code && strcmp(code, "invalid_grant") == 0 ? " (the service user must sign in "
 		    "again and teams.service_user_refresh_token_file be replaced)" : "");
-		rc = resp.status >= 500 ? DM_UNAVAILABLE : DM_REFUSED;
+		/* no delegated token: every prompt waits, none is the person's fault */
+		rc = DM_UNAVAILABLE;
 		free(code);
 		goto out;
 	}
@@ -450,7 +451,7 @@ graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 		    0600) < 0) {
 			snprintf(err, errlen, "teams: %s: cannot save the rotated refresh token: %s",
 			    t->service_user_refresh_token_file, strerror(errno));
-			rc = DM_REFUSED;
+			rc = DM_UNAVAILABLE;
 			goto out;
 		}
 		zfree(&gp->refresh);
@@ -485,7 +486,8 @@ graph_dm_status(const struct http_resp *resp, const struct json *j, const char *
 	snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp->status, code ? ", error " : "",
 	    code ? code : "");
 	free(code);
-	return resp->status >= 500 ? DM_UNAVAILABLE : DM_REFUSED;
+	/* 401 even with a renewed token: the credential's trouble, not the message's */
+	return resp->status >= 500 || resp->status == 401 ? DM_UNAVAILABLE : DM_REFUSED;
 }
 
 /* A delegated call, rate-limited on bucket which; renews the token once on a 401 (a 401 is

@@ -268,8 +268,31 @@ slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	return DM_OK;
 }
 
+/*
+ * Error codes that say nothing against the message or its recipient: the credential is
+ * gone, the call came too fast, Slack had trouble. The prompt waits for a later run
+ * (DM_UNAVAILABLE); marking it failed would lose it for good. Any other code refuses it.
+ */
+static int
+slack_error_transient(const char *code)
+{
+	static const char *const codes[] = {
+		"not_authed", "invalid_auth", "account_inactive", "token_revoked",
+		"token_expired", "no_permission", "missing_scope", "not_allowed_token_type",
+		"org_login_required", "ekm_access_denied", "two_factor_setup_required",
+		"ratelimited", "rate_limited", "fatal_error", "internal_error",
+		"service_unavailable", "request_timeout", "team_added_to_org", NULL
+	};
+
+	for (int i = 0; code && codes[i]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* A Web API call with a JSON body, rate-limited on bucket which. Fills j; returns DM_OK with
- * ok:true, DM_REFUSED with the Slack error code in err, DM_UNAVAILABLE after the retries.
+ * ok:true, DM_REFUSED with the Slack error code in err when Slack refused this message,
+ * DM_UNAVAILABLE after the retries or for a transient or credential error (the code in err).
  * once: a call that must not be repeated blindly (http_json_once). */
 static int
 slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
@@ -288,8 +311,14 @@ slack_call(struct driver_ctx *ctx, int which, const char *method, const struct b
 		rc = DM_UNAVAILABLE;
 	else if (resp->status >= 500)
 		rc = DM_UNAVAILABLE;
-	else
-		rc = slack_check(j, resp, what, err, errlen) < 0 ? DM_REFUSED : DM_OK;
+	else if (slack_check(j, resp, what, err, errlen) == 0)
+		rc = DM_OK;
+	else {
+		char *code = j->ntok ? json_strdup(j, json_get(j, 0, "error")) : NULL;
+		rc = resp->status == 401 || resp->status == 403 || slack_error_transient(code) ?
+		    DM_UNAVAILABLE : DM_REFUSED;
+		free(code);
+	}
 	free(url);
 	free(what);
 	return rc;

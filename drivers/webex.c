@@ -212,7 +212,9 @@ webex_status(const struct http_resp *resp, const struct json *j, const char *wha
 	    m ? m : "", resp->tracking_id ? ", trackingId " : "",
 	    resp->tracking_id ? resp->tracking_id : "");
 	free(m);
-	return resp->status >= 500 || resp->status == 423 ? DM_UNAVAILABLE : DM_REFUSED;
+	/* 401: the token's trouble, not the message's: the prompt waits */
+	return resp->status >= 500 || resp->status == 423 || resp->status == 401 ?
+	    DM_UNAVAILABLE : DM_REFUSED;
 }
 
 static int

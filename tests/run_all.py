@@ -58,7 +58,8 @@ def run_e2e():
     bad = 0
     m = re.search(r"^FAILED \((.*)\)", out, re.M)
     if m:
-        for k, v in re.findall(r"(failures|errors)=(\d+)", m.group(1)):
+        # "failures=1, expected failures=2": expected failures are no failures
+        for k, v in re.findall(r"(?:^|, )(failures|errors)=(\d+)", m.group(1)):
             bad += int(v)
     skipped = 0
     m = re.search(r"skipped=(\d+)", out)
@@ -66,13 +67,19 @@ def run_e2e():
         skipped = int(m.group(1))
     if p.returncode != 0 and bad == 0:
         bad = 1
-    good = max(ran - bad - skipped, 0)
-    lines = [l for l in out.splitlines() if re.search(r"\.\.\. (ok|FAIL|ERROR|skipped)", l)]
+    # expected failures: known bugs, written down as tests (see the comment above each)
+    m = re.search(r"expected failures=(\d+)", out)
+    xfail = int(m.group(1)) if m else 0
+    good = max(ran - bad - skipped - xfail, 0)
+    lines = [l for l in out.splitlines()
+             if re.search(r"\.\.\. (ok|FAIL|ERROR|skipped|expected failure|unexpected success)", l)]
     for l in lines:
         print("e2e", l)
     if p.returncode != 0:
         print(out[-20000:])
-    print(f"e2e: {good} passed, {bad} failed, {skipped} skipped ({time.time() - t0:.1f}s)")
+    print(f"e2e: {good} passed, {bad} failed, {skipped} skipped"
+          f"{f', {xfail} expected failures (known bugs)' if xfail else ''} "
+          f"({time.time() - t0:.1f}s)")
     return good, bad
 
 

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from tests.e2e.harness import BIN, E2E, Fake, make_config, people_jsonl, run
@@ -25,23 +26,25 @@ SOAK = bool(os.environ.get("PEOPLESYNC_SOAK"))
 PLATFORMS = ("slack", "teams", "webex")
 DM_ENDPOINTS = {"conversations.open", "chat.postMessage", "conversations.history", "chats",
                 "chats.messages", "chats.messages.list", "me", "messages", "messages.direct"}
-PULL_ENDPOINTS = {"users.list", "auth.test", "users", "users.delta", "people"}
+LOOKUPS = {"conversations.history", "chats.messages.list", "messages.direct"}
 VOLATILE = ("last_prompted_at", "synced_at")      # differ between two runs by nature
 
 
-def tune_config(path):
+def tune_config(path, page):
     """Small pages everywhere and rates far above what the fake's latency allows, so that
     a run is bound by round trips, not by token buckets."""
     with open(path) as f:
         text = f.read()
-    text = text.replace("page_limit = 10;", "page_limit = 10; rate = { open = { per_second = "
-                        "500.0; burst = 10; }; post = { per_second = 500.0; burst = 10; }; };")
+    text = text.replace(f"page_limit = {page};", f"page_limit = {page}; rate = {{ open = {{ "
+                        "per_second = 500.0; burst = 10; }; post = { per_second = 500.0; "
+                        "burst = 10; }; };")
     text = text.replace('client_secret_file = "graph.secret";',
-                        'client_secret_file = "graph.secret"; page_size = 10; rate = { chat = '
-                        '{ per_second = 500.0; burst = 10; }; post = { per_second = 500.0; '
-                        'burst = 10; }; };')
+                        f'client_secret_file = "graph.secret"; page_size = {page}; rate = {{ '
+                        'chat = { per_second = 500.0; burst = 10; }; post = { per_second = '
+                        '500.0; burst = 10; }; };')
     text = text.replace('token_file = "webex.token";', 'token_file = "webex.token"; '
-                        'page_max = 10; rate = { post = { per_second = 500.0; burst = 10; }; };')
+                        f'page_max = {page}; rate = {{ post = {{ per_second = 500.0; burst = '
+                        '10; }; };')
     with open(path, "w") as f:
         f.write(text)
 
@@ -77,7 +80,9 @@ class Scenario:
         if step == 0:
             return []
         rng = random.Random(f"{self.seed}:{step}")
-        ops = []
+        # the ones removed a step ago come back first: every roster user is live again
+        ops = [{"op": "restore", "platform": o["platform"], "user_id": o["user_id"]}
+               for o in self.ops(step - 1) if o["op"] == "remove"]
         name_field = {"slack": "real_name", "teams": "displayName", "webex": "displayName"}
         for p in PLATFORMS:
             pool = list(self.humans[p])
@@ -102,32 +107,105 @@ class Scenario:
                     email = f"new{step}x{i}@corp.com"
                 ops.append({"op": "add", "platform": p, "email": email,
                             "name": f"New Person {step}-{i}"})
-        # the removed ones come back a step later
-        if step >= 2:
-            prev = self.ops(step - 1)
-            ops += [{"op": "restore", "platform": o["platform"], "user_id": o["user_id"]}
-                    for o in prev if o["op"] == "remove"]
         if step == 3:
             ops.append({"op": "expire_delta_tokens"})    # Teams: a full resync
         return ops
 
     def prompt_args(self, step):
-        """The prompt command queued before step's reconcile, or None."""
-        if step in (1, 2) or (step > 3 and step % 2 == 0):
-            return ("prompt", "--all")
-        return None
+        """The prompt command queued before step's reconcile (bulk: everyone still off,
+        the newcomers of the step among them), or None."""
+        return ("prompt", "--all") if step >= 1 else None
+
+
+class Watched:
+    """A reconcile run whose debug lines are read as they come: "<platform>: pulled in"
+    (its pull is over, its apply starts) and "<platform>: applied in"."""
+
+    def __init__(self, cfg, env):
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen([BIN, "-v", "-c", cfg, "reconcile"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.p.stderr:
+            self.lines.append((time.monotonic() - self.t0, raw.decode("utf-8", "replace")))
+
+    def count(self, what):
+        return sum(1 for _, l in list(self.lines) if what in l)
+
+    def when(self, what, n=1):
+        hits = [t for t, l in list(self.lines) if what in l]
+        return hits[n - 1] if len(hits) >= n else None
+
+    def wait_until(self, pred, timeout=60):
+        """True once pred() holds; False if the run ended first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pred():
+                return True
+            if self.p.poll() is not None:
+                return pred()
+            time.sleep(0.001)
+        raise AssertionError("a run hung")
+
+    def kill(self):
+        """SIGKILL unless it has already ended; True if it was killed."""
+        alive = self.p.poll() is None
+        if alive:
+            self.p.send_signal(signal.SIGKILL)
+        self.p.wait()
+        self.reader.join(10)
+        self.p.stderr.close()
+        return alive
+
+    def finish(self):
+        self.p.wait()
+        self.reader.join(10)
+        self.p.stderr.close()
+        return self.p.returncode
+
+    def phase(self):
+        """Where the run was when it ended: pull, apply (the commits of complete pulls)
+        or send (events, auto-sync, prompt planning and sending)."""
+        if self.count(": pulled in") == 0:
+            return "pull"
+        if self.count(": applied in") < len(PLATFORMS):
+            return "apply"
+        return "send"
 
 
 class Env:
     """One directory, fake and config for a run of the scenario."""
 
-    def __init__(self, org_path, org, label, latency):
+    def __init__(self, org_path, org, label, latency, page):
         self.dir = tempfile.mkdtemp(prefix=f"ps-crash-{label}-")
         shutil.copy(org_path, os.path.join(self.dir, "org.json"))
         self.fake = Fake(self.dir, os.path.join(self.dir, "org.json"),
                          extra=("--latency", str(latency)))
-        self.cfg = make_config(self.dir, self.fake, org, PLATFORMS, page_limit=10)
-        tune_config(self.cfg)
+        self.cfg = make_config(self.dir, self.fake, org, PLATFORMS, page_limit=page)
+        tune_config(self.cfg, page)
+        self.log_offset = 0
+
+    def dm_requests_since(self, offset):
+        """DM requests the fake logged past byte offset of its log, and the new offset."""
+        n = 0
+        with open(self.fake.log, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].splitlines():
+            if line.strip() and json.loads(line).get("endpoint") in DM_ENDPOINTS:
+                n += 1
+        return n, offset + end
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.fake.log)
+        except OSError:
+            return 0
 
     def close(self):
         self.fake.stop()
@@ -138,10 +216,11 @@ class Env:
 class CrashInjection(E2E):
     org_args = dict(people=1000 if SOAK else 120, seed=61, platforms=PLATFORMS)
     platforms = PLATFORMS
-    page_limit = 10
+    page = 25 if SOAK else 10
+    page_limit = page
     steps = 7 if SOAK else 4
     kills = int(os.environ.get("PEOPLESYNC_CRASH_KILLS", "1000" if SOAK else "104"))
-    latency = 4
+    latency = 5 if SOAK else 10
 
     def setUp(self):
         super().setUp()
@@ -158,7 +237,7 @@ class CrashInjection(E2E):
         super().tearDown()
 
     def new_env(self, label):
-        e = Env(self.org_path, self.org, label, self.latency)
+        e = Env(self.org_path, self.org, label, self.latency, self.page)
         self.envs.append(e)
         return e
 
@@ -176,19 +255,18 @@ class CrashInjection(E2E):
 
         # ---- the reference: each step's reconcile runs to its end ----
         ref = self.new_env("ref")
-        timing = []             # per step: (duration, end of pulls, first DM), seconds
+        timing = []         # per step: seconds to the first "pulled in", apply, whole run
+        sent_by_step = []   # prompts delivered by the end of each step
         for step in range(self.steps):
             self.prepare_step(ref, sc, step)
-            mark = len(ref.fake.requests())
-            start = time.time()
-            r = run(ref.cfg, "reconcile")
-            dur = time.time() - start
-            self.assertEqual(r.rc, 0, r)
-            reqs = ref.fake.requests()[mark:]
-            ts = [(self.iso(q["ts"]) - start, q["endpoint"]) for q in reqs]
-            pulls_end = max([t for t, ep in ts if ep in PULL_ENDPOINTS] or [0])
-            first_dm = min([t for t, ep in ts if ep in DM_ENDPOINTS] or [dur])
-            timing.append((dur, pulls_end, first_dm))
+            w = Watched(ref.cfg, self.env)
+            rc = w.finish()
+            self.assertEqual(rc, 0, "".join(l for _, l in w.lines))
+            first_pulled = w.when(": pulled in")
+            applied = w.when(": applied in", len(PLATFORMS))
+            timing.append((first_pulled, max(applied - first_pulled, 0.002),
+                           w.lines[-1][0] if w.lines else applied))
+            sent_by_step.append(len(ref.fake.get("/_control/messages")))
         self.assertRc(run(ref.cfg, "db", "verify"), 0)
         ref_people = people_jsonl(ref.cfg)
         ref_msgs = ref.fake.get("/_control/messages")
@@ -205,34 +283,34 @@ class CrashInjection(E2E):
         kills = runs = 0
         for step in range(self.steps):
             self.prepare_step(kill, sc, step)
-            dur, pulls_end, first_dm = timing[step]
+            to_pull, apply_dur, _ = timing[step]
             done = 0
             while done < per_step[step]:
-                # a third of the moments in the pulls, a third around the commits, a
-                # third in the sending (the sending window shrinks as prompts go out)
-                which = self.rng.randrange(3)
-                if which == 0:
-                    at = self.rng.uniform(0.01, max(pulls_end, 0.05))
-                elif which == 1:
-                    at = self.rng.uniform(max(pulls_end - 0.05, 0.01), first_dm + 0.05)
-                else:
-                    at = self.rng.uniform(first_dm, max(dur, first_dm + 0.05))
-                p = subprocess.Popen([BIN, "-c", kill.cfg, "reconcile"], env=self.env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                time.sleep(at)
+                unsent = sent_by_step[step] - len(kill.fake.get("/_control/messages"))
+                # a random moment of the pulls, of the commits that apply them, or of
+                # the sending (while there is something left to send)
+                target = self.rng.choice(("pull", "apply", "send") if unsent > 0 else
+                                         ("pull", "apply"))
+                offset = kill.log_size()
+                w = Watched(kill.cfg, self.env)
                 runs += 1
-                if p.poll() is None:
-                    p.send_signal(signal.SIGKILL)
-                    p.wait()
-                    p.stdout.close()
-                    p.stderr.close()
+                if target == "pull":
+                    time.sleep(self.rng.uniform(0.0, to_pull))
+                elif target == "apply":
+                    if w.wait_until(lambda: w.count(": pulled in") > 0):
+                        time.sleep(self.rng.uniform(0.0, apply_dur))
+                else:
+                    # after the n-th direct-message request of this run, a little later
+                    n = self.rng.randint(1, 4)
+                    if w.wait_until(lambda: w.count(": applied in") >= len(PLATFORMS)):
+                        w.wait_until(lambda: kill.dm_requests_since(offset)[0] >= n)
+                        time.sleep(self.rng.uniform(0.0, 2 * self.latency / 1000))
+                if w.kill():
                     kills += 1
                     done += 1
-                    phases["pull" if at < pulls_end else "apply" if at < first_dm
-                           else "send"] += 1
+                    phases[w.phase()] += 1
                 else:
-                    out, err = p.communicate()
-                    self.assertIn(p.returncode, (0,), (out, err))
+                    self.assertEqual(w.p.returncode, 0, "".join(l for _, l in w.lines))
                 self.check_invariants(kill, seen_accounts, seen_emails, kills)
             # the step ends with a run that is not interrupted
             r = run(kill.cfg, "reconcile")
@@ -240,6 +318,7 @@ class CrashInjection(E2E):
             self.assertEqual(r.rc, 0, r)
             self.assertNotIn("left for the next run", r.out)
             self.check_invariants(kill, seen_accounts, seen_emails, kills)
+            self.assertEqual(len(kill.fake.get("/_control/messages")), sent_by_step[step])
 
         # ---- the same end ----
         msgs = kill.fake.get("/_control/messages")
@@ -257,16 +336,14 @@ class CrashInjection(E2E):
         self.assertGreaterEqual(kills, self.kills)
         for ph in ("pull", "apply", "send"):
             self.assertGreater(phases[ph], 0, f"no kill landed in the {ph} phase: {phases}")
+        # prompts left "sending" by a kill were looked up in the DM history, not resent
+        lookups = sum(1 for q in kill.fake.requests() if q["endpoint"] in LOOKUPS)
+        self.assertGreater(lookups, 0, "no kill left a prompt in doubt")
         print(f"\ncrash: {kills} kills ({phases['pull']} while pulling, {phases['apply']} "
-              f"around commits, {phases['send']} while sending) over {runs} runs of "
+              f"while applying, {phases['send']} while sending) over {runs} runs of "
               f"{self.steps} steps, {len(self.org['truth'])} people, {len(msgs)} prompts "
-              f"delivered once each; {time.time() - t0:.0f} s", file=sys.stderr)
-
-    @staticmethod
-    def iso(ts):
-        import datetime
-        return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-            tzinfo=datetime.timezone.utc).timestamp()
+              f"delivered once each, {lookups} in-doubt look-ups; {time.time() - t0:.0f} s",
+              file=sys.stderr)
 
     def check_invariants(self, env, seen_accounts, seen_emails, kills):
         v = run(env.cfg, "db", "verify")

@@ -14,7 +14,6 @@ page 1, invalid_auth, the guard at the default share), test_identity.py (expired
 Webex 503 on every page), test_prompts.py (a refused and an unavailable send)."""
 import collections
 import json
-import os
 import re
 import threading
 import time
@@ -167,18 +166,15 @@ class FaultBase(E2E):
 
     def prime_changes(self):
         """Changes a complete pull would apply: one rename and one removal per platform.
-        Returns the new names."""
-        names = {}
+        A failed pull must apply neither; assert_changes_arrive sees both come later."""
         for p in PLATFORMS:
             hs = self.humans(p)
             field = {"slack": "real_name", "teams": "displayName", "webex": "displayName"}[p]
-            names[p] = f"Renamed On {p.title()}"
             self.fake.control({"op": "mutate", "platform": p, "user_id": hs[0],
-                               "set": {field: names[p]}})
+                               "set": {field: f"Renamed On {p.title()}"}})
             self.fake.control({"op": "remove", "platform": p, "user_id": hs[1]})
-        return names
 
-    def assert_changes_arrive(self, names):
+    def assert_changes_arrive(self):
         self.fake.control({"op": "clear_failures"})
         r = self.ps("reconcile", "--no-prompts")
         self.assertRc(r, 0)
@@ -334,6 +330,17 @@ class RetriedThenSucceeded(FaultBase):
         self.assertNoSecret(r)
         self.assert_nothing_changed()
 
+    def test_webex_next_link_with_max_null(self):
+        """Webex's known defect: a next link carrying max=null, which Webex itself then
+        refuses; the driver drops the parameter."""
+        self.baseline()
+        self.inject("webex:people:page=2:maxnull", "webex:people:page=4:maxnull")
+        r = self.ps("reconcile", "--no-prompts")
+        self.assertRc(r, 0)
+        self.assertEqual(summary(r.out)["webex"]["retries"], 0, r)
+        self.assertEqual(self.status_counts("webex:people").get("400"), None)
+        self.assert_nothing_changed()
+
     def test_graph_delta_429_fractional_retry_after(self):
         # the default: incremental pulls through the stored delta link
         self.use_delta()
@@ -387,7 +394,7 @@ class Timeouts(FaultBase):
 
     def test_persistent_timeout_fails_cleanly(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         for p in PLATFORMS:
             self.inject(f"{PAGED[p]}:page=3:slow=1500")
         r = self.ps("reconcile", "--no-prompts")
@@ -397,7 +404,7 @@ class Timeouts(FaultBase):
                                     rf"\(4 attempts\); nothing from {p} was changed")
             self.assertFalse(summary(r.out)[p]["ok"])
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
 
 class CleanFailures(FaultBase):
@@ -417,7 +424,7 @@ class CleanFailures(FaultBase):
 
     def test_persistent_5xx(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         self.inject("slack:users.list:page=2:status=502", "teams:users:page=3:status=500",
                   "webex:people:page=2:status=503")
         r = self.run_failing()
@@ -428,11 +435,11 @@ class CleanFailures(FaultBase):
         self.assertEqual(self.status_counts("teams:users").get("500"), 4)
         self.assertEqual(self.status_counts("webex:people").get("503"), 4)
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
     def test_persistent_429_and_a_retry_after_beyond_the_limit(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         self.inject("slack:users.list:page=3:status=429:retry_after=0",
                   "teams:users:page=2:status=429:retry_after=0.05",
                   # longer than http.max_retry_after (120 s): given up at once, not waited
@@ -446,11 +453,11 @@ class CleanFailures(FaultBase):
                       "http.max_retry_after (120 s)", r.msgs)
         self.assertEqual(self.status_counts("webex:people").get("429"), 1)
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
     def test_persistent_resets_and_broken_bodies(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         self.inject("slack:users.list:page=2:reset", "teams:users:page=2:malformed",
                   "webex:people:page=3:truncate")
         r = self.run_failing()
@@ -468,11 +475,11 @@ class CleanFailures(FaultBase):
             self.assertRegex(r.msgs, rf"{p}: {WHAT[p]} page {page}: HTTP 200 with [^;]*"
                                     rf"invalid UTF-8[^;]*\(4 attempts\)")
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
     def test_repeating_links_on_teams_and_webex(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         self.inject("slack:users.list:page=3:repeat_cursor", "teams:users:page=2:repeat_cursor",
                   "webex:people:page=3:repeat_cursor")
         r = self.run_failing()
@@ -483,11 +490,11 @@ class CleanFailures(FaultBase):
         self.assertIn('webex: GET people page 3: Link rel="next" repeats an earlier link; '
                       'refusing to loop', r.msgs)
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
     def test_revoked_and_refused_tokens(self):
         self.baseline()
-        names = self.prime_changes()
+        self.prime_changes()
         self.fake.control({"op": "revoke_token", "platform": "slack"})
         self.fake.control({"op": "revoke_token", "platform": "webex"})
         self.inject("teams:token:status=503")
@@ -512,7 +519,7 @@ class CleanFailures(FaultBase):
         tok = self.fake.get("/_control/stats")["requests"]["teams:token"] - tok0
         self.assertEqual(tok, 2)
         self.assert_nothing_changed()
-        self.assert_changes_arrive(names)
+        self.assert_changes_arrive()
 
 
 class BodyLimit(FaultBase):
@@ -722,4 +729,49 @@ class PromptFaults(FaultBase):
                   "webex:messages:after=1:reset:times=1")
         self.send_until_done()
         self.assertTrue(all(x["exhausted"] for x in self.fake.get("/_control/rules")))
+        self.assert_each_exactly_once()
+
+    def test_token_trouble_while_sending_fails_no_prompt(self):
+        """A revoked or refused credential is the platform's trouble, not the person's: the
+        prompts wait (exit 69, "left for the next run") instead of being marked failed, and
+        go out once the credential works again."""
+        self.queue()
+        self.fake.control({"op": "revoke_token", "platform": "slack"})
+        self.fake.control({"op": "revoke_token", "platform": "webex"})
+        # the service user's refresh token refused at the token endpoint
+        self.inject("teams:token:status=400:error=invalid_grant")
+        r = self.ps("reconcile")
+        self.assertRc(r, 69)
+        for p in PLATFORMS:
+            self.assertRegex(r.out, rf"{p} prompts: 0 delivered, 0 failed, .*left for the "
+                                    r"next run")
+        self.assertNotIn("failed on", self.ps("explain", sorted(self.queued)[0]).out)
+        self.assertNoSecret(r)
+        self.fake.control({"op": "revoke_token", "platform": "slack", "revoked": False})
+        self.fake.control({"op": "revoke_token", "platform": "webex", "revoked": False})
+        self.fake.control({"op": "clear_failures"})
+        self.send_until_done()
+        self.assert_each_exactly_once()
+
+    def test_credentials_lost_in_the_middle_of_sending(self):
+        self.queue()
+        self.inject("slack:chat.postMessage:after=2:error=token_revoked:times=1",
+                    "teams:chats.messages:after=2:status=401:times=2",
+                    "webex:messages:after=2:status=401:times=1")
+        r = self.ps("reconcile")
+        self.assertRc(r, 69)
+        self.assertNotRegex(r.out, r"prompts: \d+ delivered, [1-9]\d* failed")
+        self.send_until_done()
+        self.assert_each_exactly_once()
+
+    def test_slack_throttle_answered_with_http_200(self):
+        """chat.postMessage's own "rate_limited" (HTTP 200, ok:false: posting too fast) and
+        Slack's transient errors are no refusal: the prompt waits, then goes out once."""
+        self.queue()
+        self.inject("slack:chat.postMessage:after=1:error=rate_limited:times=1",
+                    "slack:chat.postMessage:after=3:error=fatal_error:times=1",
+                    "slack:conversations.open:after=5:error=ratelimited:times=1")
+        outs = self.send_until_done()
+        self.assertNotRegex("".join(r.out for r in outs), r"slack prompts: \d+ delivered, "
+                                                          r"[1-9]\d* failed")
         self.assert_each_exactly_once()

@@ -77,11 +77,12 @@ for t in "$@"; do
 	took=$(( $(date +%s) - start ))
 	execs=$(cat "$LOGS"/fuzz-*.log 2>/dev/null |
 	    sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s += $1} END {print s + 0}')
-	# keep the corpus small: only inputs that add coverage survive
+	# keep the corpus small: only inputs that add coverage survive (seeds included, so the
+	# corpus alone reaches everything: tests/fuzz/coverage.sh measures it)
 	rm -rf "$CORPUS.new"
 	mkdir -p "$CORPUS.new"
 	(cd "$LOGS" && "$BIN" -merge=1 -max_len="$MAX_LEN" -timeout=10 \
-	    -artifact_prefix="$CRASH/" "$CORPUS.new" "$CORPUS" > merge.log 2>&1) &&
+	    -artifact_prefix="$CRASH/" "$CORPUS.new" "$CORPUS" "$SEED" > merge.log 2>&1) &&
 	    rm -rf "$CORPUS" && mv "$CORPUS.new" "$CORPUS"
 	rm -rf "$CORPUS.new"
 	# coverage of what the corpus reaches now (one pass, no mutation)
