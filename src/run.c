@@ -166,7 +166,8 @@ struct apply {
 	int			 write;
 	time_t			 now;
 	uint64_t		 fresh_pid;	/* person created for the account at hand */
-	long			 active_before;	/* counting pass */
+	long			 active_before;	/* counting pass: staged, stored active */
+	long			 missing;	/* stored active, absent from a full pull */
 	long			 would_deactivate;
 	char			 err[512];
 };
@@ -431,8 +432,10 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 		if (stored->flags & ACCT_MISSING)
 			return 0;
 		if (!ap->write) {
-			if (rec_account_is_active(stored))
+			if (rec_account_is_active(stored)) {
 				ap->would_deactivate++;
+				ap->missing++;
+			}
 			return 0;
 		}
 		account_copy(&m, stored);
@@ -450,8 +453,15 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 	if ((staged->flags & ACCT_REMOVED) && stored == NULL)
 		return 0;		/* removed before we ever saw it */
 	if (!ap->write) {
-		if (stored && rec_account_is_active(stored))
+		if (stored && rec_account_is_active(stored)) {
+			struct account mm;
 			ap->active_before++;
+			/* deactivated by what this pull says (deleted, disabled, @removed) */
+			rec_account_merge(&mm, staged, stored);
+			if (!rec_account_is_active(&mm))
+				ap->would_deactivate++;
+			account_free(&mm);
+		}
 		if (stored == NULL)
 			ap->sum->n_new++;
 		else if (rec_account_changed(stored, staged))
@@ -504,6 +514,29 @@ out:
 }
 
 static int
+count_active_cb(const struct account *a, void *arg)
+{
+	if (rec_account_is_active(a))
+		(*(long *)arg)++;
+	return 0;
+}
+
+/* Active accounts of platform p as stored. */
+static int
+count_active(struct store *st, enum platform p, long *n)
+{
+	struct txn *t = store_begin(st, 0);
+	int rc;
+
+	*n = 0;
+	if (t == NULL)
+		return -1;
+	rc = store_account_each(t, (int)p, count_active_cb, n);
+	store_abort(t);
+	return rc;
+}
+
+static int
 apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
     struct pull_job *job)
 {
@@ -512,6 +545,7 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	enum platform p = job->drv->platform;
 	double share = cfg->reconcile.max_deactivate_share;
 	struct txn *t;
+	long total;
 
 	ap.cfg = cfg;
 	ap.sum = sum;
@@ -522,10 +556,20 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
 		return -1;
 	}
-	if (job->res.full && !o->accept_deactivations &&
-	    ap.active_before + ap.would_deactivate >= cfg->reconcile.min_roster_for_guard &&
-	    (double)ap.would_deactivate > share * (double)(ap.active_before + ap.would_deactivate)) {
-		long total = ap.active_before + ap.would_deactivate;
+	/*
+	 * The base of the share: the platform's active accounts before this pull. A full pull
+	 * saw them all (staged and still active, plus those it would drop); a delta saw only
+	 * what changed, so they are counted — only when the delta deactivates anyone.
+	 */
+	total = job->res.full ? ap.active_before + ap.missing : 0;
+	if (!job->res.full && ap.would_deactivate > 0 &&
+	    count_active(st, p, &total) < 0) {
+		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
+		return -1;
+	}
+	if (!o->accept_deactivations && ap.would_deactivate > 0 &&
+	    total >= cfg->reconcile.min_roster_for_guard &&
+	    (double)ap.would_deactivate > share * (double)total) {
 		snprintf(sum->err, sizeof(sum->err), "%s: the pull would deactivate %ld of %ld "
 		    "active accounts (%.0f%%), above reconcile.max_deactivate_share (%.0f%%); "
 		    "nothing was changed. If the roster really shrank, rerun with "
@@ -651,10 +695,11 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		if (!sum->p[i].ran || sum->p[i].ok)
 			continue;
 		log_err("%s", sum->p[i].err);
-		if (sum->p[i].guard_tripped && ex == 0)
-			ex = EX_DATAERR;
-		else
+		/* 69 (a platform unavailable) wins over 65 (a pull refused by the guard) */
+		if (!sum->p[i].guard_tripped)
 			ex = EX_UNAVAILABLE;
+		else if (ex == 0)
+			ex = EX_DATAERR;
 	}
 	if (!o->dry_run && store_sync(st) < 0) {
 		log_err("%s", store_error(st));

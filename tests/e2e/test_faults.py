@@ -576,10 +576,6 @@ class Guard(FaultBase):
             self.assertRc(self.ps("db", "verify"), 0)
             self.before = after
 
-    # BUG (src/run.c, run_reconcile): with two platforms refused by the guard in one run the
-    # exit code is 69, not 65 — `if (guard_tripped && ex == 0) ex = 65; else ex = 69;` sends
-    # the second one to the else branch.
-    @unittest.expectedFailure
     def test_guard_on_two_platforms_in_one_run_exits_65(self):
         self.baseline()
         for p in ("teams", "webex"):
@@ -603,10 +599,6 @@ class Guard(FaultBase):
         self.assertNotIn("slack:", r.msgs)
         self.assert_nothing_changed()
 
-    # BUG (src/run.c, apply_platform): the guard only looks at full pulls (`job->res.full &&`)
-    # and only counts accounts missing from them; a Graph delta that reports half the
-    # directory as @removed deactivates them all without a word.
-    @unittest.expectedFailure
     def test_teams_delta_reporting_half_the_directory_removed(self):
         self.use_delta()
         self.baseline()
