@@ -139,6 +139,7 @@ clean:
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
 FUZZ_JOBS	?= 2
+FUZZ_MAX_LEN	?= 16384
 FUZZ_ALL	 = $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c))))
 FUZZ_TARGETS	?= $(FUZZ_ALL)
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -165,8 +166,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDRS) $(HDRS)
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz: fuzz-build
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) sh tests/fuzz/run.sh $(FUZZ_TARGETS)
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) \
+	    sh tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # make fuzz-coverage: line and branch coverage (llvm-cov) of the code under test that each
 # target's corpus reaches, from a separate source-coverage build (no sanitizers).
@@ -185,7 +187,7 @@ build/fuzz/cov/%: tests/fuzz/%.c $(FUZZ_COV_OBJ) $(FUZZ_HDRS) $(HDRS)
 	    -o $@ $< $(FUZZ_COV_OBJ) $(LIBS)
 
 fuzz-coverage: $(FUZZ_TARGETS:%=build/fuzz/cov/%)
-	@sh tests/fuzz/coverage.sh $(FUZZ_TARGETS)
+	@FUZZ_MAX_LEN=$(FUZZ_MAX_LEN) sh tests/fuzz/coverage.sh $(FUZZ_TARGETS)
 
 build/test/fuzz/%.o: tests/fuzz/%.c $(FUZZ_HDRS) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -3,9 +3,10 @@
 #
 #	sh tests/fuzz/coverage.sh TARGET...
 #
-# Replays build/fuzz/corpus/TARGET (and the seeds of the last run) once (-runs=0, no mutation) through build/fuzz/cov/TARGET,
-# a source-coverage build (clang -fprofile-instr-generate -fcoverage-mapping, no sanitizers),
-# then prints llvm-cov's line and branch coverage of each function under test, and their sum.
+# Replays build/fuzz/corpus/TARGET (and the seeds of the last run) once (-runs=0, no
+# mutation) through build/fuzz/cov/TARGET, a source-coverage build (clang
+# -fprofile-instr-generate -fcoverage-mapping, no sanitizers), then prints llvm-cov's line
+# and branch coverage of each function under test, and their sum.
 set -u
 ROOT=$(pwd)
 PROFDATA=${LLVM_PROFDATA:-llvm-profdata}
@@ -14,13 +15,33 @@ COV=${LLVM_COV:-llvm-cov}
 # the functions each target is there for: FILE:function,function...
 under_test() {
 	case $1 in
-	fuzz_json)	 echo "src/json.c:skip_ws,hexval,scan_string,scan_number,validate,json_parse,json_skip,json_first,json_next,json_count,decode_one,str_eq_n,get_n,json_get,json_get_ci,json_path,json_str,json_strdup,json_str_eq,json_bool,json_boolish,is_number,json_i64,json_double" ;;
-	fuzz_config)	 echo "src/config.c:load,prescan,note_literal,walk,handle,str_value,unknown,check_url,parse_hhmm,parse_quiet,tz_ok,listen_ok,domain_ok,aliases,order,secret_env,finish,required,check_paths,check_dir,check_parent,config_free" ;;
-	fuzz_slack_page) echo "drivers/slack.c:slack_parse_member,get_flag,first_nonempty drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
-	fuzz_graph_page) echo "drivers/graph.c:graph_parse_user,add_list drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
-	fuzz_webex_page) echo "drivers/webex.c:webex_parse_person drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
-	fuzz_events)	 echo "src/prompts.c:events_parse_line,valid_spec src/util.c:parse_iso8601,digits src/config.c:platform_parse" ;;
-	fuzz_linktoken)	 echo "src/linktoken.c:b64url_encode,b64url_val,b64url_decode,put_be64,get_be64,mac,linktoken_make,linktoken_verify" ;;
+	fuzz_json)
+		echo "src/json.c:skip_ws,hexval,scan_string,scan_number,validate,json_parse,\
+json_skip,json_first,json_next,json_count,decode_one,str_eq_n,get_n,json_get,json_get_ci,\
+json_path,json_str,json_strdup,json_str_eq,json_bool,json_boolish,is_number,json_i64,\
+json_double" ;;
+	fuzz_config)
+		echo "src/config.c:load,prescan,note_literal,walk,handle,str_value,unknown,\
+check_url,parse_hhmm,parse_quiet,tz_ok,listen_ok,domain_ok,aliases,order,secret_env,finish,\
+required,check_paths,check_dir,check_parent,config_free" ;;
+	fuzz_slack_page)
+		echo "drivers/slack.c:slack_parse_member,get_flag,first_nonempty \
+drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email \
+reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
+	fuzz_graph_page)
+		echo "drivers/graph.c:graph_parse_user,add_list \
+drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email \
+reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
+	fuzz_webex_page)
+		echo "drivers/webex.c:webex_parse_person \
+drivers/driver.c:clip_utf8,drv_clip_account,drv_add_email \
+reconcile/reconcile.c:rec_email_normalize,rec_account_normalize" ;;
+	fuzz_events)
+		echo "src/prompts.c:events_parse_line,valid_spec src/util.c:parse_iso8601,digits \
+src/config.c:platform_parse" ;;
+	fuzz_linktoken)
+		echo "src/linktoken.c:b64url_encode,b64url_val,b64url_decode,put_be64,get_be64,mac,\
+linktoken_make,linktoken_verify" ;;
 	esac
 }
 
@@ -40,7 +61,8 @@ for t in "$@"; do
 		continue
 	fi
 	"$PROFDATA" merge -sparse -o "$DIR/all.profdata" "$DIR"/*.profraw || { status=1; continue; }
-	echo "$t ($(cat "$ROOT/build/fuzz/corpus/$t"/* $SEEDS/* 2>/dev/null | wc -c) bytes of corpus and seeds): lines, branches"
+	echo "$t ($(ls "$ROOT/build/fuzz/corpus/$t" | wc -l) corpus inputs, and seeds):" \
+	    "lines, branches"
 	for spec in $(under_test "$t"); do
 		file=${spec%%:*}
 		"$COV" report -show-functions -instr-profile="$DIR/all.profdata" "$BIN" \

@@ -91,12 +91,16 @@ for t in "$@"; do
 	found=$(ls "$CRASH" | wc -l)
 	echo "fuzz: $t: $execs executions in ${took}s, cov/ft ${cov:-? ?}," \
 	    "corpus $(ls "$CORPUS" | wc -l), findings $found"
-	[ -f "$HIST" ] || printf 'date\ttarget\tseconds\tworkers\texecutions\tcov\tft\tcorpus\tfindings\n' > "$HIST"
+	[ -f "$HIST" ] || printf 'date\ttarget\tseconds\tworkers\texecutions\tcov\tft\tcorpus\t%s\n' \
+	    findings > "$HIST"
 	cov=${cov:-? ?}
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$t" \
-	    "$SECONDS_PER" "$JOBS" "$execs" "${cov% *}" "${cov#* }" "$(ls "$CORPUS" | wc -l)" "$found" >> "$HIST"
+	    "$SECONDS_PER" "$JOBS" "$execs" "${cov% *}" "${cov#* }" "$(ls "$CORPUS" | wc -l)" \
+	    "$found" >> "$HIST"
 	if [ "$found" -gt 0 ]; then
-		[ "$found" -gt "$before" ] && grep -h -A3 "^==.*ERROR\|^SUMMARY\|broken invariant\|fuzz_.*: .*:[0-9]*: " \
+		# what the new ones died of: sanitizer summaries and broken invariants
+		[ "$found" -gt "$before" ] && grep -h -A3 \
+		    "^==.*ERROR\|^SUMMARY\|broken invariant\|fuzz_.*: .*:[0-9]*: " \
 		    "$LOGS"/fuzz-*.log 2>/dev/null | head -40
 		echo "fuzz: $t: open findings in tests/fuzz/crashes/$t/:"
 		ls "$CRASH" | sed 's/^/  /'
