@@ -138,51 +138,60 @@ admin_txn(struct cli *c, struct txn **t)
 	return 0;
 }
 
-int
-cmd_link(struct cli *c, int argc, char **argv)
+/* link PERSON PLATFORM:USER_ID (to a person) and unlink PLATFORM:USER_ID (its own person). */
+static int
+admin_relink(struct cli *c, int argc, char **argv, int unlink)
 {
+	const char *cmd = unlink ? "unlink" : "link", *spec;
 	struct account a = { 0 };
 	struct txn *t = NULL;
-	uint64_t pid;
+	uint64_t pid = 0;
 	int rc, lock;
 
 	if (wants_help(argc, argv)) {
 		fputs(link_usage, stdout);
 		return 0;
 	}
-	if (argc != 3) {
+	if (argc != (unlink ? 2 : 3)) {
 		fputs(link_usage, stderr);
 		return EX_USAGE;
 	}
+	spec = argv[unlink ? 1 : 2];
 	if ((rc = cli_load_config(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
 		return rc;
 	if ((lock = run_lock(c->cfg.database)) < 0)
 		return lock == -2 ? EX_TEMPFAIL : EX_IOERR;
 	if ((rc = admin_txn(c, &t)) != 0)
 		goto out;
-	rc = cli_find_person(c, t, argv[1], &pid);
+	rc = unlink ? 0 : cli_find_person(c, t, argv[1], &pid);
 	if (rc == STORE_NOTFOUND) {
-		log_err("link: no person '%s'", argv[1]);
+		log_err("%s: no person '%s'", cmd, argv[1]);
 		rc = EX_DATAERR;
 		goto out;
 	}
 	if (rc == 0)
-		rc = cli_find_account(t, argv[2], &a);
+		rc = cli_find_account(t, spec, &a);
 	if (rc == STORE_NOTFOUND) {
-		log_err("link: no account '%s' (PLATFORM:USER_ID, as `show` prints it)", argv[2]);
+		log_err("%s: no account '%s' (PLATFORM:USER_ID, as `show` prints it)", cmd, spec);
 		rc = EX_DATAERR;
 		goto out;
 	}
-	if (rc < 0 || !rec_account_is_human(&a)) {
-		if (rc == 0)
-			log_err("link: %s is a bot or app account, not a person's", argv[2]);
-		else
-			log_err("%s", store_error(c->st));
-		rc = rc == 0 ? EX_DATAERR : EX_IOERR;
+	if (rc < 0) {
+		log_err("%s", store_error(c->st));
+		rc = EX_IOERR;
 		goto out;
 	}
-	if ((rc = admin_commit(c, &t, &a, pid, argv[1])) == 0)
-		printf("%s now belongs to %s; later runs keep this link\n", argv[2], argv[1]);
+	if (!rec_account_is_human(&a)) {
+		log_err("%s: %s is a bot or app account, not a person's", cmd, spec);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if ((rc = admin_commit(c, &t, &a, pid, unlink ? "unlink" : argv[1])) == 0) {
+		if (unlink)
+			printf("%s is now a person of its own; later runs keep it apart\n", spec);
+		else
+			printf("%s now belongs to %s; later runs keep this link\n", spec, argv[1]);
+	}
 out:
 	store_abort(t);
 	account_free(&a);
@@ -191,45 +200,15 @@ out:
 }
 
 int
+cmd_link(struct cli *c, int argc, char **argv)
+{
+	return admin_relink(c, argc, argv, 0);
+}
+
+int
 cmd_unlink(struct cli *c, int argc, char **argv)
 {
-	struct account a = { 0 };
-	struct txn *t = NULL;
-	int rc, lock;
-
-	if (wants_help(argc, argv)) {
-		fputs(link_usage, stdout);
-		return 0;
-	}
-	if (argc != 2) {
-		fputs(link_usage, stderr);
-		return EX_USAGE;
-	}
-	if ((rc = cli_load_config(c)) != 0 || (rc = cli_open_store(c, 0)) != 0)
-		return rc;
-	if ((lock = run_lock(c->cfg.database)) < 0)
-		return lock == -2 ? EX_TEMPFAIL : EX_IOERR;
-	if ((rc = admin_txn(c, &t)) != 0)
-		goto out;
-	rc = cli_find_account(t, argv[1], &a);
-	if (rc != 0) {
-		log_err(rc < 0 ? "%s" : "unlink: no account '%s'", rc < 0 ? store_error(c->st) :
-		    argv[1]);
-		rc = rc < 0 ? EX_IOERR : EX_DATAERR;
-		goto out;
-	}
-	if (!rec_account_is_human(&a)) {
-		log_err("unlink: %s is a bot or app account, not a person's", argv[1]);
-		rc = EX_DATAERR;
-		goto out;
-	}
-	if ((rc = admin_commit(c, &t, &a, 0, "unlink")) == 0)
-		printf("%s is now a person of its own; later runs keep it apart\n", argv[1]);
-out:
-	store_abort(t);
-	account_free(&a);
-	run_unlock(lock);
-	return rc;
+	return admin_relink(c, argc, argv, 1);
 }
 
 /* ---- conflicts ---- */
