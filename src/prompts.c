@@ -18,6 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "driver.h"
 #include "json.h"
 #include "linktoken.h"
@@ -856,47 +857,6 @@ auto_prompt_get(struct store *st)
 	return on;
 }
 
-/* The person of PLATFORM:USER_ID through its account (0 if unknown). */
-struct uid_find {
-	const char	*uid;
-	struct account	*a;
-	int		 found;
-};
-
-static int
-uid_cb(const struct account *a, void *arg)
-{
-	struct uid_find *u = arg;
-
-	if (strcmp(a->user_id, u->uid) == 0) {
-		account_copy(u->a, a);
-		u->found = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int
-account_of(struct txn *t, const char *spec, struct account *out)
-{
-	const char *colon = strchr(spec, ':');
-	struct uid_find u = { NULL, out, 0 };
-	enum platform pl;
-	char pn[16];
-	size_t n;
-
-	if (colon == NULL || (n = (size_t)(colon - spec)) >= sizeof(pn))
-		return STORE_NOTFOUND;
-	memcpy(pn, spec, n);
-	pn[n] = '\0';
-	if (platform_parse(pn, &pl) < 0)
-		return STORE_NOTFOUND;
-	u.uid = colon + 1;
-	if (store_account_each(t, (int)pl, uid_cb, &u) < 0)
-		return -1;
-	return u.found ? 0 : STORE_NOTFOUND;
-}
-
 static int
 valid_spec(const char *s)
 {
@@ -922,11 +882,11 @@ event_apply(const struct config *cfg, struct txn *t, const char *from, const cha
 	struct prompt_decision d;
 	int r, rc = 0;
 
-	if ((r = account_of(t, from, &fa)) != 0 || fa.person_id == 0) {
+	if ((r = cli_find_account(t, from, &fa)) != 0 || fa.person_id == 0) {
 		rc = r < 0 ? -1 : 0;
 		goto out;
 	}
-	if ((r = account_of(t, to, &ta)) != 0 || ta.person_id == 0) {
+	if ((r = cli_find_account(t, to, &ta)) != 0 || ta.person_id == 0) {
 		rc = r < 0 ? -1 : 0;
 		goto out;
 	}
