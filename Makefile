@@ -28,10 +28,11 @@ CFLAGS_TEST = -std=c11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefin
 	      -fno-sanitize-recover=undefined $(WARN)
 LIBS	= -llmdb -lcurl -lconfig -lcrypto -lmicrohttpd -lpthread -lm
 
-LIB_SRC	= $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard store/*.c) \
-	  $(wildcard reconcile/*.c) $(wildcard drivers/*.c)
+# The layers, bottom up (scripts/check-layers.py holds the allowed include directions).
+LAYERS	= base store drivers reconcile report web src
+LIB_SRC	= $(filter-out src/main.c,$(foreach d,$(LAYERS),$(wildcard $(d)/*.c)))
 MAIN_SRC = src/main.c
-HDRS	= $(wildcard include/*.h store/*.h drivers/*.h reconcile/*.h src/*.h)
+HDRS	= $(wildcard include/*.h $(LAYERS:%=%/*.h))
 
 REL_OBJ	 = $(LIB_SRC:%.c=build/rel/%.o)
 TEST_OBJ = $(LIB_SRC:%.c=build/test/%.o)
@@ -161,7 +162,7 @@ build/fuzz/obj/%.o: %.c $(HDRS)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) $(FUZZ_HDRS) $(HDRS)
 	@$(if $(V),,echo "  LD fuzz $@")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 	    -o $@ $< $(FUZZ_OBJ) $(LIBS)
 
 fuzz-build: $(FUZZ_BIN)
@@ -183,7 +184,7 @@ build/fuzz/covobj/%.o: %.c $(HDRS)
 build/fuzz/cov/%: tests/fuzz/%.c $(FUZZ_COV_OBJ) $(FUZZ_HDRS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LD cov  $@")
-	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(FUZZ_COV_FLAGS) -fsanitize=fuzzer \
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -Itests/fuzz $(FUZZ_COV_FLAGS) -fsanitize=fuzzer \
 	    -o $@ $< $(FUZZ_COV_OBJ) $(LIBS)
 
 fuzz-coverage: $(FUZZ_TARGETS:%=build/fuzz/cov/%)
@@ -192,7 +193,7 @@ fuzz-coverage: $(FUZZ_TARGETS:%=build/fuzz/cov/%)
 build/test/fuzz/%.o: tests/fuzz/%.c $(FUZZ_HDRS) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC asan $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) -Isrc -Itests/fuzz $(CFLAGS_TEST) -DLLVMFuzzerTestOneInput=$*_one \
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/fuzz $(CFLAGS_TEST) -DLLVMFuzzerTestOneInput=$*_one \
 	    -DLLVMFuzzerInitialize=$*_initialize -c -o $@ $<
 
 build/test/unit/test_fuzz_regress: tests/fuzz/replay.c $(REGRESS_OBJ) $(TEST_OBJ) $(HDRS)

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "metrics.h"
-#include "prompts.h"
+#include "outbox.h"
 #include "run.h"
 #include "serve.h"
 #include "util.h"

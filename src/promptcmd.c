@@ -9,7 +9,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
-#include "prompts.h"
+#include "outbox.h"
 #include "reconcile.h"
 #include "run.h"
 #include "util.h"

@@ -2,7 +2,7 @@
  * fuzz_config.c — libFuzzer target: arbitrary bytes as a config file from memory.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -D_GNU_SOURCE \
- *       tests/fuzz/fuzz_config.c src/config.c src/util.c -o build/fuzz_config \
+ *       tests/fuzz/fuzz_config.c base/config.c base/util.c -o build/fuzz_config \
  *       -lconfig -lcrypto -lm
  *   ./build/fuzz_config -max_total_time=120 CORPUS_DIR
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_events.c — libFuzzer target: arbitrary bytes as an events file (JSON Lines), read the
- * way src/prompts.c events_ingest() reads one: getline, line ends ("\n", "\r\n") stripped,
+ * way reconcile/outbox.c events_ingest() reads one: getline, line ends ("\n", "\r\n") stripped,
  * empty lines skipped, each line through events_parse_line(). What it accepts must be what
  * the store look-ups expect ("PLATFORM:USER_ID" with a known platform and a non-empty id,
  * a time that formats back to itself); what it refuses must say why.
@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #include "config.h"
-#include "prompts.h"
+#include "outbox.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
  * every accessor and check the invariants json.h promises (abort() on a broken one).
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -D_GNU_SOURCE \
- *	    -DJSMN_PARENT_LINKS -DJSMN_STRICT tests/fuzz/fuzz_json.c src/json.c src/util.c \
+ *	    -DJSMN_PARENT_LINKS -DJSMN_STRICT tests/fuzz/fuzz_json.c drivers/json.c base/util.c \
  *	    -o build/fuzz_json -lcrypto -lm
  *	build/fuzz_json -max_total_time=120 CORPUS_DIR SEED_DIR  (seeds: JSONTestSuite + fixtures)
  */

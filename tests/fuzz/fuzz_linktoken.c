@@ -1,5 +1,5 @@
 /*
- * fuzz_linktoken.c — libFuzzer target for the signed "Sync now" links (src/linktoken.c),
+ * fuzz_linktoken.c — libFuzzer target for the signed "Sync now" links (base/linktoken.c),
  * under a fixed test key:
  *  - the input as a token (a C string: up to its first NUL) through linktoken_verify: only a
  *    genuine token of this key may verify (LT_OK / LT_EXPIRED), never under another key, and

@@ -22,7 +22,7 @@
 #include "driver.h"
 #include "json.h"
 #include "linktoken.h"
-#include "prompts.h"
+#include "outbox.h"
 #include "reconcile.h"
 
 /* ---- loading ---- */
