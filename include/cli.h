@@ -3,6 +3,7 @@
 #define PS_CLI_H
 
 #include "config.h"
+#include "lookup.h"
 #include "store.h"
 
 struct cli {
@@ -32,14 +33,7 @@ int	cmd_auto_prompt(struct cli *c, int argc, char **argv);
 int	cmd_events(struct cli *c, int argc, char **argv);
 int	cmd_explain(struct cli *c, int argc, char **argv);
 
-/* The account named PLATFORM:USER_ID (deep copy into out): 0, STORE_NOTFOUND or -1. */
-int	cli_find_account(struct txn *t, const char *spec, struct account *out);
-
 /* 1 when argv has -h or --help (before "--"). */
 int	wants_help(int argc, char **argv);
-
-/* Finds the person named by an email address or PLATFORM:USER_ID. Returns 0 and the id,
- * STORE_NOTFOUND, or -1 (store error). */
-int	cli_find_person(struct cli *c, struct txn *t, const char *spec, uint64_t *id);
 
 #endif

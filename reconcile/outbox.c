@@ -18,7 +18,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "lookup.h"
 #include "driver.h"
 #include "json.h"
 #include "linktoken.h"
@@ -882,11 +882,11 @@ event_apply(const struct config *cfg, struct txn *t, const char *from, const cha
 	struct prompt_decision d;
 	int r, rc = 0;
 
-	if ((r = cli_find_account(t, from, &fa)) != 0 || fa.person_id == 0) {
+	if ((r = rec_find_account(t, from, &fa)) != 0 || fa.person_id == 0) {
 		rc = r < 0 ? -1 : 0;
 		goto out;
 	}
-	if ((r = cli_find_account(t, to, &ta)) != 0 || ta.person_id == 0) {
+	if ((r = rec_find_account(t, to, &ta)) != 0 || ta.person_id == 0) {
 		rc = r < 0 ? -1 : 0;
 		goto out;
 	}

@@ -12,46 +12,6 @@
 #include "run.h"
 #include "util.h"
 
-struct find_acct {
-	const char	*uid;
-	struct account	*out;
-	int		 found;
-};
-
-static int
-find_acct_cb(const struct account *a, void *arg)
-{
-	struct find_acct *fa = arg;
-
-	if (strcmp(a->user_id, fa->uid) != 0)
-		return 0;
-	if (fa->found++ == 0)
-		account_copy(fa->out, a);
-	return 0;
-}
-
-int
-cli_find_account(struct txn *t, const char *spec, struct account *out)
-{
-	const char *colon = strchr(spec, ':');
-	struct find_acct fa = { NULL, out, 0 };
-	enum platform pl;
-	char *pn;
-	int r;
-
-	if (colon == NULL)
-		return STORE_NOTFOUND;
-	pn = xstrndup(spec, (size_t)(colon - spec));
-	r = platform_parse(pn, &pl);
-	free(pn);
-	if (r < 0)
-		return STORE_NOTFOUND;
-	fa.uid = colon + 1;
-	if (store_account_each(t, (int)pl, find_acct_cb, &fa) < 0)
-		return -1;
-	return fa.found ? 0 : STORE_NOTFOUND;
-}
-
 static const char link_usage[] =
 "usage: peoplesync link PERSON PLATFORM:USER_ID\n"
 "       peoplesync unlink PLATFORM:USER_ID\n"
@@ -163,14 +123,14 @@ admin_relink(struct cli *c, int argc, char **argv, int unlink)
 		return lock == -2 ? EX_TEMPFAIL : EX_IOERR;
 	if ((rc = admin_txn(c, &t)) != 0)
 		goto out;
-	rc = unlink ? 0 : cli_find_person(c, t, argv[1], &pid);
+	rc = unlink ? 0 : rec_find_person(&c->cfg, t, argv[1], &pid);
 	if (rc == STORE_NOTFOUND) {
 		log_err("%s: no person '%s'", cmd, argv[1]);
 		rc = EX_DATAERR;
 		goto out;
 	}
 	if (rc == 0)
-		rc = cli_find_account(t, spec, &a);
+		rc = rec_find_account(t, spec, &a);
 	if (rc == STORE_NOTFOUND) {
 		log_err("%s: no account '%s' (PLATFORM:USER_ID, as `show` prints it)", cmd, spec);
 		rc = EX_DATAERR;

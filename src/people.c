@@ -266,31 +266,6 @@ cmd_people(struct cli *c, int argc, char **argv)
 
 /* ---- show ---- */
 
-int
-cli_find_person(struct cli *c, struct txn *t, const char *spec, uint64_t *id)
-{
-	const char *colon = strchr(spec, ':');
-
-	if (colon && !strchr(spec, '@')) {
-		struct account a = { 0 };
-		int r = cli_find_account(t, spec, &a);
-		if (r == 0 && a.person_id == 0)
-			r = STORE_NOTFOUND;	/* a bot's account: no person */
-		*id = a.person_id;
-		account_free(&a);
-		return r;
-	} else {
-		int aliased;
-		char *e = rec_email_normalize(spec, &c->cfg, &aliased);
-		int r;
-		if (e == NULL)
-			return STORE_NOTFOUND;
-		r = store_email_get(t, e, id);
-		free(e);
-		return r;
-	}
-}
-
 static int
 print_history_cb(const struct history *h, void *arg)
 {
@@ -331,7 +306,7 @@ cmd_show(struct cli *c, int argc, char **argv)
 		log_err("%s", store_error(c->st));
 		return EX_IOERR;
 	}
-	rc = cli_find_person(c, t, argv[1], &id);
+	rc = rec_find_person(&c->cfg, t, argv[1], &id);
 	if (rc == 0)
 		rc = store_person_get(t, id, &r.p);
 	if (rc == STORE_NOTFOUND) {

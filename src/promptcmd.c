@@ -126,7 +126,7 @@ cmd_prompt(struct cli *c, int argc, char **argv)
 	} else {
 		for (i = optind; i < argc; i++) {
 			uint64_t id;
-			int r = cli_find_person(c, t, argv[i], &id);
+			int r = rec_find_person(&c->cfg, t, argv[i], &id);
 			if (r < 0)
 				goto ioerr;
 			if (r == STORE_NOTFOUND) {
@@ -333,7 +333,7 @@ cmd_explain(struct cli *c, int argc, char **argv)
 		return rc;
 	if ((t = store_begin(c->st, 0)) == NULL)
 		goto ioerr;
-	rc = cli_find_person(c, t, argv[1], &id);
+	rc = rec_find_person(&c->cfg, t, argv[1], &id);
 	if (rc == 0)
 		rc = pview_load(t, id, &v);
 	if (rc == STORE_NOTFOUND) {

@@ -1856,7 +1856,7 @@ cmd_sync_link(struct cli *c, int argc, char **argv)
 		return EX_IOERR;
 	}
 	memset(&p, 0, sizeof(p));
-	rc = cli_find_person(c, t, argv[1], &id);
+	rc = rec_find_person(&c->cfg, t, argv[1], &id);
 	if (rc == 0)
 		rc = store_person_get(t, id, &p);
 	store_abort(t);
