@@ -4,7 +4,7 @@
     genpages.py N OUTDIR [--page 1000] [--changed 0.01]
 
 Writes OUTDIR/page-00001.json ... (bodies exactly as the fake Slack would answer them:
-members shaped like shared/fixtures/slack/users.list.page4_mixed_humans_bots.json, about
+members shaped like tests/data/fixtures/slack/users.list.page4_mixed_humans_bots.json, about
 1.2-1.5 KB each, '/' escaped as '\\/', non-ASCII as \\uXXXX), OUTDIR/cursors.json (cursor
 -> page file) and, with --changed F, a second set OUTDIR/changed/ where a share F of the
 people have a new display name and title (the "1% changed" rerun). Deterministic.

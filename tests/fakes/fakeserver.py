@@ -17,7 +17,7 @@ Paths (base URLs for a peoplesync config are in README.md):
     /_control, /_control/<what>              test control (not logged, not counted)
 
 The behaviour copies the real services as described in shared/docs/platform-apis.md and
-the samples in shared/fixtures/; README.md next to this file documents every choice, the
+the samples in tests/data/fixtures/; README.md next to this file documents every choice, the
 failure SPEC grammar and the control operations.  Standard library only.
 """
 

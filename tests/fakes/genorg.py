@@ -11,7 +11,7 @@ fixed BASE_EPOCH below, never to the wall clock.
 org.json holds, besides the three platform rosters, the secrets the fake server checks and
 the ground truth ("truth", also under "people") that end-to-end tests compare the
 reconciler's output against.  The user objects copy the shape of the real samples in
-shared/fixtures/ (see README.md in this directory for the field-by-field choices).
+tests/data/fixtures/ (see README.md in this directory for the field-by-field choices).
 
 Used as a module by fakeserver.py (the control op "add" builds new accounts with
 new_account()) and by selftest.py (generate()).  Standard library only.

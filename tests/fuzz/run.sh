@@ -4,10 +4,10 @@
 #	sh tests/fuzz/run.sh TARGET...		(from the top of the tree, targets built)
 #
 # Environment: FUZZ_SECONDS (per target, default 60), FUZZ_JOBS (parallel workers, default 2),
-# FUZZ_MAX_LEN (default 16384), PEOPLESYNC_SHARED (default ../shared: fixtures/ and
-# testdata/jsontestsuite/ seed the corpora).
+# FUZZ_MAX_LEN (default 16384), PEOPLESYNC_TESTDATA (default tests/data: fixtures/ and
+# jsontestsuite/ seed the corpora).
 #
-# Per target: seeds are gathered afresh into build/fuzz/seed/TARGET (the shared fixtures and
+# Per target: seeds are gathered afresh into build/fuzz/seed/TARGET (the platform fixtures and
 # JSONTestSuite files that fit it, plus tests/fuzz/seeds/TARGET and tests/fuzz/regress/TARGET);
 # the corpus grows in build/fuzz/corpus/TARGET and is merged down (-merge=1) afterwards;
 # findings (crash-, leak-, timeout-, oom- files) land in tests/fuzz/crashes/TARGET/, which
@@ -19,14 +19,14 @@ SECONDS_PER=${FUZZ_SECONDS:-60}
 JOBS=${FUZZ_JOBS:-2}
 MAX_LEN=${FUZZ_MAX_LEN:-16384}
 ROOT=$(pwd)
-SHARED=${PEOPLESYNC_SHARED:-../shared}
-case $SHARED in /*) ;; *) SHARED=$ROOT/$SHARED ;; esac
-FIX=$SHARED/fixtures
-JTS=$SHARED/testdata/jsontestsuite
+DATA=${PEOPLESYNC_TESTDATA:-tests/data}
+case $DATA in /*) ;; *) DATA=$ROOT/$DATA ;; esac
+FIX=$DATA/fixtures
+JTS=$DATA/jsontestsuite
 HIST=$ROOT/build/fuzz/history.tsv
 status=0
 
-[ -d "$FIX" ] || echo "fuzz: $FIX: missing (set PEOPLESYNC_SHARED); seeding from tests/fuzz only"
+[ -d "$FIX" ] || echo "fuzz: $FIX: missing (set PEOPLESYNC_TESTDATA); seeding from tests/fuzz only"
 
 # copy FILE... into the seed dir (missing files are skipped)
 seed() {

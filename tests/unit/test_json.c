@@ -1,6 +1,6 @@
 /*
  * test_json.c — unit tests of the JSON layer (include/json.h): every accessor, escapes, the
- * real platform fixtures under $PEOPLESYNC_SHARED/fixtures (else ../shared/fixtures), token
+ * real platform fixtures under $PEOPLESYNC_TESTDATA/fixtures (else tests/data/fixtures), token
  * array reuse, and hostile input that jsmn alone would accept or choke on.
  */
 #include <ftw.h>
@@ -68,17 +68,17 @@ check_str(const struct json *j, int i, const char *want)
 }
 
 static char *
-shared_path(const char *sub)
+testdata_path(const char *sub)
 {
-	const char *shared = getenv("PEOPLESYNC_SHARED");
+	const char *data = getenv("PEOPLESYNC_TESTDATA");
 
-	return xasprintf("%s/%s", shared != NULL && *shared != '\0' ? shared : "../shared", sub);
+	return xasprintf("%s/%s", data != NULL && *data != '\0' ? data : "tests/data", sub);
 }
 
 static void
 load(const char *sub, struct buf *b)
 {
-	char *path = shared_path(sub);
+	char *path = testdata_path(sub);
 
 	buf_reset(b);
 	if (read_file(path, 1u << 24, b) != 0)
@@ -578,7 +578,7 @@ fixture_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
 static void
 test_fixtures_all_parse(void **state)
 {
-	char *dir = shared_path("fixtures");
+	char *dir = testdata_path("fixtures");
 
 	(void)state;
 	fixtures_seen = 0;

@@ -3,8 +3,8 @@
  *
  * One cmocka test per file, built at run time, so a failure names its file:
  *	y_*  must be accepted, n_* must be rejected, i_* must only not crash (ASan/UBSan watch).
- * The corpus is $PEOPLESYNC_SHARED/testdata/jsontestsuite, else ../shared/... relative to the
- * current directory (the repo root when make runs the tests).
+ * The corpus is $PEOPLESYNC_TESTDATA/jsontestsuite, else tests/data/jsontestsuite relative to
+ * the current directory (the repo root when make runs the tests).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include "json.h"
 #include "util.h"
 
-#define SUITE_SUBDIR	"/testdata/jsontestsuite"
+#define SUITE_SUBDIR	"/jsontestsuite"
 #define MAX_FILE	(16u << 20)	/* the largest corpus file is ~250 KB */
 
 static char *suite_dir;
@@ -108,9 +108,9 @@ cmp_case(const void *a, const void *b)
 static void
 find_suite_dir(void)
 {
-	const char *shared = getenv("PEOPLESYNC_SHARED");
+	const char *data = getenv("PEOPLESYNC_TESTDATA");
 
-	suite_dir = xasprintf("%s%s", shared != NULL && *shared != '\0' ? shared : "../shared",
+	suite_dir = xasprintf("%s%s", data != NULL && *data != '\0' ? data : "tests/data",
 	    SUITE_SUBDIR);
 }
 
@@ -126,7 +126,7 @@ main(void)
 
 	find_suite_dir();
 	if ((d = opendir(suite_dir)) == NULL) {
-		fprintf(stderr, "test_jsontestsuite: %s: %s (set PEOPLESYNC_SHARED)\n", suite_dir,
+		fprintf(stderr, "test_jsontestsuite: %s: %s (run from the repo root or set PEOPLESYNC_TESTDATA)\n", suite_dir,
 		    strerror(errno));
 		return 1;
 	}
