@@ -1,7 +1,7 @@
 /*
  * config.c — the libconfig file, validated once into struct config.
  *
- * One table (keys[] below) names every key with its type, bounds, default and where it is
+ * One table (cfg_keys[] below) names every key with its type, bounds, default and where it is
  * stored. The table drives everything: defaults are applied from it, the parsed tree is walked
  * and each setting is looked up in it (unknown keys get a "did you mean"), and config_free()
  * releases what it names. Every problem is printed as "FILE:LINE: key: problem" and loading
@@ -30,304 +30,6 @@
 #include "util.h"
 
 
-#define NP	(-1)
-#define SL	PLAT_SLACK
-#define TM	PLAT_TEAMS
-#define WX	PLAT_WEBEX
-#define O(m)	offsetof(struct config, m)
-
-#define GROUP(p, pl)		{ p, K_GROUP, pl, 0, 0, 0, 0, 0, 0, 0, NULL }
-#define BOOL(p, pl, m, d)	{ p, K_BOOL, pl, 0, O(m), 0, 0, 0, 1, d, NULL }
-#define INT(p, pl, m, lo, hi, d) { p, K_INT, pl, 0, O(m), 0, 0, lo, hi, d, NULL }
-#define FLOAT(p, pl, m, lo, hi, d) { p, K_FLOAT, pl, 0, O(m), 0, 0, lo, hi, d, NULL }
-#define STR(p, k, pl, fl, m, d)	{ p, k, pl, fl, O(m), 0, 0, 0, 0, 0, d }
-#define SECRET(p, pl, fl, m) \
-	{ p "_file", K_SECRET_FILE, pl, fl, O(m), 0, 0, 0, 0, 0, NULL }, \
-	{ p "_env", K_SECRET_ENV, pl, 0, O(m), 0, 0, 0, 0, 0, NULL }
-/* A token bucket: per_second or per_minute (one of them), and burst. */
-#define RATE(p, pl, m, ps, bst) \
-	GROUP(p, pl), \
-	FLOAT(p ".per_second", pl, m.per_second, 0.001, 1000, ps), \
-	{ p ".per_minute", K_RATE_MIN, pl, F_ALIAS, O(m.per_second), 0, 0, 0.1, 60000, 0, NULL }, \
-	INT(p ".burst", pl, m.burst, 1, 1000, bst)
-/* token_url (and teams' authorize_url) default from the API base in finish(). */
-#define OAUTH(p, pl, m, authorize, scp) \
-	GROUP(p, pl), \
-	STR(p ".authorize_url", K_URL, pl, 0, m.authorize_url, authorize), \
-	STR(p ".token_url", K_URL, pl, 0, m.token_url, NULL), \
-	STR(p ".client_id", K_ID, pl, 0, m.client_id, NULL), \
-	SECRET(p ".client_secret", pl, 0, m.client_secret), \
-	STR(p ".scopes", K_STR, pl, 0, m.scopes, scp)
-
-static const struct key keys[] = {
-	STR("database", K_PATH, NP, 0, database, "/var/lib/peoplesync"),
-	{ "map_size_mb", K_LLONG, NP, 0, O(map_size_mb), 0, 0, 1, 1048576, 4096, NULL },
-	GROUP("db", NP),
-	{ "db.map_size_mb", K_LLONG, NP, F_ALIAS, O(map_size_mb), 0, 0, 1, 1048576, 0, NULL },
-	STR("public_url", K_URL, NP, F_REQ, public_url, NULL),
-	{ "link_key_file", K_KEY_FILE, NP, 0, O(link_key_file), O(link_key), O(link_key_len),
-	  0, 0, 0, NULL },
-	{ "token_key_file", K_KEY_FILE, NP, 0, O(token_key_file), O(token_key), O(token_key_len),
-	  0, 0, 0, NULL },
-	INT("link_ttl_hours", NP, link_ttl_hours, 1, 8760, 168),
-
-	GROUP("slack", SL),
-	BOOL("slack.enabled", SL, slack.enabled, 0),
-	STR("slack.api_url", K_URL, SL, 0, slack.api_url, "https://slack.com/api"),
-	SECRET("slack.bot_token", SL, F_REQ, slack.bot_token),
-	BOOL("slack.auto_sync", SL, slack.auto_sync, 0),
-	INT("slack.page_limit", SL, slack.page_limit, 1, 1000, 200),
-	BOOL("slack.include_guests", SL, slack.include_guests, 0),
-	GROUP("slack.rate", SL),
-	RATE("slack.rate.open", SL, slack.rate_open, 50.0 / 60.0, 5),
-	RATE("slack.rate.post", SL, slack.rate_post, 1, 1),
-	OAUTH("slack.oauth", SL, slack.oauth, "https://slack.com/oauth/v2/authorize",
-	    "users:read,users:read.email"),
-	STR("slack.prompt_template", K_TEXT, SL, 0, slack.prompt_template, NULL),
-
-	GROUP("teams", TM),
-	BOOL("teams.enabled", TM, teams.enabled, 0),
-	STR("teams.graph_url", K_URL, TM, 0, teams.graph_url, "https://graph.microsoft.com/v1.0"),
-	STR("teams.login_url", K_URL, TM, 0, teams.login_url, "https://login.microsoftonline.com"),
-	STR("teams.tenant_id", K_TENANT, TM, F_REQ, teams.tenant_id, NULL),
-	STR("teams.tenant_name", K_STR, TM, 0, teams.tenant_name, NULL),
-	STR("teams.client_id", K_ID, TM, F_REQ, teams.client_id, NULL),
-	SECRET("teams.client_secret", TM, F_REQ, teams.client_secret),
-	{ "teams.service_user_refresh_token_file", K_TOKEN_FILE, TM, 0,
-	  O(teams.service_user_refresh_token_file), O(teams.service_user_refresh_token), 0,
-	  0, 0, 0, NULL },
-	INT("teams.page_size", TM, teams.page_size, 1, 999, 999),
-	BOOL("teams.use_delta", TM, teams.use_delta, 1),
-	BOOL("teams.include_guests", TM, teams.include_guests, 0),
-	GROUP("teams.rate", TM),
-	RATE("teams.rate.chat", TM, teams.rate_chat, 2, 2),
-	RATE("teams.rate.post", TM, teams.rate_post, 2, 2),
-	OAUTH("teams.oauth", TM, teams.oauth, NULL,
-	    "openid profile email offline_access User.Read"),
-	STR("teams.prompt_template", K_TEXT, TM, 0, teams.prompt_template, NULL),
-
-	GROUP("webex", WX),
-	BOOL("webex.enabled", WX, webex.enabled, 0),
-	STR("webex.api_url", K_URL, WX, 0, webex.api_url, "https://webexapis.com/v1"),
-	SECRET("webex.token", WX, F_REQ, webex.token),
-	STR("webex.org_name", K_STR, WX, 0, webex.org_name, NULL),
-	INT("webex.page_max", WX, webex.page_max, 1, 1000, 1000),
-	BOOL("webex.include_guests", WX, webex.include_guests, 0),
-	GROUP("webex.rate", WX),
-	RATE("webex.rate.post", WX, webex.rate_post, 5, 5),
-	OAUTH("webex.oauth", WX, webex.oauth, NULL, "spark:people_read"),
-	STR("webex.prompt_template", K_TEXT, WX, 0, webex.prompt_template, NULL),
-
-	GROUP("identity", NP),
-	{ "identity.domain_aliases", K_ALIASES, NP, 0, O(identity.aliases), 0, 0, 0, 0, 0, NULL },
-	{ "identity.platform_order", K_ORDER, NP, 0, O(identity.order), 0, 0, 0, 0, 0, NULL },
-
-	GROUP("prompts", NP),
-	INT("prompts.cooldown_hours", NP, prompts.cooldown_hours, 0, 8760, 72),
-	INT("prompts.max_prompts", NP, prompts.max_prompts, 1, 100, 3),
-	{ "prompts.quiet_hours", K_QUIET, NP, 0, O(prompts.quiet_start), O(prompts.quiet_end), 0,
-	  0, 0, 0, "20:00-08:00" },
-	STR("prompts.default_tz", K_TZ, NP, 0, prompts.default_tz, "UTC"),
-	INT("prompts.stale_days", NP, prompts.stale_days, 1, 3650, 14),
-	INT("prompts.batch_size", NP, prompts.batch_size, 1, 1000000, 10000),
-
-	GROUP("events", NP),
-	STR("events.spool_dir", K_PATH, NP, 0, events.spool_dir, NULL),
-
-	GROUP("http", NP),
-	INT("http.connect_timeout", NP, http.connect_timeout, 1, 600, 10),
-	INT("http.timeout", NP, http.timeout, 1, 3600, 60),
-	INT("http.retries", NP, http.retries, 0, 20, 5),
-	FLOAT("http.max_retry_after", NP, http.max_retry_after, 0, 3600, 120),
-	STR("http.ca_file", K_PATH, NP, 0, http.ca_file, NULL),
-	FLOAT("http.backoff_base", NP, http.backoff_base, 0.001, 60, 0.5),
-	FLOAT("http.backoff_max", NP, http.backoff_max, 0.001, 3600, 30),
-	{ "http.max_body_mb", K_LLONG, NP, 0, O(http.max_body_mb), 0, 0, 1, 4096, 64, NULL },
-
-	GROUP("reconcile", NP),
-	FLOAT("reconcile.max_deactivate_share", NP, reconcile.max_deactivate_share, 0, 1, 0.10),
-	INT("reconcile.min_roster_for_guard", NP, reconcile.min_roster_for_guard, 0, 10000000, 20),
-
-	GROUP("metrics", NP),
-	STR("metrics.file", K_PATH, NP, 0, metrics.file, NULL),
-
-	GROUP("serve", NP),
-	STR("serve.listen", K_LISTEN, NP, 0, serve.listen, "127.0.0.1:8080"),
-};
-
-#define NKEYS	ARRAY_LEN(keys)
-static const char *const plat_names[PLAT_COUNT] = { "slack", "teams", "webex" };
-
-
-const char *
-platform_name(enum platform p)
-{
-	if ((unsigned)p >= PLAT_COUNT)
-		return "?";
-	return plat_names[p];
-}
-
-int
-platform_parse(const char *s, enum platform *out)
-{
-	int p;
-
-	for (p = 0; p < PLAT_COUNT; p++) {
-		if (strcasecmp(s, plat_names[p]) == 0) {
-			*out = (enum platform)p;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static char **
-str_at(struct config *c, size_t off)
-{
-	return (char **)(void *)((char *)c + off);
-}
-
-static int *
-int_at(struct config *c, size_t off)
-{
-	return (int *)(void *)((char *)c + off);
-}
-
-void
-cfg_wipe_free(void *p, size_t n)
-{
-	if (p == NULL)
-		return;
-	explicit_bzero(p, n);
-	free(p);
-}
-
-static void
-wipe_str(char **p)
-{
-	if (*p != NULL)
-		cfg_wipe_free(*p, strlen(*p));
-	*p = NULL;
-}
-
-void
-cfg_set_str(struct config *c, size_t off, char *v)
-{
-	free(*str_at(c, off));
-	*str_at(c, off) = v;
-}
-
-void
-cfg_set_secret(struct config *c, size_t off, char *v)
-{
-	wipe_str(str_at(c, off));
-	*str_at(c, off) = v;
-}
-
-static int
-find_key(const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].path, path) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* List elements may carry no line of their own; their list's line is the best we have. */
-static unsigned
-setting_line(const config_setting_t *s)
-{
-	while (s != NULL && config_setting_source_line(s) == 0)
-		s = config_setting_parent(s);
-	return s != NULL ? config_setting_source_line(s) : 0;
-}
-
-void cfg_problem_at(struct loader *, unsigned, const char *, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-void cfg_problem(struct loader *, const config_setting_t *, const char *, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* "NAME:LINE: key: text" (no ":LINE" when line is 0, no "key: " when key is NULL). */
-static void
-vproblem(struct loader *ld, unsigned line, const char *key, const char *fmt, va_list ap)
-{
-	struct buf b = { 0 };
-
-	buf_adds(&b, ld->name);
-	if (line > 0)
-		buf_printf(&b, ":%u", line);
-	buf_adds(&b, ": ");
-	if (key != NULL)
-		buf_printf(&b, "%s: ", key);
-	buf_vprintf(&b, fmt, ap);
-	buf_addc(&b, '\n');
-	fwrite(b.p, 1, b.len, stderr);
-	fflush(stderr);
-	buf_free(&b);
-	ld->nerr++;
-}
-
-void
-cfg_problem_at(struct loader *ld, unsigned line, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vproblem(ld, line, key, fmt, ap);
-	va_end(ap);
-}
-
-void
-cfg_problem(struct loader *ld, const config_setting_t *s, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vproblem(ld, s != NULL ? setting_line(s) : 0, key, fmt, ap);
-	va_end(ap);
-}
-
-/* The setting given for path, or for another row storing into the same place. */
-const config_setting_t *
-cfg_given(const struct loader *ld, const char *path)
-{
-	int ki = find_key(path);
-	size_t j;
-
-	if (ki < 0)
-		return NULL;
-	if (ld->seen[ki] != NULL || keys[ki].kind == K_GROUP)
-		return ld->seen[ki];
-	for (j = 0; j < NKEYS; j++)
-		if (keys[j].kind != K_GROUP && keys[j].off == keys[ki].off && ld->seen[j] != NULL)
-			return ld->seen[j];
-	return NULL;
-}
-
-const char *
-cfg_type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:		return "a group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:		return "an integer";
-	case CONFIG_TYPE_FLOAT:		return "a float";
-	case CONFIG_TYPE_STRING:	return "a string";
-	case CONFIG_TYPE_BOOL:		return "a boolean";
-	case CONFIG_TYPE_ARRAY:		return "an array";
-	case CONFIG_TYPE_LIST:		return "a list";
-	default:			return "nothing";
-	}
-}
-
-void
-cfg_wrong_type(struct loader *ld, const config_setting_t *s, const char *key, const char *want)
-{
-	cfg_problem(ld, s, key, "expected %s, not %s", want, cfg_type_name(s));
-}
-
 /*
  * Relative paths resolve against the directory of the config file (the current directory for
  * a config from memory), made absolute so that a later chdir changes nothing.
@@ -351,17 +53,6 @@ base_dir(const char *file)
 	free(dir);
 	return abs;
 }
-
-char *
-cfg_resolve(const struct loader *ld, const char *p)
-{
-	size_t n = strlen(ld->base);
-
-	if (p[0] == '/')
-		return xstrdup(p);
-	return xasprintf("%s%s%s", ld->base, n > 0 && ld->base[n - 1] == '/' ? "" : "/", p);
-}
-
 
 /* ---- the walk ------------------------------------------------------------------------------ */
 
@@ -426,9 +117,9 @@ str_value(struct loader *ld, const struct key *k, const config_setting_t *s, con
 		cfg_token_file(ld, k, s, key, v);
 		break;
 	case K_QUIET:
-		if (cfg_parse_quiet(v, int_at(c, k->off), int_at(c, k->off2)) == -1) {
+		if (cfg_parse_quiet(v, cfg_int_at(c, k->off), cfg_int_at(c, k->off2)) == -1) {
 			cfg_problem(ld, s, key, "\"%s\" is not HH:MM-HH:MM (or \"\" for none)", v);
-			cfg_parse_quiet(k->sdef, int_at(c, k->off), int_at(c, k->off2));
+			cfg_parse_quiet(k->sdef, cfg_int_at(c, k->off), cfg_int_at(c, k->off2));
 		}
 		break;
 	case K_TZ:
@@ -451,7 +142,7 @@ str_value(struct loader *ld, const struct key *k, const config_setting_t *s, con
 static void
 handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
 {
-	const struct key *k = &keys[ki];
+	const struct key *k = &cfg_keys[ki];
 	struct config *c = ld->cfg;
 	int t = config_setting_type(s);
 	long long iv;
@@ -459,10 +150,10 @@ handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
 	size_t j;
 
 	for (j = 0; j < NKEYS; j++) {
-		if ((int)j != ki && keys[j].kind != K_GROUP && keys[j].off == k->off &&
+		if ((int)j != ki && cfg_keys[j].kind != K_GROUP && cfg_keys[j].off == k->off &&
 		    ld->seen[j] != NULL) {
 			cfg_problem(ld, s, key, "conflicts with %s (line %u); give only one",
-			    keys[j].path, setting_line(ld->seen[j]));
+			    cfg_keys[j].path, cfg_setting_line(ld->seen[j]));
 			return;
 		}
 	}
@@ -473,7 +164,7 @@ handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
 		if (t != CONFIG_TYPE_BOOL)
 			cfg_wrong_type(ld, s, key, "true or false");
 		else
-			*int_at(c, k->off) = config_setting_get_bool(s);
+			*cfg_int_at(c, k->off) = config_setting_get_bool(s);
 		return;
 	case K_INT:
 	case K_LLONG:
@@ -492,7 +183,7 @@ handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
 			return;
 		}
 		if (k->kind == K_INT)
-			*int_at(c, k->off) = (int)iv;
+			*cfg_int_at(c, k->off) = (int)iv;
 		else
 			*(long long *)(void *)((char *)c + k->off) = iv;
 		return;
@@ -540,7 +231,7 @@ unknown(struct loader *ld, const config_setting_t *s, const char *prefix, const 
 	int bestd = 1000, d, limit;
 
 	for (i = 0; i < NKEYS; i++) {
-		const char *kp = keys[i].path;
+		const char *kp = cfg_keys[i].path;
 
 		if (prefix != NULL && (strncmp(kp, prefix, plen) != 0 || kp[plen] != '.'))
 			continue;
@@ -557,9 +248,9 @@ unknown(struct loader *ld, const config_setting_t *s, const char *prefix, const 
 		}
 	}
 	for (i = 0; best == NULL && i < NKEYS; i++) {
-		last = strrchr(keys[i].path, '.');
+		last = strrchr(cfg_keys[i].path, '.');
 		if (last != NULL && strcmp(last + 1, name) == 0)
-			best = keys[i].path;
+			best = cfg_keys[i].path;
 	}
 	if (best != NULL)
 		cfg_problem(ld, s, path, "unknown key; did you mean '%s'?", best);
@@ -580,10 +271,10 @@ walk(struct loader *ld, const config_setting_t *group, const char *prefix)
 		if (name == NULL)
 			continue;
 		path = prefix != NULL ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
-		ki = find_key(path);
+		ki = cfg_find_key(path);
 		if (ki < 0) {
 			unknown(ld, s, prefix, path, name);
-		} else if (keys[ki].kind != K_GROUP) {
+		} else if (cfg_keys[ki].kind != K_GROUP) {
 			handle(ld, ki, s, path);
 		} else if (!config_setting_is_group(s)) {
 			ld->seen[ki] = s;
@@ -604,7 +295,7 @@ find_enabled(struct loader *ld)
 	int p;
 
 	for (p = 0; p < PLAT_COUNT; p++) {
-		g = config_lookup(&ld->lc, plat_names[p]);
+		g = config_lookup(&ld->lc, platform_name(p));
 		ld->enabled[p] = 0;
 		if (g == NULL || !config_setting_is_group(g))
 			continue;
@@ -627,14 +318,14 @@ required(struct loader *ld)
 	size_t i, j;
 
 	for (i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+		const struct key *k = &cfg_keys[i];
 
 		if (!(k->flags & F_REQ) || cfg_gated_off(ld, k) || cfg_given(ld, k->path) != NULL)
 			continue;
 		alt = NULL;
 		for (j = 0; j < NKEYS; j++)
-			if (j != i && keys[j].kind != K_GROUP && keys[j].off == k->off)
-				alt = keys[j].path;
+			if (j != i && cfg_keys[j].kind != K_GROUP && cfg_keys[j].off == k->off)
+				alt = cfg_keys[j].path;
 		dot = strrchr(k->path, '.');
 		g = NULL;
 		if (dot != NULL) {
@@ -644,7 +335,7 @@ required(struct loader *ld)
 		}
 		if (k->plat >= 0)
 			cfg_problem(ld, g, k->path, "required when %s is enabled%s%s%s",
-			    plat_names[k->plat], alt ? " (or give " : "", alt ? alt : "",
+			    platform_name(k->plat), alt ? " (or give " : "", alt ? alt : "",
 			    alt ? ")" : "");
 		else
 			cfg_problem(ld, g, k->path, "required%s%s%s", alt ? " (or give " : "",
@@ -661,9 +352,9 @@ oauth_pair(struct loader *ld, enum platform p)
 
 	if (!ld->enabled[p])
 		return;
-	snprintf(id, sizeof(id), "%s.oauth.client_id", plat_names[p]);
-	snprintf(sf, sizeof(sf), "%s.oauth.client_secret_file", plat_names[p]);
-	snprintf(se, sizeof(se), "%s.oauth.client_secret_env", plat_names[p]);
+	snprintf(id, sizeof(id), "%s.oauth.client_id", platform_name(p));
+	snprintf(sf, sizeof(sf), "%s.oauth.client_secret_file", platform_name(p));
+	snprintf(se, sizeof(se), "%s.oauth.client_secret_env", platform_name(p));
 	gi = cfg_given(ld, id);
 	gs = cfg_given(ld, sf);
 	if (gi != NULL && gs == NULL)
@@ -738,14 +429,14 @@ apply_defaults(struct config *c)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+		const struct key *k = &cfg_keys[i];
 
 		if (k->flags & F_ALIAS)
 			continue;
 		switch (k->kind) {
 		case K_BOOL:
 		case K_INT:
-			*int_at(c, k->off) = (int)k->def;
+			*cfg_int_at(c, k->off) = (int)k->def;
 			break;
 		case K_LLONG:
 			*(long long *)(void *)((char *)c + k->off) = (long long)k->def;
@@ -754,7 +445,7 @@ apply_defaults(struct config *c)
 			*(double *)(void *)((char *)c + k->off) = k->def;
 			break;
 		case K_QUIET:
-			cfg_parse_quiet(k->sdef, int_at(c, k->off), int_at(c, k->off2));
+			cfg_parse_quiet(k->sdef, cfg_int_at(c, k->off), cfg_int_at(c, k->off2));
 			break;
 		case K_ORDER:
 			cfg_order_fill(c, NULL, 0);
@@ -762,7 +453,7 @@ apply_defaults(struct config *c)
 		case K_STR: case K_ID: case K_TENANT: case K_TEXT: case K_URL: case K_PATH:
 		case K_TZ: case K_LISTEN:
 			if (k->sdef != NULL)
-				*str_at(c, k->off) = xstrdup(k->sdef);
+				*cfg_str_at(c, k->off) = xstrdup(k->sdef);
 			break;
 		default:
 			break;
@@ -844,32 +535,32 @@ config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	for (i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+		const struct key *k = &cfg_keys[i];
 		unsigned char **bytes;
 		size_t *blen;
 
 		switch (k->kind) {
 		case K_STR: case K_ID: case K_TENANT: case K_TEXT: case K_URL: case K_PATH:
 		case K_TZ: case K_LISTEN:
-			free(*str_at(cfg, k->off));
-			*str_at(cfg, k->off) = NULL;
+			free(*cfg_str_at(cfg, k->off));
+			*cfg_str_at(cfg, k->off) = NULL;
 			break;
 		case K_SECRET_FILE:
 		case K_SECRET_ENV:
-			wipe_str(str_at(cfg, k->off));
+			cfg_wipe_str(cfg_str_at(cfg, k->off));
 			break;
 		case K_KEY_FILE:
-			free(*str_at(cfg, k->off));
-			*str_at(cfg, k->off) = NULL;
+			free(*cfg_str_at(cfg, k->off));
+			*cfg_str_at(cfg, k->off) = NULL;
 			bytes = (unsigned char **)(void *)((char *)cfg + k->off2);
 			blen = (size_t *)(void *)((char *)cfg + k->off3);
 			cfg_wipe_free(*bytes, *blen);
 			*bytes = NULL;
 			break;
 		case K_TOKEN_FILE:
-			free(*str_at(cfg, k->off));
-			*str_at(cfg, k->off) = NULL;
-			wipe_str(str_at(cfg, k->off2));
+			free(*cfg_str_at(cfg, k->off));
+			*cfg_str_at(cfg, k->off) = NULL;
+			cfg_wipe_str(cfg_str_at(cfg, k->off2));
 			break;
 		default:
 			break;

@@ -99,5 +99,15 @@ void cfg_wrong_type(struct loader *ld, const config_setting_t *s, const char *ke
 void cfg_check_paths(struct loader *ld);
 /* The setting given for path, or for another row storing into the same place. */
 const config_setting_t *cfg_given(const struct loader *ld, const char *path);
+/* The key table (config_keys.c). */
+extern const struct key	cfg_keys[];
+extern const size_t	cfg_nkeys;
+#define NKEYS	cfg_nkeys
+char	**cfg_str_at(struct config *c, size_t off);
+int	*cfg_int_at(struct config *c, size_t off);
+void	 cfg_wipe_str(char **p);
+int	 cfg_find_key(const char *path);
+/* The line of s, or of its nearest parent that has one (list elements carry none). */
+unsigned cfg_setting_line(const config_setting_t *s);
 
 #endif
