@@ -1,8 +1,9 @@
-/* driver.c — the table of drivers, and helpers the drivers share. */
+/* driver.c — helpers the platform drivers share (below them: the table is registry.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "driver.h"
+#include "json.h"
 
 void
 pull_result_free(struct pull_result *r)
@@ -19,13 +20,7 @@ dm_out_free(struct dm_out *o)
 	o->channel = o->message_id = NULL;
 }
 
-void
-rate_before(struct driver_ctx *ctx, int which)
-{
-	bucket_take(&ctx->rate[which]);
-}
-
-void
+static void
 rate_after(struct driver_ctx *ctx, int which, long throttled_before)
 {
 	struct bucket *b = &ctx->rate[which];
@@ -40,6 +35,60 @@ rate_after(struct driver_ctx *ctx, int which, long throttled_before)
 	 * the platform sees them, whatever their latencies.
 	 */
 	b->last = ps_monotonic();
+}
+
+void
+dm_answer_free(struct dm_answer *a)
+{
+	http_resp_free(&a->resp);
+	json_free(a->j);
+	free(a->j);
+	a->j = NULL;
+}
+
+int
+drv_dm_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a, char *err,
+    size_t errlen)
+{
+	int renewed = 0, rc;
+
+	if (a->j == NULL)
+		a->j = xcalloc(1, sizeof(*a->j));
+	for (;;) {
+		long before = http_stats(ctx->http)->throttled;
+
+		if (c->credential && (rc = c->credential(ctx, renewed, err, errlen)) != DM_OK)
+			return rc;
+		bucket_take(&ctx->rate[c->which]);
+		rc = http_send(ctx->http, &c->rq, &a->resp, a->j, err, errlen);
+		rate_after(ctx, c->which, before);
+		if (rc < 0)
+			return DM_UNAVAILABLE;
+		if (a->resp.status == 401 && c->credential && !renewed) {
+			renewed = 1;
+			continue;
+		}
+		return c->status(&a->resp, a->j, c->rq.what, err, errlen);
+	}
+}
+
+void
+drv_dm_search(const struct json *j, int arr, const char *const *text_paths,
+    const char *id_key, const char *ref, int *found, struct dm_out *o)
+{
+	int e;
+
+	*found = 0;
+	for (e = json_first(j, arr); e >= 0 && !*found; e = json_next(j, arr, e)) {
+		for (const char *const *p = text_paths; *p && !*found; p++) {
+			char *text = json_strdup(j, json_path(j, e, *p));
+
+			*found = text && strstr(text, ref);
+			free(text);
+		}
+		if (*found)
+			o->message_id = json_strdup(j, json_get(j, e, id_key));
+	}
 }
 
 /* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
@@ -75,19 +124,4 @@ drv_add_email(struct account *a, const char *email, enum link_how how)
 	if (n == 0 || n > DRV_EMAIL_MAX)
 		return 0;
 	return account_add_email(a, email, how);
-}
-
-const struct driver *
-driver_for(enum platform p)
-{
-	switch (p) {
-	case PLAT_SLACK:
-		return &slack_driver;
-	case PLAT_TEAMS:
-		return &graph_driver;
-	case PLAT_WEBEX:
-		return &webex_driver;
-	default:
-		return NULL;
-	}
 }

@@ -490,34 +490,18 @@ graph_dm_status(const struct http_resp *resp, const struct json *j, const char *
 	return resp->status >= 500 || resp->status == 401 ? DM_UNAVAILABLE : DM_REFUSED;
 }
 
-/* A delegated call, rate-limited on bucket which; renews the token once on a 401 (a 401 is
- * no message sent). once: a call that must not be repeated blindly (http_json_once). */
+/* A delegated call, rate-limited on bucket which, with the service user's token renewed
+ * once on a 401 (drv_dm_call). once: a call that must not be repeated blindly. */
 static int
 graph_dm_call(struct driver_ctx *ctx, int which, const char *method, const char *url,
-    const struct buf *body, int once, const char *what, struct http_resp *resp,
-    struct json *j, char *err, size_t errlen)
+    const struct buf *body, int once, const char *what, struct dm_answer *a, char *err,
+    size_t errlen)
 {
-	int renewed = 0, rc;
+	const struct dm_call c = { which, { method, url, NULL, body ? "application/json" : NULL,
+	    body ? body->p : NULL, body ? body->len : 0, what, once }, graph_dm_status,
+	    graph_user_token };
 
-	for (;;) {
-		long before = http_stats(ctx->http)->throttled;
-		if ((rc = graph_user_token(ctx, 0, err, errlen)) != DM_OK)
-			return rc;
-		rate_before(ctx, which);
-		rc = (once ? http_json_once : http_json)(ctx->http, method, url, NULL,
-		    body ? "application/json" : NULL, body ? body->p : NULL, body ? body->len : 0,
-		    what, resp, j, err, errlen);
-		rate_after(ctx, which, before);
-		if (rc < 0)
-			return DM_UNAVAILABLE;
-		if (resp->status == 401 && !renewed) {
-			renewed = 1;
-			if ((rc = graph_user_token(ctx, 1, err, errlen)) != DM_OK)
-				return rc;
-			continue;
-		}
-		return graph_dm_status(resp, j, what, err, errlen);
-	}
+	return drv_dm_call(ctx, &c, a, err, errlen);
 }
 
 static int
@@ -525,8 +509,7 @@ graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
 	const struct cfg_teams *t = &ctx->cfg->teams;
 	struct graph_priv *gp;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	char *url;
 	int rc;
 
@@ -542,18 +525,14 @@ graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	bucket_init(&ctx->rate[RATE_OPEN], t->rate_chat.per_second, t->rate_chat.burst);
 	bucket_init(&ctx->rate[RATE_POST], t->rate_post.per_second, t->rate_post.burst);
 	url = xasprintf("%s/me?$select=id", t->graph_url);
-	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, 0, "GET me (service user)", &resp,
-	    &j, err, errlen);
-	if (rc == DM_OK) {
-		gp->me = json_strdup(&j, json_get(&j, 0, "id"));
-		if (gp->me == NULL) {
-			snprintf(err, errlen, "teams: GET me: no id");
-			rc = DM_UNAVAILABLE;
-		}
+	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, 0, "GET me (service user)", &a,
+	    err, errlen);
+	if (rc == DM_OK && (gp->me = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
+		snprintf(err, errlen, "teams: GET me: no id");
+		rc = DM_UNAVAILABLE;
 	}
 	free(url);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -577,8 +556,7 @@ graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
 {
 	struct graph_priv *gp = ctx->priv;
 	const char *g = ctx->cfg->teams.graph_url;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	char *url;
 	int rc;
@@ -593,16 +571,14 @@ graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
 	member(&body, g, m->to->user_id);
 	buf_adds(&body, "]}");
 	url = xasprintf("%s/chats", g);
-	rc = graph_dm_call(ctx, RATE_OPEN, "POST", url, &body, 0, "POST chats", &resp, &j, err,
-	    errlen);
-	if (rc == DM_OK && (o->channel = json_strdup(&j, json_get(&j, 0, "id"))) == NULL) {
+	rc = graph_dm_call(ctx, RATE_OPEN, "POST", url, &body, 0, "POST chats", &a, err, errlen);
+	if (rc == DM_OK && (o->channel = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
 		snprintf(err, errlen, "teams: POST chats: no chat id");
 		rc = DM_UNAVAILABLE;
 	}
 	free(url);
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -621,8 +597,7 @@ static int
 graph_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
     size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	char *url;
 	int rc;
@@ -635,13 +610,12 @@ graph_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 	url = chat_messages_url(ctx, o->channel);
 	/* a post whose answer was lost is in doubt: never repeated blindly */
 	rc = graph_dm_call(ctx, RATE_POST, "POST", url, &body, 1, "POST chats/{id}/messages",
-	    &resp, &j, err, errlen);
+	    &a, err, errlen);
 	if (rc == DM_OK)
-		o->message_id = json_strdup(&j, json_get(&j, 0, "id"));
+		o->message_id = json_strdup(a.j, json_get(a.j, 0, "id"));
 	free(url);
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -649,10 +623,9 @@ static int
 graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
     char *err, size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	char *url, *full;
-	int rc, arr, e;
+	int rc;
 
 	*found = 0;
 	if ((rc = graph_chat(ctx, m, o, err, errlen)) != DM_OK)
@@ -660,24 +633,12 @@ graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	url = chat_messages_url(ctx, o->channel);
 	full = xasprintf("%s?$top=50", url);
 	rc = graph_dm_call(ctx, RATE_OPEN, "GET", full, NULL, 0, "GET chats/{id}/messages",
-	    &resp, &j, err, errlen);
-	if (rc == DM_OK) {
-		arr = json_get(&j, 0, "value");
-		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e)) {
-			char *c = json_strdup(&j, json_path(&j, e, "body.content"));
-			if (c && strstr(c, m->ref)) {
-				*found = 1;
-				o->message_id = json_strdup(&j, json_get(&j, e, "id"));
-			}
-			free(c);
-			if (*found)
-				break;
-		}
-	}
+	    &a, err, errlen);
+	drv_dm_search(a.j, rc == DM_OK ? json_get(a.j, 0, "value") : -1,
+	    (const char *const[]){ "body.content", NULL }, "id", m->ref, found, o);
 	free(full);
 	free(url);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 

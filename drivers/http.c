@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "json.h"
 
 struct http_client {
 	CURL			*curl;
@@ -263,9 +264,7 @@ never_sent(CURLcode cc)
 
 /* One attempt. Returns the CURLcode. */
 static CURLcode
-perform(struct http_client *c, const char *method, const char *url,
-    const char *const *extra_headers, const char *content_type, const char *body,
-    size_t bodylen, int once, struct http_resp *resp)
+perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
 {
 	struct curl_slist *hdrs = NULL;
 	struct buf ct = { 0 };
@@ -277,7 +276,7 @@ perform(struct http_client *c, const char *method, const char *url,
 	c->cur = resp;
 	c->body_overflow = 0;
 	curl_easy_reset(h);		/* keeps the connection cache: keep-alive survives */
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_URL, rq->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)(c->cfg->http.connect_timeout > 0 ?
 	    c->cfg->http.connect_timeout : 10));
@@ -297,24 +296,24 @@ perform(struct http_client *c, const char *method, const char *url,
 	 * lost). A request that must not be repeated gets a connection of its own, so any
 	 * failure comes back to request_loop, which decides.
 	 */
-	if (once)
+	if (rq->once)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	if (c->cfg->http.ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->cfg->http.ca_file);
 	if (c->auth)
 		hdrs = curl_slist_append(hdrs, c->auth);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	for (i = 0; extra_headers && extra_headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, extra_headers[i]);
-	if (body) {
-		buf_printf(&ct, "Content-Type: %s", content_type ? content_type :
+	for (i = 0; rq->headers && rq->headers[i]; i++)
+		hdrs = curl_slist_append(hdrs, rq->headers[i]);
+	if (rq->body) {
+		buf_printf(&ct, "Content-Type: %s", rq->content_type ? rq->content_type :
 		    "application/x-www-form-urlencoded");
 		hdrs = curl_slist_append(hdrs, ct.p);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->bodylen);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
 	}
-	if (strcmp(method, "GET") != 0 && !(strcmp(method, "POST") == 0 && body))
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(rq->method, "GET") != 0 && !(strcmp(rq->method, "POST") == 0 && rq->body))
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	c->stats.requests++;
 	cc = curl_easy_perform(h);
@@ -327,16 +326,16 @@ perform(struct http_client *c, const char *method, const char *url,
 }
 
 /*
- * Shared retry loop. parse: when non-NULL, a 2xx body must parse as JSON into it.
- * once: the request must not be repeated unless the server surely did not act on it (no
+ * The retry loop. parse: when non-NULL, a 2xx body must parse as JSON into it.
+ * rq->once: the request must not be repeated unless the server surely did not act on it (no
  * connection, or a 429); any other failure ends the loop at once, "in doubt".
  */
-static int
-request_loop(struct http_client *c, const char *method, const char *url,
-    const char *const *extra_headers, const char *content_type, const char *body,
-    size_t bodylen, const char *what, struct http_resp *resp, struct json *parse,
-    int once, char *err, size_t errlen)
+int
+http_send(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+    struct json *parse, char *err, size_t errlen)
 {
+	const char *what = rq->what;
+	int once = rq->once;
 	int tries = (c->cfg->http.retries >= 0 ? c->cfg->http.retries : 5) + 1;
 	double max_ra = c->cfg->http.max_retry_after > 0 ? c->cfg->http.max_retry_after : 120;
 	char last[256] = "";
@@ -349,8 +348,7 @@ request_loop(struct http_client *c, const char *method, const char *url,
 
 		if (attempt > 0)
 			c->stats.retries++;
-		cc = perform(c, method, url, extra_headers, content_type, body, bodylen, once,
-		    resp);
+		cc = perform(c, rq, resp);
 		if (cc != CURLE_OK) {
 			if (c->body_overflow) {
 				snprintf(err, errlen, "%s: %s: response larger than %zu MiB", c->name,
@@ -408,32 +406,24 @@ in_doubt:
 }
 
 int
-http_request(struct http_client *c, const char *method, const char *url,
-    const char *const *extra_headers, const char *content_type, const char *body,
-    size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen)
-{
-	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
-	    resp, NULL, 0, err, errlen);
-}
-
-int
 http_json(struct http_client *c, const char *method, const char *url,
     const char *const *extra_headers, const char *content_type, const char *body,
     size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
     char *err, size_t errlen)
 {
-	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
-	    resp, j, 0, err, errlen);
+	const struct http_req rq = { method, url, extra_headers, content_type, body, bodylen,
+	    what, 0 };
+
+	return http_send(c, &rq, resp, j, err, errlen);
 }
 
 int
-http_json_once(struct http_client *c, const char *method, const char *url,
+http_request(struct http_client *c, const char *method, const char *url,
     const char *const *extra_headers, const char *content_type, const char *body,
-    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
-    char *err, size_t errlen)
+    size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen)
 {
-	return request_loop(c, method, url, extra_headers, content_type, body, bodylen, what,
-	    resp, j, 1, err, errlen);
+	return http_json(c, method, url, extra_headers, content_type, body, bodylen, what, resp,
+	    NULL, err, errlen);
 }
 
 int

@@ -10,7 +10,7 @@
  */
 
 /* This is the one translation unit that compiles jsmn's implementation: include it before
- * json.h, whose JSMN_HEADER inclusion is then a no-op through jsmn.h's include guard. */
+ * json_p.h, whose JSMN_HEADER inclusion is then skipped. */
 #include <jsmn.h>
 
 #include <limits.h>
@@ -23,10 +23,9 @@
 #include <emmintrin.h>
 #endif
 
-#include "json.h"
+#include "json_p.h"
 
-/* Every translation unit must agree on jsmntok_t's layout, and json_parse() fills the
- * parent field itself for a bare root scalar. */
+/* json_parse() fills the parent field itself for a bare root scalar. */
 #ifndef JSMN_PARENT_LINKS
 #error "build with -DJSMN_PARENT_LINKS -DJSMN_STRICT (see Makefile DEFS)"
 #endif
@@ -423,19 +422,19 @@ json_parse(struct json *j, const char *text, size_t len, char *err, size_t errle
 	}
 	/* The validator counted exactly the tokens jsmn will produce: at most len of them. */
 	if (v.ntok > (size_t)j->cap) {
-		j->tok = xrealloc(j->tok, v.ntok * sizeof(*j->tok));
+		j->tok = xrealloc(j->tok, v.ntok * sizeof(jsmntok_t));
 		j->cap = (int)v.ntok;
 	}
 	if (v.root_prim) {
-		j->tok[0].type = JSMN_PRIMITIVE;
-		j->tok[0].start = (int)v.root_start;
-		j->tok[0].end = (int)v.root_end;
-		j->tok[0].size = 0;
-		j->tok[0].parent = -1;
+		json_toks(j)[0].type = JSMN_PRIMITIVE;
+		json_toks(j)[0].start = (int)v.root_start;
+		json_toks(j)[0].end = (int)v.root_end;
+		json_toks(j)[0].size = 0;
+		json_toks(j)[0].parent = -1;
 		n = 1;
 	} else {
 		jsmn_init(&jp);
-		n = jsmn_parse(&jp, text, len, j->tok, (unsigned int)j->cap);
+		n = jsmn_parse(&jp, text, len, json_toks(j), (unsigned int)j->cap);
 		if (n < 0 || (size_t)n != v.ntok) {
 			/* Not expected for validated text; refuse rather than hand out tokens
 			 * that may not describe the document. */
@@ -465,7 +464,7 @@ static int
 is_container(const struct json *j, int i)
 {
 	return valid_tok(j, i) &&
-	    (j->tok[i].type == JSMN_OBJECT || j->tok[i].type == JSMN_ARRAY);
+	    (json_toks(j)[i].type == JSMN_OBJECT || json_toks(j)[i].type == JSMN_ARRAY);
 }
 
 int
@@ -477,7 +476,7 @@ json_skip(const struct json *j, int i)
 
 	if (!valid_tok(j, i))
 		return -1;
-	t = j->tok;
+	t = json_toks(j);
 	n = (size_t)j->ntok;
 	/* An object key's subtree is the key and its value (jsmn makes the value its child). */
 	while (t[i].type == JSMN_STRING && t[i].size > 0 && i + 1 < j->ntok)
@@ -512,7 +511,7 @@ json_skip(const struct json *j, int i)
 int
 json_first(const struct json *j, int container)
 {
-	if (!is_container(j, container) || j->tok[container].size == 0)
+	if (!is_container(j, container) || json_toks(j)[container].size == 0)
 		return -1;
 	return container + 1;
 }
@@ -525,7 +524,7 @@ json_next(const struct json *j, int container, int cur)
 	if (!is_container(j, container) || cur <= container || cur >= j->ntok)
 		return -1;
 	n = json_skip(j, cur);
-	if (n < 0 || n >= j->ntok || j->tok[n].start >= j->tok[container].end)
+	if (n < 0 || n >= j->ntok || json_toks(j)[n].start >= json_toks(j)[container].end)
 		return -1;
 	return n;
 }
@@ -533,7 +532,7 @@ json_next(const struct json *j, int container, int cur)
 int
 json_count(const struct json *j, int container)
 {
-	return is_container(j, container) ? j->tok[container].size : 0;
+	return is_container(j, container) ? json_toks(j)[container].size : 0;
 }
 
 /*
@@ -622,10 +621,10 @@ str_eq_n(const struct json *j, int i, const char *s, size_t n, int ci)
 	size_t raw, m, off = 0;
 	int has_bs;
 
-	if (!valid_tok(j, i) || j->tok[i].type != JSMN_STRING)
+	if (!valid_tok(j, i) || json_toks(j)[i].type != JSMN_STRING)
 		return 0;
-	p = (const unsigned char *)j->text + j->tok[i].start;
-	e = (const unsigned char *)j->text + j->tok[i].end;
+	p = (const unsigned char *)j->text + json_toks(j)[i].start;
+	e = (const unsigned char *)j->text + json_toks(j)[i].end;
 	raw = (size_t)(e - p);
 	/* Every escape decodes shorter than it is written, so a raw span shorter than s never
 	 * matches, and one of equal length matches only byte for byte without escapes. */
@@ -648,7 +647,7 @@ get_n(const struct json *j, int obj, const char *key, size_t keylen, int ci)
 {
 	int k;
 
-	if (!valid_tok(j, obj) || j->tok[obj].type != JSMN_OBJECT || key == NULL)
+	if (!valid_tok(j, obj) || json_toks(j)[obj].type != JSMN_OBJECT || key == NULL)
 		return -1;
 	/* The first of duplicate keys wins. */
 	for (k = json_first(j, obj); k >= 0; k = json_next(j, obj, k))
@@ -689,8 +688,8 @@ json_path(const struct json *j, int obj, const char *path)
 static int
 is_prim(const struct json *j, int i, char first)
 {
-	return valid_tok(j, i) && j->tok[i].type == JSMN_PRIMITIVE &&
-	    j->text[j->tok[i].start] == first;
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_PRIMITIVE &&
+	    j->text[json_toks(j)[i].start] == first;
 }
 
 int
@@ -702,19 +701,19 @@ json_is_null(const struct json *j, int i)
 int
 json_is_string(const struct json *j, int i)
 {
-	return valid_tok(j, i) && j->tok[i].type == JSMN_STRING;
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_STRING;
 }
 
 int
 json_is_object(const struct json *j, int i)
 {
-	return valid_tok(j, i) && j->tok[i].type == JSMN_OBJECT;
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_OBJECT;
 }
 
 int
 json_is_array(const struct json *j, int i)
 {
-	return valid_tok(j, i) && j->tok[i].type == JSMN_ARRAY;
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_ARRAY;
 }
 
 int
@@ -726,8 +725,8 @@ json_str(const struct json *j, int i, struct buf *out)
 
 	if (!json_is_string(j, i))
 		return -1;
-	p = (const unsigned char *)j->text + j->tok[i].start;
-	e = (const unsigned char *)j->text + j->tok[i].end;
+	p = (const unsigned char *)j->text + json_toks(j)[i].start;
+	e = (const unsigned char *)j->text + json_toks(j)[i].end;
 	/* Decoded text is never longer than the raw span: one reservation covers it. */
 	buf_reserve(out, (size_t)(e - p));
 	/* buf_add() runs at least once, so out->p is terminated even for "". */
@@ -754,8 +753,8 @@ json_strdup(const struct json *j, int i)
 
 	if (!json_is_string(j, i))
 		goto out;
-	p = (const unsigned char *)j->text + j->tok[i].start;
-	e = (const unsigned char *)j->text + j->tok[i].end;
+	p = (const unsigned char *)j->text + json_toks(j)[i].start;
+	e = (const unsigned char *)j->text + json_toks(j)[i].end;
 	s = xmalloc((size_t)(e - p) + 1);
 	while (p < e) {
 		m = decode_one(&p, e, u);
@@ -812,9 +811,9 @@ is_number(const struct json *j, int i)
 {
 	char c;
 
-	if (!valid_tok(j, i) || j->tok[i].type != JSMN_PRIMITIVE)
+	if (!valid_tok(j, i) || json_toks(j)[i].type != JSMN_PRIMITIVE)
 		return 0;
-	c = j->text[j->tok[i].start];
+	c = j->text[json_toks(j)[i].start];
 	return c == '-' || (c >= '0' && c <= '9');
 }
 
@@ -828,8 +827,8 @@ json_i64(const struct json *j, int i, int64_t *out)
 
 	if (!is_number(j, i))
 		return -1;
-	p = j->text + j->tok[i].start;
-	e = j->text + j->tok[i].end;
+	p = j->text + json_toks(j)[i].start;
+	e = j->text + json_toks(j)[i].end;
 	if (*p == '-') {
 		neg = 1;
 		p++;
@@ -865,15 +864,15 @@ json_double(const struct json *j, int i, double *out)
 
 	if (!is_number(j, i))
 		goto out;
-	n = (size_t)(j->tok[i].end - j->tok[i].start);
+	n = (size_t)(json_toks(j)[i].end - json_toks(j)[i].start);
 	/* strtod needs a terminated string and the token is not; copy it, on the stack when
 	 * small. Parsing uses the C locale's '.': peoplesync never sets LC_NUMERIC. */
 	if (n < sizeof(small)) {
-		memcpy(small, j->text + j->tok[i].start, n);
+		memcpy(small, j->text + json_toks(j)[i].start, n);
 		small[n] = '\0';
 		s = small;
 	} else
-		s = copy = xstrndup(j->text + j->tok[i].start, n);
+		s = copy = xstrndup(j->text + json_toks(j)[i].start, n);
 	v = strtod(s, &endp);
 	/* Overflow to infinity is not a value; underflow to 0 or a subnormal is the nearest. */
 	if (endp != s + n || isinf(v))

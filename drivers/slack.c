@@ -43,7 +43,7 @@ slack_fini(struct driver_ctx *ctx)
 
 /* Slack answers logical errors with HTTP 200 and {"ok":false,"error":"..."}. */
 static int
-slack_check(struct json *j, const struct http_resp *resp, const char *what, char *err,
+slack_check(const struct json *j, const struct http_resp *resp, const char *what, char *err,
     size_t errlen)
 {
 	int ok = 0;
@@ -290,65 +290,71 @@ slack_error_transient(const char *code)
 	return 0;
 }
 
-/* A Web API call with a JSON body, rate-limited on bucket which. Fills j; returns DM_OK with
- * ok:true, DM_REFUSED with the Slack error code in err when Slack refused this message,
- * DM_UNAVAILABLE after the retries or for a transient or credential error (the code in err).
- * once: a call that must not be repeated blindly (http_json_once). */
+/* How Slack answered a DM call: DM_OK with ok:true, DM_REFUSED with the Slack error code in
+ * err when Slack refused this message, DM_UNAVAILABLE for a transient or credential error
+ * (the code in err). */
+static int
+slack_dm_status(const struct http_resp *resp, const struct json *j, const char *what,
+    char *err, size_t errlen)
+{
+	char *code;
+	int rc;
+
+	if (resp->status >= 500)
+		return DM_UNAVAILABLE;
+	if (slack_check(j, resp, what, err, errlen) == 0)
+		return DM_OK;
+	code = j->ntok ? json_strdup(j, json_get(j, 0, "error")) : NULL;
+	rc = resp->status == 401 || resp->status == 403 || slack_error_transient(code) ?
+	    DM_UNAVAILABLE : DM_REFUSED;
+	free(code);
+	return rc;
+}
+
+/* A Web API call with a JSON body, rate-limited on bucket which (drv_dm_call). once: a call
+ * that must not be repeated blindly. */
 static int
 slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
-    int once, struct http_resp *resp, struct json *j, char *err, size_t errlen)
+    int once, struct dm_answer *a, char *err, size_t errlen)
 {
 	char *url = xasprintf("%s/%s", ctx->cfg->slack.api_url, method);
 	char *what = xasprintf("POST %s", method);
-	long before = http_stats(ctx->http)->throttled;
+	const struct dm_call c = { which, { "POST", url, NULL, "application/json; charset=utf-8",
+	    body->p, body->len, what, once }, slack_dm_status, NULL };
 	int rc;
 
-	rate_before(ctx, which);
-	rc = (once ? http_json_once : http_json)(ctx->http, "POST", url, NULL,
-	    "application/json; charset=utf-8", body->p, body->len, what, resp, j, err, errlen);
-	rate_after(ctx, which, before);
-	if (rc < 0)
-		rc = DM_UNAVAILABLE;
-	else if (resp->status >= 500)
-		rc = DM_UNAVAILABLE;
-	else if (slack_check(j, resp, what, err, errlen) == 0)
-		rc = DM_OK;
-	else {
-		char *code = j->ntok ? json_strdup(j, json_get(j, 0, "error")) : NULL;
-		rc = resp->status == 401 || resp->status == 403 || slack_error_transient(code) ?
-		    DM_UNAVAILABLE : DM_REFUSED;
-		free(code);
-	}
+	rc = drv_dm_call(ctx, &c, a, err, errlen);
 	free(url);
 	free(what);
 	return rc;
 }
 
+/* The DM channel with m->to into o->channel: m->channel, or conversations.open. */
 static int
-slack_open(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
-    size_t errlen)
+slack_open(struct driver_ctx *ctx, const struct dm *m, int reopen, struct dm_out *o,
+    char *err, size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	int rc;
 
+	free(o->channel);
+	o->channel = m->channel && !reopen ? xstrdup(m->channel) : NULL;
+	if (o->channel)
+		return DM_OK;
 	buf_adds(&body, "{\"users\":");
 	buf_json_str(&body, m->to->user_id);
 	buf_addc(&body, '}');
-	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, 0, &resp, &j, err,
-	    errlen);
+	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, 0, &a, err, errlen);
 	if (rc == DM_OK) {
-		free(o->channel);
-		o->channel = json_strdup(&j, json_path(&j, 0, "channel.id"));
+		o->channel = json_strdup(a.j, json_path(a.j, 0, "channel.id"));
 		if (o->channel == NULL) {
 			snprintf(err, errlen, "slack: POST conversations.open: no channel.id");
 			rc = DM_UNAVAILABLE;
 		}
 	}
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -356,14 +362,11 @@ static int
 slack_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
     size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	int rc, reopened = 0;
 
-	free(o->channel);
-	o->channel = m->channel ? xstrdup(m->channel) : NULL;
-	if (o->channel == NULL && (rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+	if ((rc = slack_open(ctx, m, 0, o, err, errlen)) != DM_OK)
 		return rc;
 	for (;;) {
 		buf_reset(&body);
@@ -373,24 +376,20 @@ slack_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 		buf_json_str(&body, m->text);
 		buf_adds(&body, ",\"unfurl_links\":false}");
 		/* a post whose answer was lost is in doubt: never repeated blindly */
-		rc = slack_call(ctx, RATE_POST, "chat.postMessage", &body, 1, &resp, &j, err,
-		    errlen);
+		rc = slack_call(ctx, RATE_POST, "chat.postMessage", &body, 1, &a, err, errlen);
 		if (rc == DM_REFUSED && !reopened && m->channel && strstr(err, "channel_not_found")) {
 			/* a cached channel that is gone: open the DM again, once */
 			reopened = 1;
-			free(o->channel);
-			o->channel = NULL;
-			if ((rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+			if ((rc = slack_open(ctx, m, 1, o, err, errlen)) != DM_OK)
 				break;
 			continue;
 		}
 		break;
 	}
 	if (rc == DM_OK)
-		o->message_id = json_strdup(&j, json_get(&j, 0, "ts"));
+		o->message_id = json_strdup(a.j, json_get(a.j, 0, "ts"));
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -398,38 +397,22 @@ static int
 slack_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
     char *err, size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
-	int rc, msgs, e;
+	int rc;
 
 	*found = 0;
-	free(o->channel);
-	o->channel = m->channel ? xstrdup(m->channel) : NULL;
-	if (o->channel == NULL && (rc = slack_open(ctx, m, o, err, errlen)) != DM_OK)
+	if ((rc = slack_open(ctx, m, 0, o, err, errlen)) != DM_OK)
 		return rc;
 	buf_adds(&body, "{\"channel\":");
 	buf_json_str(&body, o->channel);
 	buf_adds(&body, ",\"limit\":50}");
 	/* our prompts are the newest messages of the bot's DM: the last 50 are enough */
-	rc = slack_call(ctx, RATE_OPEN, "conversations.history", &body, 0, &resp, &j, err,
-	    errlen);
-	if (rc == DM_OK) {
-		msgs = json_get(&j, 0, "messages");
-		for (e = json_first(&j, msgs); e >= 0; e = json_next(&j, msgs, e)) {
-			char *text = json_strdup(&j, json_get(&j, e, "text"));
-			if (text && strstr(text, m->ref)) {
-				*found = 1;
-				o->message_id = json_strdup(&j, json_get(&j, e, "ts"));
-				free(text);
-				break;
-			}
-			free(text);
-		}
-	}
+	rc = slack_call(ctx, RATE_OPEN, "conversations.history", &body, 0, &a, err, errlen);
+	drv_dm_search(a.j, rc == DM_OK ? json_get(a.j, 0, "messages") : -1,
+	    (const char *const[]){ "text", NULL }, "ts", m->ref, found, o);
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 

@@ -221,11 +221,9 @@ static int
 webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *err,
     size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	char *url = xasprintf("%s/messages", ctx->cfg->webex.api_url);
-	long before = http_stats(ctx->http)->throttled;
 	int rc;
 
 	buf_adds(&body, "{\"toPersonId\":");
@@ -233,21 +231,17 @@ webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 	buf_adds(&body, ",\"markdown\":");
 	buf_json_str(&body, m->text);
 	buf_addc(&body, '}');
-	rate_before(ctx, RATE_POST);
 	/* a post whose answer was lost is in doubt: never repeated blindly */
-	rc = http_json_once(ctx->http, "POST", url, NULL, "application/json", body.p, body.len,
-	    "POST messages", &resp, &j, err, errlen);
-	rate_after(ctx, RATE_POST, before);
-	if (rc < 0)
-		rc = DM_UNAVAILABLE;
-	else if ((rc = webex_status(&resp, &j, "POST messages", err, errlen)) == DM_OK) {
-		o->message_id = json_strdup(&j, json_get(&j, 0, "id"));
-		o->channel = json_strdup(&j, json_get(&j, 0, "roomId"));
+	rc = drv_dm_call(ctx, &(const struct dm_call){ RATE_POST, { "POST", url, NULL,
+	    "application/json", body.p, body.len, "POST messages", 1 }, webex_status, NULL },
+	    &a, err, errlen);
+	if (rc == DM_OK) {
+		o->message_id = json_strdup(a.j, json_get(a.j, 0, "id"));
+		o->channel = json_strdup(a.j, json_get(a.j, 0, "roomId"));
 	}
 	free(url);
 	buf_free(&body);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 
@@ -255,39 +249,19 @@ static int
 webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_out *o,
     char *err, size_t errlen)
 {
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
+	struct dm_answer a = { 0 };
 	struct buf url = { 0 };
-	long before = http_stats(ctx->http)->throttled;
-	int rc, items, e;
+	int rc;
 
 	*found = 0;
 	buf_printf(&url, "%s/messages/direct?personId=", ctx->cfg->webex.api_url);
 	buf_urlencode(&url, m->to->user_id, strlen(m->to->user_id));
-	rate_before(ctx, RATE_OPEN);
-	rc = http_json(ctx->http, "GET", url.p, NULL, NULL, NULL, 0, "GET messages/direct",
-	    &resp, &j, err, errlen);
-	rate_after(ctx, RATE_OPEN, before);
-	if (rc < 0)
-		rc = DM_UNAVAILABLE;
-	else if ((rc = webex_status(&resp, &j, "GET messages/direct", err, errlen)) == DM_OK) {
-		items = json_get(&j, 0, "items");
-		for (e = json_first(&j, items); e >= 0; e = json_next(&j, items, e)) {
-			char *t = json_strdup(&j, json_get(&j, e, "markdown"));
-			char *t2 = json_strdup(&j, json_get(&j, e, "text"));
-			if ((t && strstr(t, m->ref)) || (t2 && strstr(t2, m->ref))) {
-				*found = 1;
-				o->message_id = json_strdup(&j, json_get(&j, e, "id"));
-			}
-			free(t);
-			free(t2);
-			if (*found)
-				break;
-		}
-	}
+	rc = drv_dm_call(ctx, &(const struct dm_call){ RATE_OPEN, { "GET", url.p, NULL, NULL,
+	    NULL, 0, "GET messages/direct", 0 }, webex_status, NULL }, &a, err, errlen);
+	drv_dm_search(a.j, rc == DM_OK ? json_get(a.j, 0, "items") : -1,
+	    (const char *const[]){ "markdown", "text", NULL }, "id", m->ref, found, o);
 	buf_free(&url);
-	json_free(&j);
-	http_resp_free(&resp);
+	dm_answer_free(&a);
 	return rc;
 }
 

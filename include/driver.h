@@ -84,11 +84,38 @@ struct driver {
 		    struct dm_out *o, char *err, size_t errlen);
 };
 
-/* Shared by the drivers: rate_before takes a token of bucket which (sleeping until there is
- * one); rate_after, called when the answer arrived, restarts the refill from then, and after
- * a throttled call (a 429 seen by the HTTP core) empties the bucket so no burst follows. */
-void	rate_before(struct driver_ctx *ctx, int which);
-void	rate_after(struct driver_ctx *ctx, int which, long throttled_before);
+/*
+ * The scaffolding of every direct-message call, shared by the drivers: drv_dm_call gets the
+ * credential (when the call names a hook for it), takes a token of bucket which (sleeping
+ * until there is one), sends rq, restarts the bucket's refill when the answer arrives (and
+ * after a throttled call, a 429 seen by the HTTP core, empties it so no burst follows), and
+ * maps the answer through status. A 401 renews the credential once (force) and repeats the
+ * call: a 401 is no message sent. Returns enum dm_rc with err set: DM_UNAVAILABLE when no
+ * answer came (err from the HTTP core), else what status or credential said. On DM_OK,
+ * a->j holds the 2xx answer. dm_answer_free(a) after any outcome.
+ */
+struct dm_answer {
+	struct http_resp	 resp;
+	struct json		*j;		/* the parsed body (owned) */
+};
+void	dm_answer_free(struct dm_answer *a);
+
+struct dm_call {
+	int		 which;		/* bucket: RATE_OPEN or RATE_POST */
+	struct http_req	 rq;		/* rq.once for a post: never repeated blindly */
+	/* The platform's reading of an answer that came: enum dm_rc, err set unless DM_OK. */
+	int	(*status)(const struct http_resp *resp, const struct json *j, const char *what,
+		    char *err, size_t errlen);
+	/* NULL, or (re)gets the credential (force: even if it looks valid); enum dm_rc. */
+	int	(*credential)(struct driver_ctx *ctx, int force, char *err, size_t errlen);
+};
+int	drv_dm_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a,
+	    char *err, size_t errlen);
+/* dm_find's look through a history: the first element of array arr (-1: none) whose text at
+ * one of text_paths (NULL-terminated json_path paths) contains ref sets *found = 1 and
+ * o->message_id from its id_key; else *found = 0. */
+void	drv_dm_search(const struct json *j, int arr, const char *const *text_paths,
+	    const char *id_key, const char *ref, int *found, struct dm_out *o);
 
 extern const struct driver slack_driver;
 extern const struct driver graph_driver;

@@ -10,8 +10,9 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "json.h"
 #include "util.h"
+
+struct json;
 
 struct http_resp {
 	long		 status;	/* final HTTP status, 0 if none */
@@ -40,30 +41,28 @@ void	http_set_bearer(struct http_client *c, const char *token);
 const struct http_stats *http_stats(const struct http_client *c);
 const char *http_name(const struct http_client *c);
 
-/*
- * One request with the retry policy. what names the endpoint in errors ("GET users.list
- * page 3"). body may be NULL (GET). content_type applies to body. extra_headers is NULL or a
- * NULL-terminated array of "Name: value" strings.
- * Returns 0 when a response was received that is not retried (2xx, 3xx, 4xx other than 429:
- * the caller judges it), -1 when retries ran out or the request could not be made; then err
- * holds "slack: GET users.list page 3: HTTP 503 (5 attempts)" or a network reason.
- */
-int	http_request(struct http_client *c, const char *method, const char *url,
-	    const char *const *extra_headers, const char *content_type, const char *body,
-	    size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen);
+/* One request. */
+struct http_req {
+	const char		*method;	/* "GET", "POST", ... */
+	const char		*url;
+	const char *const	*headers;	/* NULL, or a NULL-terminated "Name: value" array */
+	const char		*content_type;	/* of body; NULL: form-urlencoded */
+	const char		*body;		/* NULL: none (GET) */
+	size_t			 bodylen;
+	const char		*what;		/* names the endpoint in errors: "GET users.list
+						   page 3" */
+	int			 once;		/* must not be repeated blindly: see below */
+};
 
 /*
- * http_request then json_parse of the body; a 2xx answer whose body is not valid JSON is
- * retried like a 5xx (proxies truncate). On 0, j holds the parsed body (any status other than
- * a retried one; callers check resp->status).
- */
-int	http_json(struct http_client *c, const char *method, const char *url,
-	    const char *const *extra_headers, const char *content_type, const char *body,
-	    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
-	    char *err, size_t errlen);
-
-/*
- * http_json for a request that must not be repeated blindly (posting a message): it is sent
+ * Sends rq with the retry policy. Returns 0 when a response was received that is not retried
+ * (2xx, 3xx, 4xx other than 429: the caller judges it), -1 when retries ran out or the request
+ * could not be made; then err holds "slack: GET users.list page 3: HTTP 503 (5 attempts)" or
+ * a network reason.
+ * j: NULL, or the body is parsed into it: a 2xx answer whose body is not valid JSON is
+ * retried like a 5xx (proxies truncate); on 0, j holds the parsed body (ntok 0 for an error
+ * page that is not JSON; callers check resp->status).
+ * rq->once, for a request that must not be repeated blindly (posting a message): it is sent
  * on a connection of its own (libcurl silently replays a request whose reused connection
  * died before an answer, when the server may already have acted on it), and repeated only
  * when the server surely did not act on it: no connection could be made, or HTTP 429. A
@@ -71,10 +70,18 @@ int	http_json(struct http_client *c, const char *method, const char *url,
  * "not repeated, since the request may have been acted on": the outcome is in doubt, and
  * the caller looks before sending again.
  */
-int	http_json_once(struct http_client *c, const char *method, const char *url,
+int	http_send(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+	    struct json *j, char *err, size_t errlen);
+
+/* http_send of a request that may be repeated, the body parsed into j (http_json) or not
+ * (http_request). extra_headers, content_type and body as in struct http_req. */
+int	http_json(struct http_client *c, const char *method, const char *url,
 	    const char *const *extra_headers, const char *content_type, const char *body,
 	    size_t bodylen, const char *what, struct http_resp *resp, struct json *j,
 	    char *err, size_t errlen);
+int	http_request(struct http_client *c, const char *method, const char *url,
+	    const char *const *extra_headers, const char *content_type, const char *body,
+	    size_t bodylen, const char *what, struct http_resp *resp, char *err, size_t errlen);
 
 /* Is host of url a loopback address? (config: http is allowed only there) */
 int	url_is_loopback(const char *url);

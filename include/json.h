@@ -1,13 +1,11 @@
 /*
- * json.h — the JSON layer: jsmn tokens plus a validator, typed accessors and decoding.
+ * json.h — the JSON layer: a tokenizer plus a validator, typed accessors and decoding.
  *
- * jsmn is built with JSMN_PARENT_LINKS and JSMN_STRICT everywhere (Makefile CFLAGS); every
- * translation unit but src/json.c defines JSMN_HEADER before including jsmn.h. jsmn accepts
- * some invalid JSON, so json_parse() re-validates the full RFC 8259 grammar and UTF-8 of the
- * text; a document json_parse() accepted is valid JSON.
- *
- * Token indexes are ints into j->tok; -1 means "absent". Tokens point into the caller's text,
- * which must outlive the struct json and is not modified.
+ * The tokens are the layer's own (drivers/json.c, on top of jsmn): callers hold token
+ * indexes, ints, and read through the accessors below; -1 means "absent". json_parse()
+ * validates the full RFC 8259 grammar and UTF-8 of the text; a document it accepted is valid
+ * JSON. Tokens point into the caller's text, which must outlive the struct json and is not
+ * modified.
  */
 #ifndef PS_JSON_H
 #define PS_JSON_H
@@ -15,19 +13,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSMN_HEADER
-#include <jsmn.h>
-#undef JSMN_HEADER
-
 #include "util.h"
 
 #define JSON_MAX_DEPTH	512		/* deeper documents are rejected, not recursed into */
 
+struct json_tok;			/* opaque: known to drivers/json.c only */
+
 struct json {
 	const char	*text;
 	size_t		 len;
-	jsmntok_t	*tok;
-	int		 ntok;		/* tokens in the parsed document; tok[0] is the root */
+	struct json_tok	*tok;		/* the token array; token 0 is the root */
+	int		 ntok;		/* tokens in the parsed document; 0 when none */
 	int		 cap;		/* allocated tokens (kept across parses for reuse) */
 };
 

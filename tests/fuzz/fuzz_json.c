@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "../../drivers/json_p.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,7 +33,7 @@ walk_children(const struct json *j, int c)
 
 	for (e = json_first(j, c); e >= 0; e = json_next(j, c, e)) {
 		CHECK(e > prev && e < j->ntok);
-		CHECK(j->tok[e].parent == c);
+		CHECK(json_toks(j)[e].parent == c);
 		prev = e;
 		n++;
 	}
@@ -75,8 +75,8 @@ check_token(const struct json *j, int i)
 	int b, sk;
 	char *dup;
 
-	CHECK(j->tok[i].start >= 0 && j->tok[i].start <= j->tok[i].end);
-	CHECK((size_t)j->tok[i].end <= j->len);
+	CHECK(json_toks(j)[i].start >= 0 && json_toks(j)[i].start <= json_toks(j)[i].end);
+	CHECK((size_t)json_toks(j)[i].end <= j->len);
 	sk = json_skip(j, i);
 	CHECK(sk > i && sk <= j->ntok);
 	if (json_is_object(j, i) || json_is_array(j, i))
@@ -86,7 +86,7 @@ check_token(const struct json *j, int i)
 	if (json_str(j, i, &s) == 0) {
 		CHECK(json_is_string(j, i));
 		/* Decoding never grows the text and always yields UTF-8. */
-		CHECK(s.len <= (size_t)(j->tok[i].end - j->tok[i].start));
+		CHECK(s.len <= (size_t)(json_toks(j)[i].end - json_toks(j)[i].start));
 		CHECK(utf8_valid(s.p, s.len));
 		dup = json_strdup(j, i);
 		if (memchr(s.p, '\0', s.len) == NULL) {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "../../drivers/json_p.h"
 #include "util.h"
 
 /* Parses a C string literal that must be valid; fails the test with jsmn's/validator's
@@ -336,7 +336,7 @@ test_iteration(void **state)
 	assert_int_equal(json_count(&j, 0), 6);
 	n = 0;
 	for (e = json_first(&j, 0); e >= 0; e = json_next(&j, 0, e)) {
-		assert_int_equal(j.tok[e].parent, 0);
+		assert_int_equal(json_toks(&j)[e].parent, 0);
 		n++;
 	}
 	assert_int_equal(n, 6);
@@ -347,7 +347,7 @@ test_iteration(void **state)
 	for (k = json_first(&j, o); k >= 0; k = json_next(&j, o, k)) {
 		assert_true(n < 4);
 		assert_true(json_str_eq(&j, k, want[n]));
-		assert_int_equal(j.tok[k].parent, o);
+		assert_int_equal(json_toks(&j)[k].parent, o);
 		n++;
 	}
 	assert_int_equal(n, 4);
@@ -404,7 +404,7 @@ test_iteration_large(void **state)
 			continue;
 		kids = 0;
 		for (e = json_first(&j, k); e >= 0; e = json_next(&j, k, e)) {
-			assert_int_equal(j.tok[e].parent, k);
+			assert_int_equal(json_toks(&j)[e].parent, k);
 			kids++;
 		}
 		assert_int_equal(kids, json_count(&j, k));
@@ -661,7 +661,7 @@ test_reuse(void **state)
 {
 	struct json j = { 0 };
 	struct buf big = { 0 };
-	jsmntok_t *tok;
+	struct json_tok *tok;
 	int k, cap;
 
 	(void)state;

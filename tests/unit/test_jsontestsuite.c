@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "json.h"
+#include "../../drivers/json_p.h"
 #include "util.h"
 
 #define SUITE_SUBDIR	"/jsontestsuite"
@@ -89,8 +89,10 @@ run_case(void **state)
 		assert_true(j.ntok >= 1);
 		assert_int_equal(json_skip(&j, 0), j.ntok);
 		for (k = 0; k < j.ntok; k++) {
-			assert_true(j.tok[k].start >= 0 && j.tok[k].start <= j.tok[k].end);
-			assert_true((size_t)j.tok[k].end <= len);
+			const jsmntok_t *t = &json_toks(&j)[k];
+
+			assert_true(t->start >= 0 && t->start <= t->end);
+			assert_true((size_t)t->end <= len);
 		}
 	} else {
 		assert_true(strncmp(err, "invalid JSON at byte ", 21) == 0);
