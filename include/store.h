@@ -2,16 +2,24 @@
  * store.h — the database. store/ is the only code that knows LMDB.
  *
  * One LMDB environment (a directory) with named sub-databases:
- *	meta	 schema version, id counters, per-platform cursors (delta links), run stats
- *	accounts platform|team_id|0|user_id -> account record
- *	people	 person id (8 bytes, big-endian) -> person record
- *	emails	 normalised address -> person id     (index)
- *	pacct	 person id | account key -> ""        (index: a person's accounts)
- *	stage.*	 account key -> account record        (a pull in progress, one per platform)
- *	history	 person id | seq -> history record    (audit trail)
- *	teams	 platform|team_id -> display name
+ *	meta	    schema version, id counters, per-platform cursors (delta links), run stats
+ *	accounts    platform|team_id|0|user_id -> account record
+ *	people	    person id (8 bytes, big-endian) -> person record
+ *	emails	    normalised address -> person id     (index)
+ *	pacct	    person id | account key -> ""        (index: a person's accounts)
+ *	history	    person id | seq -> history record    (audit trail)
+ *	teams	    platform|team_id -> display name
+ *	stage.slack, stage.teams, stage.webex
+ *		    account key -> account record        (a pull in progress, one per platform)
+ *	kv	    space name | NUL | key -> value      (the key-value spaces below)
+ *	outbox	    prompt id (8 bytes) -> prompt record
+ *	outq	    person id | prompt id -> ""          (index: the pending prompts)
  * Records are versioned encodings (store/codec.c); a record written by a newer binary with
  * unknown fields is read without them.
+ *
+ * Code: env.c (open, schema, txns, meta), stage.c (staging and merge), records.c (accounts,
+ * people, indexes, history, teams), prompts.c (the outbox), kv.c (kv spaces), maint.c
+ * (stats, verify, backup).
  *
  * Return values: 0 success; STORE_NOTFOUND when a looked-up key is absent; -1 on error with a
  * message available from store_error() (names the operation and LMDB's reason).
@@ -25,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "fail.h"
 #include "model.h"
 #include "util.h"
 
@@ -36,11 +45,12 @@ struct txn;
 
 /*
  * Opens (creating if needed, mode 0700) the environment in dir. readonly opens for reading
- * only (and does not create). Fails with a clear message when the database's schema is newer
- * than STORE_SCHEMA ("schema 3 is newer than this peoplesync (1): upgrade peoplesync").
- * Returns NULL on failure with the message in err.
+ * only (and does not create). Returns NULL on failure with f (if not NULL) set: FAIL_CONFIG
+ * when the database's schema is newer than STORE_SCHEMA ("database schema 3 is newer than
+ * this peoplesync understands (1): upgrade peoplesync"), FAIL_IO otherwise; the message,
+ * naming dir, in f->msg. On success f->cls is FAIL_NONE.
  */
-struct store	*store_open(const char *dir, size_t map_mb, int readonly, char *err, size_t errlen);
+struct store	*store_open(const char *dir, size_t map_mb, int readonly, struct failure *f);
 void		 store_close(struct store *s);
 const char	*store_error(struct store *s);
 const char	*store_path(struct store *s);
@@ -136,10 +146,21 @@ int	store_team_name_put(struct txn *t, enum platform p, const char *team, const 
 int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf *out);
 
 /*
- * Key-value spaces for small records that need no index: web sessions, link nonces,
- * encrypted user tokens, ... A space is a short name ("session", "nonce", "utoken"); keys
- * are bytes (at most 400). Values are opaque to the store.
+ * Key-value spaces for small records that need no index. A space is a short name; keys are
+ * bytes (at most 400). Values are opaque to the store. The spaces in use:
+ *	"session"  web sessions (web/)
+ *	"nonce"    nonces of used Sync now links: a link is single-use (web/)
+ *	"utoken"   encrypted user tokens: key "platform|team|user", value sealed by its owner
+ *	"dm"	   DM channel ids: key "platform number|team|user", value the channel id
+ *	"reauth"   re-consent marks: key the person id (8 bytes, host order), value "1"
+ * Code outside store/ uses the typed functions below for "utoken", "dm" and "reauth".
  */
+#define STORE_KV_SESSION	"session"
+#define STORE_KV_NONCE		"nonce"
+#define STORE_KV_UTOKEN		"utoken"
+#define STORE_KV_DM		"dm"
+#define STORE_KV_REAUTH		"reauth"
+
 int	store_kv_get(struct txn *t, const char *space, const void *key, size_t klen,
 	    struct buf *out);				/* 0, STORE_NOTFOUND or -1 */
 int	store_kv_put(struct txn *t, const char *space, const void *key, size_t klen,
@@ -148,6 +169,23 @@ int	store_kv_del(struct txn *t, const char *space, const void *key, size_t klen)
 typedef int (*store_kv_cb)(const void *key, size_t klen, const void *val, size_t vlen,
     void *arg);
 int	store_kv_each(struct txn *t, const char *space, store_kv_cb cb, void *arg);
+
+/* The DM channel of an account, as the platform named it on a delivered prompt: get appends
+ * it to out (0, STORE_NOTFOUND or -1); team and user may be NULL (read as ""). */
+int	store_dm_channel_get(struct txn *t, enum platform p, const char *team, const char *user,
+	    struct buf *out);
+int	store_dm_channel_put(struct txn *t, enum platform p, const char *team, const char *user,
+	    const char *channel);
+/* Re-consent marks: a person asked once to re-consent is marked, never asked again.
+ * get: 0 (marked), STORE_NOTFOUND or -1. */
+int	store_reauth_get(struct txn *t, uint64_t person_id);
+int	store_reauth_put(struct txn *t, uint64_t person_id);
+/* Encrypted user tokens, as raw bytes: the store neither builds the key nor reads the value.
+ * get appends the value to out: 0, STORE_NOTFOUND or -1. */
+int	store_utoken_get(struct txn *t, const void *key, size_t klen, struct buf *out);
+int	store_utoken_put(struct txn *t, const void *key, size_t klen, const void *val,
+	    size_t vlen);
+int	store_utoken_each(struct txn *t, store_kv_cb cb, void *arg);
 
 /* Meta: small named values (delta links, auto-prompt flag, run stats). */
 int	store_meta_get(struct txn *t, const char *key, struct buf *out);

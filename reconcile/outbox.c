@@ -264,9 +264,7 @@ prompts_reauth(const struct config *cfg, struct store *st, time_t now, long *n)
 		goto out;
 	for (i = 0; i < rc.n; i++) {
 		struct prompt_decision d;
-		struct buf seen = { 0 };
-		int r = store_kv_get(t, "reauth", &rc.v[i], sizeof(rc.v[i]), &seen);
-		buf_free(&seen);
+		int r = store_reauth_get(t, rc.v[i]);
 		if (r < 0)
 			goto fail;
 		if (r == 0)
@@ -275,7 +273,7 @@ prompts_reauth(const struct config *cfg, struct store *st, time_t now, long *n)
 		if (r < 0)
 			goto fail;
 		if (r == 1) {
-			if (store_kv_put(t, "reauth", &rc.v[i], sizeof(rc.v[i]), "1", 1) < 0)
+			if (store_reauth_put(t, rc.v[i]) < 0)
 				goto fail;
 			(*n)++;
 		}
@@ -448,12 +446,8 @@ record_outcome(struct sender *s, struct prompt *q, int delivered, const char *er
 		} else if (r == STORE_NOTFOUND) {
 			r = 0;
 		}
-		if (r == 0 && q->channel) {
-			struct buf key = { 0 };
-			buf_printf(&key, "%d|%s|%s", q->platform, q->team_id, q->user_id);
-			r = store_kv_put(t, "dm", key.p, key.len, q->channel, strlen(q->channel));
-			buf_free(&key);
-		}
+		if (r == 0 && q->channel)
+			r = store_dm_channel_put(t, q->platform, q->team_id, q->user_id, q->channel);
 	} else {
 		q->state = PQ_FAILED;
 		free(q->error);
@@ -477,7 +471,7 @@ send_one(struct sender *s, struct driver_ctx *ctx, uint64_t id)
 	struct pview v = { 0 };
 	struct dm_out o = { 0 };
 	struct dm m = { 0 };
-	struct buf link = { 0 }, text = { 0 }, key = { 0 }, chan = { 0 };
+	struct buf link = { 0 }, text = { 0 }, chan = { 0 };
 	const struct account *to = NULL;
 	char err[480] = "";
 	struct txn *t;
@@ -490,9 +484,7 @@ send_one(struct sender *s, struct driver_ctx *ctx, uint64_t id)
 		r = pview_load(t, q.person_id, &v);
 	else if (r == 0)
 		r = 1;		/* settled meanwhile */
-	buf_printf(&key, "%d|%s|%s", q.platform, q.team_id ? q.team_id : "",
-	    q.user_id ? q.user_id : "");
-	if (r == 0 && store_kv_get(t, "dm", key.p, key.len, &chan) == 0)
+	if (r == 0 && store_dm_channel_get(t, q.platform, q.team_id, q.user_id, &chan) == 0)
 		m.channel = chan.p;
 	store_abort(t);
 	if (r != 0) {
@@ -592,7 +584,6 @@ out:
 	dm_out_free(&o);
 	buf_free(&link);
 	buf_free(&text);
-	buf_free(&key);
 	buf_free(&chan);
 	return rc;
 }

@@ -32,18 +32,17 @@ cli_load_config(struct cli *c)
 int
 cli_open_store(struct cli *c, int readonly)
 {
-	char err[768];
+	struct failure f;
 	int rc;
 
 	if ((rc = cli_load_config(c)) != 0)
 		return rc;
 	if (c->st)
 		return 0;
-	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, err,
-	    sizeof(err));
+	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, &f);
 	if (c->st == NULL) {
-		log_err("%s", err);
-		return strstr(err, "newer") ? EX_CONFIG : EX_IOERR;
+		log_err("%s", f.msg);
+		return fail_exit(f.cls);
 	}
 	return 0;
 }

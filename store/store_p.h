@@ -1,12 +1,115 @@
-/* store_p.h — private to store/: record codec. */
+/*
+ * store_p.h — private to store/: the environment and txn structs, the sub-database table,
+ * the helpers the store's files share, and the record codec (codec.c).
+ */
 #ifndef PS_STORE_P_H
 #define PS_STORE_P_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
-#include "util.h"
+#include <lmdb.h>
+
+#include "store.h"
+
+/* The sub-databases, in the order of st_db_names (see store.h for what each holds). */
+enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
+	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_COUNT };
+
+extern const char *const st_db_names[DB_COUNT];
+
+#define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[DB_COUNT];
+	char		*path;
+	int		 readonly;
+	char		 err[512];
+};
+
+struct txn {
+	struct store	*s;
+	MDB_txn		*txn;
+	int		 write;
+	uint64_t	 writes;	/* record versions written in this txn */
+	uint64_t	 last_person;	/* cached id counter, saved at commit */
+	int		 person_loaded;
+	int		 person_dirty;
+};
+
+static inline MDB_val
+val_of(const void *p, size_t n)
+{
+	MDB_val v = { n, (void *)p };
+	return v;
+}
+
+/* Sets s->err to "path: what: LMDB's reason" and returns -1. */
+int	st_fail(struct store *s, const char *what, int rc);
+/* Sets s->err to "path: " and the formatted text and returns -1. */
+int	st_failf(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Appends the value under k in dbi to out: 0, STORE_NOTFOUND or -1 (what names the read). */
+int	st_get_into(struct txn *t, int dbi, MDB_val *k, struct buf *out, const char *what);
+
+/* The 8-byte big-endian key of a person or prompt id. */
+MDB_val	st_id_key(unsigned char b[8], uint64_t id);
+
+/*
+ * Iterates sub-database dbi from the first key with the given prefix (all when plen == 0),
+ * calling cb on each entry until it returns non-zero. 0 when cb never returned < 0, else -1.
+ */
+typedef int (*st_each_cb)(MDB_val *k, MDB_val *v, void *arg);
+int	st_each(struct txn *t, int dbi, const void *prefix, size_t plen, st_each_cb cb,
+	    void *arg);
+
+/* Meta counters (8-byte big-endian values); a missing key reads as 0. */
+int	st_meta_get_u64(struct txn *t, const char *key, uint64_t *out);
+int	st_meta_put_u64(struct txn *t, const char *key, uint64_t v);
+int	st_meta_add_u64(struct txn *t, const char *key, uint64_t add);
+
+/*
+ * Decoded records of the three kinds that have one: st_rec_get reads key from the kind's
+ * sub-database into out (a struct account, person or prompt): 0, STORE_NOTFOUND or -1.
+ */
+enum st_rec { REC_ACCOUNT, REC_PERSON, REC_PROMPT };
+int	st_rec_get(struct txn *t, enum st_rec kind, const void *key, size_t klen, void *out);
+/* Writes an encoded record under an id key; append (ids that only grow) packs the tree. */
+int	st_put_id(struct txn *t, int dbi, uint64_t id, const struct buf *val, int append,
+	    const char *what);
+
+/*
+ * A walk over records of one kind, for the store_*_each functions: st_walk_records visits
+ * the records of dbi (under prefix), st_walk_index the records that an index's keys name
+ * (the 8 bytes after the key's first 8 are skipped to find the record's key). cb is the
+ * caller's typed callback (store_account_cb, store_person_cb or store_prompt_cb).
+ */
+struct st_walk {
+	struct txn	*t;
+	enum st_rec	 kind;
+	union {
+		store_account_cb	account;
+		store_person_cb		person;
+		store_prompt_cb		prompt;
+	} cb;
+	void		*arg;
+	size_t		 keylen;	/* index keys of another length are skipped (0: any) */
+};
+int	st_walk_records(struct st_walk *w, int dbi, const void *prefix, size_t plen);
+int	st_walk_index(struct st_walk *w, int dbi, const void *prefix, size_t plen);
+
+/* Account key: platform byte, team id, NUL, user id; -1 when too long or empty. */
+int	st_account_key(struct buf *k, enum platform p, const char *team, const char *user);
+/* Encodes a and writes it under key in dbi (accounts or a staging area). */
+int	st_account_write(struct txn *t, int dbi, const struct buf *key, const struct account *a,
+	    const char *what);
+/* pacct index key: person id (8 bytes) then the account key. */
+void	st_pacct_key(struct buf *pk, uint64_t person, const struct buf *akey);
+/* A prompt in one of the states the outq index holds. */
+int	st_prompt_pending_state(int state);
+/* The outq key of a prompt: person id then prompt id, 8 bytes each. */
+MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
 
 /*
  * Record encoding: one format byte (REC_FORMAT), then fields as protobuf-style

@@ -77,7 +77,8 @@ setup(void **state)
 	struct fx *f = xcalloc(1, sizeof(*f));
 	enum platform slack[] = { PLAT_SLACK }, both[] = { PLAT_SLACK, PLAT_TEAMS };
 	enum platform teams[] = { PLAT_TEAMS };
-	char err[512], *db, *out;
+	struct failure fl;
+	char *db, *out;
 	struct txn *t;
 	struct account bot = { 0 };
 
@@ -89,7 +90,7 @@ setup(void **state)
 	mkdir(out, 0755);
 	f->file = xasprintf("%s/peoplesync.prom", out);
 	free(out);
-	f->st = store_open(db, 64, 0, err, sizeof(err));
+	f->st = store_open(db, 64, 0, &fl);
 	free(db);
 	if (f->st == NULL)
 		return -1;

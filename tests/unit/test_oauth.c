@@ -28,11 +28,11 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[512];
+	struct failure fl;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-oauth-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, err, sizeof(err));
+	f->st = store_open(f->dir, 64, 0, &fl);
 	assert_non_null(f->st);
 	for (int i = 0; i < 32; i++)
 		f->key[i] = (unsigned char)(0xa0 + i);

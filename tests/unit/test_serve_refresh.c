@@ -174,6 +174,7 @@ setup(void **state)
 	struct json j = { 0 };
 	char *org = NULL, *portf = NULL, *cmd, *s, *sid, *wid, *sec;
 	char err[512];
+	struct failure fl;
 	int i;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-refresh-XXXXXX");
@@ -265,7 +266,7 @@ setup(void **state)
 	free(wid);
 	assert_int_equal(config_load_string("refresh.cfg", cfgtext.p, &f->c, 0), 0);
 	s = path_in(f, "db");
-	f->st = store_open(s, 64, 0, err, sizeof(err));
+	f->st = store_open(s, 64, 0, &fl);
 	free(s);
 	assert_non_null(f->st);
 

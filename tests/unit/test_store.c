@@ -21,11 +21,11 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[512];
+	struct failure fl;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, err, sizeof(err));
+	f->st = store_open(f->dir, 64, 0, &fl);
 	assert_non_null(f->st);
 	*state = f;
 	return 0;
@@ -264,7 +264,7 @@ test_schema_newer_refused(void **state)
 	struct fx *f = *state;
 	unsigned char v[8] = { 0, 0, 0, 0, 0, 0, 0, 99 };
 	struct txn *t;
-	char err[512];
+	struct failure fl;
 	struct store *s2;
 
 	t = store_begin(f->st, 1);
@@ -272,21 +272,23 @@ test_schema_newer_refused(void **state)
 	assert_int_equal(store_commit(t), 0);
 	store_close(f->st);
 	f->st = NULL;
-	s2 = store_open(f->dir, 64, 0, err, sizeof(err));
+	s2 = store_open(f->dir, 64, 0, &fl);
 	assert_null(s2);
-	assert_non_null(strstr(err, "schema 99 is newer"));
-	s2 = store_open(f->dir, 64, 1, err, sizeof(err));
+	assert_int_equal(fl.cls, FAIL_CONFIG);
+	assert_non_null(strstr(fl.msg, "schema 99 is newer"));
+	s2 = store_open(f->dir, 64, 1, &fl);
 	assert_null(s2);
 }
 
 static void
 test_readonly_missing(void **state)
 {
-	char err[512];
+	struct failure fl;
 
 	(void)state;
-	assert_null(store_open("/tmp/ps-does-not-exist-xyz", 64, 1, err, sizeof(err)));
-	assert_non_null(strstr(err, "no database here"));
+	assert_null(store_open("/tmp/ps-does-not-exist-xyz", 64, 1, &fl));
+	assert_int_equal(fl.cls, FAIL_IO);
+	assert_non_null(strstr(fl.msg, "no database here"));
 }
 
 static void
@@ -296,7 +298,8 @@ test_record_writes_and_backup(void **state)
 	struct account a;
 	struct txn *t;
 	uint64_t w;
-	char dest[96], err[512];
+	struct failure fl;
+	char dest[96];
 	struct store *b;
 
 	t = store_begin(f->st, 1);
@@ -311,7 +314,7 @@ test_record_writes_and_backup(void **state)
 	store_abort(t);
 	snprintf(dest, sizeof(dest), "%s/backup", f->dir);
 	assert_int_equal(store_backup(f->st, dest), 0);
-	b = store_open(dest, 64, 1, err, sizeof(err));
+	b = store_open(dest, 64, 1, &fl);
 	assert_non_null(b);
 	t = store_begin(b, 0);
 	account_free(&a);
