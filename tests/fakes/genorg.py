@@ -13,8 +13,9 @@ the ground truth ("truth", also under "people") that end-to-end tests compare th
 reconciler's output against.  The user objects copy the shape of the real samples in
 tests/data/fixtures/ (see README.md in this directory for the field-by-field choices).
 
-Used as a module by fakeserver.py (the control op "add" builds new accounts with
-new_account()) and by selftest.py (generate()).  Standard library only.
+Used as a module by the fake server's modules in fake/ (the control op "add" builds new
+accounts with new_account(); Slack's encoding, ids) and by selftest.py and the end-to-end
+harness (generate()).  Standard library only.
 """
 
 import argparse
