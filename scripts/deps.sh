@@ -3,7 +3,7 @@
 # otherwise prints the exact apt-get line and fails. Quiet when everything is present.
 set -eu
 
-# systemd (systemd-analyze verify), groff-base and man-db: tests/e2e/test_units.py checks the
+# systemd (systemd-analyze verify), groff-base and man-db: tests/e2e/test_packaging.py checks the
 # units and the man page. chromium: the browser tests (tests/browser, driven by node).
 PKGS="gcc make pkg-config liblmdb-dev lmdb-utils libcurl4-openssl-dev libjsmn-dev
 libconfig-dev libssl-dev libcmocka-dev libmicrohttpd-dev python3 systemd groff-base man-db

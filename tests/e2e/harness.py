@@ -2,6 +2,7 @@
 config in a temporary directory, and the sanitized peoplesync binary."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -159,6 +160,13 @@ def people_jsonl(cfg, *args):
     if r.rc != 0:
         raise AssertionError(f"people failed: {r}")
     return [json.loads(l) for l in r.out.split("\n") if l.strip()]
+
+
+def record_writes(r):
+    """The "record writes" figure of a `db stats` result."""
+    m = re.search(r"record writes\s+(\d+)", r.out)
+    assert m, r
+    return int(m.group(1))
 
 
 class E2E(unittest.TestCase):

@@ -3,8 +3,8 @@ is done — exit 78 (EX_CONFIG), or 74 where the contract calls it an I/O error 
 that cannot be created or opened) — with one line per problem that names the file, the line
 and the setting (or the path at fault), and never a secret.
 
-test_spine.py already has: `people` with a missing file, one misspelt reconcile key through
-check-config, and a group-readable Slack token through reconcile."""
+test_cli_basics.py already has: `people` with a missing file, one misspelt reconcile key
+through check-config, and a group-readable Slack token through reconcile."""
 import os
 import re
 import shutil

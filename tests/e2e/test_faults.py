@@ -8,9 +8,9 @@ run summary agree with what the fake's /_control/stats saw), or "a clean failure
 and HTTP status. In every case a failed or suspicious pull deactivates nobody and changes
 nothing (`people --all --format jsonl` before and after), and `db verify` passes.
 
-Cases already covered elsewhere are not repeated here: test_spine.py (Slack: 429 on page 1,
-truncated + malformed page 1, persistent 503 on page 1, 500 on page 3, repeating cursor on
-page 1, invalid_auth, the guard at the default share), test_identity.py (expired delta link,
+Cases already covered elsewhere are not repeated here: test_pull_failures.py (Slack: 429 on
+page 1, truncated + malformed page 1, persistent 503 on page 1, 500 on page 3, repeating
+cursor on page 1, invalid_auth), test_roster_pull.py (the guard at the default share), test_identity.py (expired delta link,
 Webex 503 on every page), test_prompts.py (a refused and an unavailable send)."""
 import collections
 import json
