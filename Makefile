@@ -76,7 +76,7 @@ unit: $(UNIT_BIN)
 	@$(PYTHON) -c "import sys; sys.path.insert(0, 'tests'); import run_all; p, f = run_all.run_units(); print(f'{p} passed, {f} failed'); sys.exit(1 if f else 0)"
 
 e2e: build/test/peoplesync
-	@$(PYTHON) tests/e2e/run.py
+	@$(PYTHON) tests/run_all.py e2e
 
 test: deps
 	@$(MAKE) --no-print-directory build/test/peoplesync $(UNIT_BIN)

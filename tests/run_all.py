@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs every test of peoplesync and prints one closing line 'N passed, N failed'.
 
+    run_all.py [unit] [e2e] [browser]     (no argument: all three; `make e2e` runs `e2e`)
+
 Unit tests: every binary under build/test/unit (cmocka, built with ASan + UBSan).
 End-to-end tests: tests/e2e/test_*.py (unittest) against the loopback fakes.
 Browser tests: tests/browser/*.test.mjs, each one test, run with node (pass = exit 0).
@@ -117,13 +119,25 @@ def run_browser():
     return passed, failed
 
 
-def main():
+SECTIONS = {"unit": run_units, "e2e": run_e2e, "browser": run_browser}
+
+
+def main(argv=None):
+    names = sys.argv[1:] if argv is None else argv
+    bad = [n for n in names if n not in SECTIONS]
+    if bad:
+        print(f"run_all.py: unknown section {bad[0]!r} (want {', '.join(SECTIONS)})",
+              file=sys.stderr)
+        return 64
     t0 = time.time()
-    up, uf = run_units()
-    ep, ef = run_e2e()
-    bp, bf = run_browser()
-    passed, failed = up + ep + bp, uf + ef + bf
-    print(f"all tests took {time.time() - t0:.0f}s")
+    passed = failed = 0
+    for name in SECTIONS:
+        if names and name not in names:
+            continue
+        p, f = SECTIONS[name]()
+        passed += p
+        failed += f
+    print(f"{' + '.join(names) if names else 'all tests'} took {time.time() - t0:.0f}s")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 and passed > 0 else 1
 
