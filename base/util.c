@@ -228,6 +228,21 @@ buf_urlencode(struct buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+void
+buf_html_esc(struct buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default: buf_addc(b, *s);
+		}
+	}
+}
+
 /* ---- logging ---- */
 
 static int log_level = LOG_INFO;

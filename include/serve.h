@@ -1,26 +1,31 @@
 /*
- * serve.h — the web endpoint behind "Sync now" links (`peoplesync serve`, src/serve.c) and
- * the upkeep of the user tokens it collects. The flow is described in docs/sync-now.md.
+ * serve.h — the web endpoint behind "Sync now" links (`peoplesync serve`, web/): pages,
+ * sessions and the handlers of the flow described in docs/sync-now.md.
  */
 #ifndef PS_SERVE_H
 #define PS_SERVE_H
 
 #include "config.h"
+#include "fail.h"
 #include "store.h"
 
-/* Refresh stored user tokens expiring within this many seconds. */
-#define SERVE_REFRESH_AHEAD	3600
+struct server;
 
 /*
- * Refreshes every stored user token (store_kv space "utoken") that expires within
- * SERVE_REFRESH_AHEAD seconds of ps_now() and has a refresh token, through each platform's
- * refresh_token grant, and stores the new tokens (encrypted). When a platform says the grant
- * is dead (invalid_grant and its kin), the record is marked dead, its person gets
- * PERSON_REAUTH and a "reauth" history entry. Failures worth retrying (network, 5xx) leave
- * the record as it was and are logged as one warning each (no secrets).
- * No transaction is held across a network call. Returns the number of tokens refreshed, or
- * -1 on a store error or when cfg has no token_key (message logged).
+ * Checks what serve needs before anything is opened, in this order: listen is ADDR:PORT
+ * (ADDR may be [v6]; FAIL_USAGE), cfg has link_key and token_key (FAIL_CONFIG), each enabled
+ * platform has an OAuth client (a warning for each that has not), public_url is a URL
+ * (FAIL_CONFIG). Returns the server (serve_free), or NULL with f set. cfg must outlive it.
  */
-int	serve_refresh_tokens(const struct config *cfg, struct store *st);
+struct server	*serve_new(const struct config *cfg, const char *listen, struct failure *f);
+
+/*
+ * Serves the pages from st until SIGTERM or SIGINT (blocked in the calling thread, which
+ * waits for them; SIGPIPE is ignored), then stops cleanly. One log line per request, without
+ * tokens, codes or query strings. FAIL_NONE after a clean stop; FAIL_LATER with f set when
+ * it cannot listen.
+ */
+enum fail	 serve_run(struct server *sv, struct store *st, struct failure *f);
+void		 serve_free(struct server *sv);
 
 #endif

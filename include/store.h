@@ -202,4 +202,54 @@ int	store_record_writes(struct txn *t, uint64_t *out);
 /* `db backup DEST`: a consistent compacted copy. */
 int	store_backup(struct store *s, const char *dest);
 
+/* ---- web sessions ---- */
+/*
+ * The state web/ keeps between the requests of a Sync now flow (docs/sync-now.md):
+ * sessions (kv space "session", keyed by the SHA-256 of the cookie value: the cookie itself
+ * is never stored) and spent link nonces (kv space "nonce": a link whose flow completed).
+ * Return values as above: 0, STORE_NOTFOUND, -1 with store_error().
+ */
+#define SESSION_KEY_LEN		32	/* SHA-256 */
+#define SESSION_NONCE_LEN	16	/* a link token's nonce (LINKTOKEN_NONCE_LEN) */
+#define SESSION_SECRET_LEN	43	/* OAuth state, PKCE verifier, CSRF token (base64url) */
+
+struct web_session_plat {
+	char	 state[SESSION_SECRET_LEN + 1];		/* "" unless a sign-in is under way */
+	char	 verifier[SESSION_SECRET_LEN + 1];	/* PKCE, "" when none */
+	char	*team;			/* the connected account, NULL until connected */
+	char	*user;
+};
+
+struct web_session {
+	unsigned char	 key[SESSION_KEY_LEN];
+	uint64_t	 person;
+	unsigned char	 nonce[SESSION_NONCE_LEN];	/* of the link that started it */
+	int64_t		 link_exp;
+	int64_t		 exp;
+	char		 csrf[SESSION_SECRET_LEN + 1];
+	struct web_session_plat p[PLAT_COUNT];
+	int		 done;
+	int		 chosen_platform;	/* -1 until done */
+	char		*chosen_team;
+};
+
+/* An empty session (no strings, chosen_platform -1). */
+void	store_session_init(struct web_session *s);
+/* Frees the strings of s and wipes it (secrets); then s is as after store_session_init. */
+void	store_session_free(struct web_session *s);
+/* The session of key, if it expires after now: 0 with *s filled and s->key = key (caller
+ * frees), STORE_NOTFOUND (absent, expired or unreadable: *s empty) or -1. */
+int	store_session_get(struct txn *t, const unsigned char key[SESSION_KEY_LEN], time_t now,
+	    struct web_session *s);
+/* Writes s under s->key. 0 or -1. */
+int	store_session_put(struct txn *t, const struct web_session *s);
+/* Deletes the sessions that expired at now (or cannot be read), at most max of them.
+ * 0 or -1. */
+int	store_session_sweep(struct txn *t, time_t now, size_t max);
+/* Whether a link's flow completed: 0 (spent), STORE_NOTFOUND or -1. */
+int	store_nonce_spent(struct txn *t, const unsigned char nonce[SESSION_NONCE_LEN]);
+/* Marks a link's nonce spent by person at `at` (unix seconds). 0 or -1. */
+int	store_nonce_spend(struct txn *t, const unsigned char nonce[SESSION_NONCE_LEN],
+	    uint64_t person, int64_t at);
+
 #endif

@@ -45,6 +45,9 @@ void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 void	buf_json_str(struct buf *b, const char *s);
 /* Append n bytes of s, URL-encoded (RFC 3986 unreserved kept). */
 void	buf_urlencode(struct buf *b, const char *s, size_t n);
+/* Append s HTML-escaped (& < > " ' as entities), for element text and quoted attribute
+ * values; s == NULL appends nothing. */
+void	buf_html_esc(struct buf *b, const char *s);
 
 /* Logging to stderr. On a terminal: "peoplesync: message"; otherwise key=value lines
  * ("level=warn msg=\"...\""). Messages must never contain secrets. */

@@ -360,22 +360,6 @@ static const char *const plat_label[PLAT_COUNT + 1] = {
 	"Slack", "Microsoft Teams", "Webex", "No primary"
 };
 
-/* Text for HTML element content and quoted attribute values. */
-static void
-html_esc(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default: buf_addc(b, *s);
-		}
-	}
-}
-
 /* A JSON string literal safe inside <script>: in JSON text these three characters can only
  * occur inside strings, where \u escapes mean the same. */
 static void
@@ -585,7 +569,7 @@ export_html(struct buf *out, const struct export_counts *c, const struct report_
 			buf_printf(out, " sync type %s", sync_type_name((enum sync_type)f->type));
 		if (f->team) {
 			buf_adds(out, " primary team “");
-			html_esc(out, f->team);
+			buf_html_esc(out, f->team);
 			buf_adds(out, "”");
 		}
 	}

@@ -12,7 +12,7 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "run.h"
-#include "serve.h"
+#include "usertokens.h"
 #include "util.h"
 
 static const char reconcile_usage[] =
@@ -109,7 +109,7 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if (!o.dry_run) {
 		/* user tokens collected by Sync now are refreshed before they expire */
 		if (c->cfg.token_key)
-			(void)serve_refresh_tokens(&c->cfg, c->st);	/* logs its own problems */
+			(void)rec_refresh_user_tokens(&c->cfg, c->st);	/* logs its own problems */
 		if (prompts_reauth(&c->cfg, c->st, ps_now(), &ps.reauth) < 0) {
 			log_err("%s", store_error(c->st));
 			rc = EX_IOERR;

@@ -398,3 +398,133 @@ codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char 
 		*text = xstrdup("");
 	return 0;
 }
+
+enum {
+	S_PERSON = 1, S_NONCE, S_LINK_EXP, S_EXP, S_CSRF, S_DONE, S_CHOSEN_PLATFORM,
+	S_CHOSEN_TEAM, S_PLAT
+};
+enum { SP_INDEX = 1, SP_STATE, SP_VERIFIER, SP_TEAM, SP_USER };
+
+void
+codec_session_encode(const struct web_session *s, struct buf *out)
+{
+	struct buf sub = { 0 };
+
+	buf_addc(out, REC_FORMAT);
+	put_uint(out, S_PERSON, s->person);
+	put_bytes(out, S_NONCE, s->nonce, sizeof(s->nonce));
+	put_sint(out, S_LINK_EXP, s->link_exp);
+	put_sint(out, S_EXP, s->exp);
+	put_str(out, S_CSRF, s->csrf);
+	put_uint(out, S_DONE, s->done != 0);
+	put_uint(out, S_CHOSEN_PLATFORM, (uint64_t)(s->chosen_platform + 1));	/* -1: absent */
+	put_str(out, S_CHOSEN_TEAM, s->chosen_team);
+	for (int i = 0; i < PLAT_COUNT; i++) {
+		const struct web_session_plat *sp = &s->p[i];
+		buf_reset(&sub);
+		/* stored +1: absent would read as 0 */
+		put_uint(&sub, SP_INDEX, (uint64_t)i + 1);
+		put_str(&sub, SP_STATE, sp->state);
+		put_str(&sub, SP_VERIFIER, sp->verifier);
+		put_str(&sub, SP_TEAM, sp->team);
+		put_str(&sub, SP_USER, sp->user);
+		put_bytes(out, S_PLAT, sub.p, sub.len);
+	}
+	if (sub.p)
+		explicit_bzero(sub.p, sub.len);		/* it held the state and verifier */
+	buf_free(&sub);
+}
+
+/* A string field into a fixed array: -1 when it does not fit. */
+static int
+copy_field(char *out, size_t outlen, const char *d, size_t n)
+{
+	if (n >= outlen || memchr(d, '\0', n) != NULL)
+		return -1;
+	memcpy(out, d, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* One platform's part of a session (S_PLAT): its index is stored + 1. *seen counts them. */
+static int
+session_plat_decode(const char *data, size_t n, struct web_session *s, int *seen)
+{
+	struct rd r = { (const unsigned char *)data, (const unsigned char *)data + n };
+	struct web_session_plat tmp, *sp;
+	unsigned f;
+	int wt, rc, index = -1;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	memset(&tmp, 0, sizeof(tmp));
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT && f == SP_INDEX && v >= 1 && v <= PLAT_COUNT)
+			index = (int)v - 1;
+		else if (wt == WT_BYTES && f == SP_STATE)
+			rc = copy_field(tmp.state, sizeof(tmp.state), d, len);
+		else if (wt == WT_BYTES && f == SP_VERIFIER)
+			rc = copy_field(tmp.verifier, sizeof(tmp.verifier), d, len);
+		else if (wt == WT_BYTES && f == SP_TEAM)
+			dup_field(&tmp.team, d, len);
+		else if (wt == WT_BYTES && f == SP_USER)
+			dup_field(&tmp.user, d, len);
+		if (rc < 0)
+			break;
+	}
+	sp = index >= 0 ? &s->p[index] : NULL;
+	if (rc < 0 || sp == NULL || (*seen & (1 << index))) {
+		free(tmp.team);
+		free(tmp.user);
+		explicit_bzero(&tmp, sizeof(tmp));
+		return -1;
+	}
+	*seen |= 1 << index;
+	*sp = tmp;
+	explicit_bzero(&tmp, sizeof(tmp));
+	return 0;
+}
+
+int
+codec_session_decode(const void *data, size_t n, struct web_session *s)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc, seen = 0;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0, nonce = 0;
+
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT) {
+			switch (f) {
+			case S_PERSON: s->person = v; break;
+			case S_LINK_EXP: s->link_exp = unzig(v); break;
+			case S_EXP: s->exp = unzig(v); break;
+			case S_DONE: s->done = v != 0; break;
+			case S_CHOSEN_PLATFORM: s->chosen_platform = v <= PLAT_COUNT ? (int)v - 1 : PLAT_COUNT; break;
+			default: break;
+			}
+			continue;
+		}
+		switch (f) {
+		case S_NONCE:
+			if ((nonce = len) == sizeof(s->nonce))
+				memcpy(s->nonce, d, len);
+			break;
+		case S_CSRF: rc = copy_field(s->csrf, sizeof(s->csrf), d, len); break;
+		case S_CHOSEN_TEAM: dup_field(&s->chosen_team, d, len); break;
+		case S_PLAT: rc = session_plat_decode(d, len, s, &seen); break;
+		default: break;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0 || s->person == 0 || nonce != sizeof(s->nonce) || seen != (1 << PLAT_COUNT) - 1 ||
+	    s->chosen_platform >= PLAT_COUNT)
+		return -1;
+	return 0;
+}

@@ -127,5 +127,9 @@ void	codec_prompt_encode(const struct prompt *p, struct buf *out);
 int	codec_prompt_decode(const void *data, size_t n, struct prompt *p);
 void	codec_history_encode(int64_t ts, const char *kind, const char *text, struct buf *out);
 int	codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char **text);
+/* Web sessions. The decoder fills an empty s (store_session_init) and checks sizes and
+ * ranges; on -1 the caller frees what it filled (store_session_free). */
+void	codec_session_encode(const struct web_session *s, struct buf *out);
+int	codec_session_decode(const void *data, size_t n, struct web_session *s);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_serve_refresh.c — serve_refresh_tokens() against the loopback fake
+ * test_usertokens.c — rec_refresh_user_tokens() against the loopback fake
  * (tests/fakes/fakeserver.py, started here): due tokens of all three platforms are refreshed
  * and stored encrypted; a failure worth retrying changes nothing; a dead grant marks the
  * record and flags the person PERSON_REAUTH with a history entry; dead records are never
@@ -26,7 +26,7 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
-#include "serve.h"
+#include "usertokens.h"
 #include "store.h"
 
 #define PY	"/usr/bin/python3"
@@ -392,7 +392,7 @@ make_due(struct fx *f, int i, enum platform p, long due, int64_t refresh_expires
 	utoken_free(&u);
 }
 
-/* serve_refresh_tokens with stderr captured into f->log (appended). */
+/* rec_refresh_user_tokens with stderr captured into f->log (appended). */
 static int
 refresh(struct fx *f)
 {
@@ -401,7 +401,7 @@ refresh(struct fx *f)
 	fflush(stderr);
 	dup2(fd, 2);
 	close(fd);
-	rc = serve_refresh_tokens(&f->c, f->st);
+	rc = rec_refresh_user_tokens(&f->c, f->st);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -606,7 +606,7 @@ main(void)
 	};
 
 	if (access(PY, X_OK) != 0 || access("tests/fakes/fakeserver.py", R_OK) != 0) {
-		fprintf(stderr, "test_serve_refresh: needs %s and tests/fakes/ (run from the "
+		fprintf(stderr, "test_usertokens: needs %s and tests/fakes/ (run from the "
 		    "repository root)\n", PY);
 		return 1;
 	}
