@@ -28,6 +28,7 @@ BIN = os.path.join(ROOT, "peoplesync")
 LIMIT = os.path.join(ROOT, "build", "bench", "limit")
 PY = "/usr/bin/python3"
 BENCH_DIR = os.environ.get("BENCH_DIR", "/tmp/peoplesync-bench")
+LOAD_BEFORE = ""
 
 
 def status_kb(pid, field):
@@ -252,6 +253,9 @@ def main():
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--no-prompts", action="store_true")
     a = ap.parse_args()
+    global LOAD_BEFORE
+    LOAD_BEFORE = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"bench: {LOAD_BEFORE}", file=sys.stderr, flush=True)
     os.makedirs(BENCH_DIR, exist_ok=True)
     work = tempfile.mkdtemp(prefix="run-", dir=BENCH_DIR)
     results = []
@@ -269,11 +273,16 @@ def main():
             f.write("# peoplesync benchmark results\n\n")
             f.write(f"Machine: {machine()}. Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
                     f"by `make bench-record`.\n\n")
-            f.write("`limit`: bench/limit.c — the same pages fetched with one keep-alive libcurl "
-                    "handle, tokenized with jsmn (JSMN_PARENT_LINKS), one LMDB record per "
-                    "account in transactions of 10,000, a sync at the end. `reconcile`: a full "
-                    "pull into an empty database (people, indexes, history too). Requests: "
-                    "users.list pages of 1,000 (the API's maximum) plus one auth.test.\n\n")
+            f.write(f"Load before the run (`uptime`): {LOAD_BEFORE}\n\n")
+            f.write("`limit`: bench/limit.c, the honest ceiling — the same pages fetched with "
+                    "one keep-alive libcurl handle, tokenized with jsmn (JSMN_PARENT_LINKS, no "
+                    "separate validation pass), and per account a compact record of the "
+                    "fields reconcile keeps (id, team, flags, email, names, tz, updated; escapes "
+                    "decoded) under reconcile's key shape, in LMDB write transactions of 10,000 "
+                    "with MDB_NOSYNC and one sync at the end. It does no identity, history, "
+                    "staging or merge. `reconcile`: a full pull into an empty database (people, "
+                    "indexes, history too). Requests: users.list pages of 1,000 (the API's "
+                    "maximum) plus one auth.test.\n\n")
             f.write(t + "\n")
 
 
