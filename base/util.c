@@ -619,64 +619,102 @@ fail:
 	return -1;
 }
 
-int
-write_file_atomic(const char *path, const void *data, size_t n, int mode)
+/* The directory part of path ("." when there is none, "/" for a file in the root). */
+static char *
+dir_of(const char *path, const char **base)
 {
-	struct buf tmp = { 0 };
-	const char *slash;
-	const char *p = data;
-	int fd = -1, dfd = -1, rc = -1, saved;
-	char *dir;
+	const char *slash = strrchr(path, '/');
 
-	buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		goto out;
+	*base = slash ? slash + 1 : path;
+	if (slash == NULL)
+		return xstrdup(".");
+	if (slash == path)
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
+}
+
+/* A fresh temporary file beside the target: unpredictable name, O_EXCL | O_NOFOLLOW, so that
+ * nothing planted at a guessed name (a symlink, a file of someone else's) is ever opened. */
+static int
+open_temp(int dfd, const char *base, int mode, struct buf *name)
+{
+	unsigned char r[8];
+	int tries, fd = -1;
+
+	for (tries = 0; tries < 16 && fd < 0; tries++) {
+		random_bytes(r, sizeof(r));
+		name->len = 0;
+		buf_printf(name, ".%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", base, r[0], r[1], r[2],
+		    r[3], r[4], r[5], r[6], r[7]);
+		fd = openat(dfd, name->p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    (mode_t)mode);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			goto out_unlink;
+			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
+	return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t n, int mode)
+{
+	struct buf tmp = { 0 };
+	const char *base;
+	char *dir = dir_of(path, &base);
+	int fd = -1, dfd, rc = -1, saved;
+	struct stat st;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0)
+		return -1;
+	/* Only a regular file is ever replaced: not a device, a fifo, a symlink or a directory. */
+	if (*base == '\0' || (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode))) {
+		errno = *base == '\0' || S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+		goto out;
+	}
+	if ((fd = open_temp(dfd, base, mode, &tmp)) < 0)
+		goto out;
 	/* The data must be on disk before the rename makes it visible under its name. */
-	if (fsync(fd) < 0 || fchmod(fd, (mode_t)mode) < 0)
+	if (write_all(fd, data, n) < 0 || fsync(fd) < 0 || fchmod(fd, (mode_t)mode) < 0)
 		goto out_unlink;
 	if (close(fd) < 0) {
 		fd = -1;
 		goto out_unlink;
 	}
 	fd = -1;
-	if (rename(tmp.p, path) < 0)
+	if (renameat(dfd, tmp.p, dfd, base) < 0)
 		goto out_unlink;
 	/* And the rename itself must survive a crash: sync the directory. */
-	slash = strrchr(path, '/');
-	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	if (*dir == '\0') {
-		free(dir);
-		dir = xstrdup("/");
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	fsync(dfd);
 	rc = 0;
 	goto out;
 out_unlink:
 	saved = errno;
-	unlink(tmp.p);
+	unlinkat(dfd, tmp.p, 0);
 	errno = saved;
 out:
-	if (fd >= 0) {
-		saved = errno;
+	saved = errno;
+	if (fd >= 0)
 		close(fd);
-		errno = saved;
-	}
+	close(dfd);
+	errno = saved;
 	buf_free(&tmp);
 	return rc;
 }

@@ -85,8 +85,10 @@ int	utf8_width(const char *s);
 
 /* Reads a whole file (cap bytes at most); 0 on success, -1 with errno set. */
 int	read_file(const char *path, size_t cap, struct buf *out);
-/* Atomically replaces path with data: temp file in the same dir, fsync, rename, fsync dir.
- * 0 on success, -1 with errno set. */
+/* Atomically replaces path with data: a temp file of an unpredictable name in the same dir
+ * (O_EXCL | O_NOFOLLOW), fsync, rename, fsync dir. Only a regular file (or nothing) at path
+ * is replaced: a symlink, device or fifo there is refused with EEXIST, a directory with
+ * EISDIR, and left as it was. 0 on success, -1 with errno set. */
 int	write_file_atomic(const char *path, const void *data, size_t n, int mode);
 
 /* Big-endian 64-bit integers (keys sort as numbers; tokens carry them portably). */
