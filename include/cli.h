@@ -1,8 +1,9 @@
-/* cli.h — private to src/: the command implementations behind main.c. */
+/* cli.h — private to src/: the command implementations behind main.c, and their helpers. */
 #ifndef PS_CLI_H
 #define PS_CLI_H
 
 #include "config.h"
+#include "fail.h"
 #include "lookup.h"
 #include "store.h"
 
@@ -16,6 +17,23 @@ struct cli {
 /* Loads the config (exit 78 on error) and opens the store; returns a sysexits code. */
 int	cli_load_config(struct cli *c);
 int	cli_open_store(struct cli *c, int readonly);
+
+/* The one place a failure class becomes an exit code: logs f->msg when it is set (an engine
+ * call that logged its own problems leaves it empty) and returns fail_exit(f->cls). */
+int	cli_fail(const struct failure *f);
+
+/* Logs the store's message and returns EX_IOERR. */
+int	cli_store_error(struct cli *c);
+
+/* A command that takes a fixed number of words (argc counts the command itself): -h/--help
+ * prints usage on stdout (*rc = 0), another count prints it on stderr (*rc = EX_USAGE).
+ * Returns 1 when the command is done (return *rc), else 0. */
+int	cli_fixed_args(int argc, char **argv, int want, const char *usage, int *rc);
+
+/* cli_fixed_args, then cli_open_store: 1 when the command is done (return *rc), else 0
+ * with the store open. */
+int	cli_start(struct cli *c, int argc, char **argv, int want, const char *usage,
+	    int readonly, int *rc);
 
 int	cmd_reconcile(struct cli *c, int argc, char **argv);
 int	cmd_people(struct cli *c, int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
- * export.h — private to src/: the pieces of `export` (export.c) that the HTML writer
- * (export_html.c) shares.
+ * export.h — the document of `export` (report/export.c), and the pieces that the HTML
+ * writer (export_html.c) shares.
  */
 #ifndef PS_EXPORT_H
 #define PS_EXPORT_H
@@ -8,6 +8,13 @@
 #include <time.h>
 
 #include "report.h"
+
+enum export_fmt { EXP_NONE, EXP_CSV, EXP_JSON, EXP_HTML };
+
+/* The people f selects (in txn t) as one document of format fmt, generated at now, appended
+ * to out; *n = how many people. 0, or -1 with the store's message in store_error(). */
+int	export_render(struct txn *t, const struct report_filter *f, enum export_fmt fmt,
+	    time_t now, struct buf *out, long *n);
 
 /* Counts of the exported people. */
 struct export_counts {

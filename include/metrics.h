@@ -31,6 +31,7 @@
 #include "util.h"
 
 struct run_summary;
+struct prompt_summary;
 
 /* What one run did on one platform. */
 struct metrics_platform {
@@ -54,9 +55,10 @@ struct metrics_run {
 	struct metrics_platform	p[PLAT_COUNT];
 };
 
-/* Fills m from a reconcile run's summary and exit code (prompt fields 0). */
-void	metrics_run_from_summary(struct metrics_run *m, const struct run_summary *sum,
-	    int dry_run, int rc);
+/* Fills m from the figures a reconcile run returned (include/run.h): its pulls, its prompts,
+ * and whether the whole run succeeded (ok). */
+void	metrics_run_from(struct metrics_run *m, const struct run_summary *sum,
+	    const struct prompt_summary *ps, int dry_run, int ok);
 
 /*
  * Records the run in the database (meta: the time of the last successful run, and of each

@@ -1,10 +1,14 @@
-/* prompts.h — private to src/: queueing, planning and sending prompts (src/prompts.c). */
-#ifndef PS_PROMPTS_H
-#define PS_PROMPTS_H
+/*
+ * outbox.h — getting people prompted: the decision for a stored person and queueing
+ * (reconcile/queue.c), sending (reconcile/outbox.c), and the `prompt` and `explain` commands.
+ */
+#ifndef PS_OUTBOX_H
+#define PS_OUTBOX_H
 
 #include <stdio.h>
 
 #include "config.h"
+#include "fail.h"
 #include "prompt.h"
 #include "store.h"
 
@@ -55,29 +59,44 @@ int	prompts_reauth(const struct config *cfg, struct store *st, time_t now, long 
 /* Slack auto-sync: Teams and Webex primaries become on (sync type bot, primary auto). */
 int	prompts_auto_sync(const struct config *cfg, struct store *st, time_t now, long *n);
 
-/* Sends every due prompt, a thread per platform, rate-limited. dry_run: lists each pending
- * prompt with its decision on out and sends nothing. Returns 0, or EX_UNAVAILABLE when a
- * platform could not be reached (its prompts stay queued or in doubt for the next run). */
-int	prompts_send(const struct config *cfg, struct store *st, int dry_run, FILE *out,
+/* Sends every due prompt, a thread per platform, rate-limited (reconcile/outbox.c). dry_run:
+ * lists each pending prompt with its decision on out and sends nothing. Returns FAIL_NONE,
+ * FAIL_LATER when a platform could not be reached (its prompts stay queued or in doubt for
+ * the next run; logged), or FAIL_IO (store error). */
+enum fail prompts_send(const struct config *cfg, struct store *st, int dry_run, FILE *out,
 	    struct prompt_summary *sum);
 void	prompts_print_summary(const struct prompt_summary *sum, FILE *f);
 
-/* One line of an events file (without its line end): {"from":"PLATFORM:USER_ID",
- * "to":"PLATFORM:USER_ID","ts":"ISO 8601"}. Pure: no store, no clock, no logging.
- * Returns 0 with *from and *to (new strings, the caller frees them) and *ts set, or -1 with
- * *from = *to = NULL and the problem in err ("\"ts\": not an ISO 8601 time"). */
-int	events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
-	    char *err, size_t errlen);
+/* What `prompt` asks for. */
+struct prompt_request {
+	int		 all;		/* bulk: everyone active with status off (and filters) */
+	int		 dry_run;	/* decide and say why, queue nothing */
+	int		 platform;	/* with all: the primary platform, -1 any */
+	int		 type;		/* with all: the sync type, -1 any */
+	char	       **people;	/* without all: the people named (email or
+					 * PLATFORM:USER_ID) */
+	int		 npeople;
+};
 
-/* Reads message events (JSON Lines) from fp, named name in messages, and queues
- * auto-prompts by the rule. Bad lines are reported as name:line: problem and counted in
- * *bad. Returns 0 or -1 (store error). */
-int	events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
-	    long *events, long *queued, long *bad);
-/* The spool: every *.jsonl of events.spool_dir, moved to done/ once committed. */
-int	events_spool(const struct config *cfg, struct store *st, long *events, long *queued);
+/*
+ * The `prompt` command (reconcile/queue.c): under the run lock, in one write txn, queues a
+ * prompt for each person of rq when the rules allow (a dry run only decides), and says on
+ * out what became of each (every one named; in bulk, those not queued) and a closing count.
+ * Returns FAIL_NONE, FAIL_DATA when a name is nobody (each logged as "prompt: no person
+ * 'X'"; the others are queued), FAIL_AGAIN (run lock held) or FAIL_IO, with f->msg.
+ */
+enum fail rec_prompt(const struct config *cfg, struct store *st,
+	    const struct prompt_request *rq, FILE *out, struct failure *f);
 
-/* Is auto-prompt on (kept in the database)? */
-int	auto_prompt_get(struct store *st);
+/*
+ * The `explain` command (reconcile/explain.c): why the person spec names has their status
+ * and primary, and whether they would be prompted now and why (not), then their prompts, as
+ * text on out. FAIL_DATA ("explain: no person 'X'") or FAIL_IO, with f->msg.
+ */
+enum fail rec_explain(const struct config *cfg, struct store *st, const char *spec, FILE *out,
+	    struct failure *f);
+
+/* The events reader (events.h) was declared here before it had a file of its own. */
+#include "events.h"
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * report.h — private to src/: what `people` and `export` share. The filters (primary
+ * report.h — what `people` and `export` share (report/report.c, table.c). The filters (primary
  * platform, sync status, sync type, primary team, active only), one person's row (the person,
  * their accounts and primary team name), and the row writers: the JSON object of
  * `people --format jsonl` and the flattened RFC 4180 CSV row.
@@ -8,6 +8,7 @@
 #define PS_REPORT_H
 
 #include <getopt.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "model.h"
@@ -87,6 +88,10 @@ void	report_csv_cell(struct buf *b, const char *s, int first);
 /* Order of the table: name (else email) case-insensitively, then person id; for qsort over
  * struct report_row. */
 int	report_row_cmp(const void *a, const void *b);
+
+/* The people table of `people`: rows sorted (report_row_cmp), fixed-width columns (cells cut
+ * with an ellipsis; control and bidi characters neutralised), then "N people: ..." on f. */
+void	report_table(FILE *f, struct report_row *rows, size_t n);
 
 /* Account user ids of platform pl in r, space-separated, into out (reset first); returns
  * out->len. */

@@ -8,6 +8,39 @@
 #include "lookup.h"
 #include "reconcile.h"
 
+struct accts {
+	struct account	**a;
+	int		 *n;
+};
+
+static int
+accts_cb(const struct account *a, void *arg)
+{
+	struct accts *l = arg;
+
+	*l->a = xrealloc(*l->a, (size_t)(*l->n + 1) * sizeof(**l->a));
+	account_copy(&(*l->a)[(*l->n)++], a);
+	return 0;
+}
+
+int
+rec_person_accounts(struct txn *t, uint64_t pid, struct account **a, int *n)
+{
+	struct accts l = { a, n };
+
+	return store_person_accounts(t, pid, accts_cb, &l) < 0 ? -1 : 0;
+}
+
+void
+rec_accounts_free(struct account **a, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		account_free(&(*a)[i]);
+	free(*a);
+	*a = NULL;
+	*n = 0;
+}
+
 struct find_acct {
 	const char	*uid;
 	struct account	*out;
@@ -71,4 +104,26 @@ rec_find_person(const struct config *cfg, struct txn *t, const char *spec, uint6
 		free(e);
 		return r;
 	}
+}
+
+enum fail
+rec_person_txn(const struct config *cfg, struct store *st, const char *cmd, const char *spec,
+    const char *where, struct txn **t, uint64_t *id, struct failure *f)
+{
+	int r;
+
+	fail_set(f, FAIL_NONE, "%s", "");
+	if ((*t = store_begin(st, 0)) == NULL)
+		return fail_set(f, FAIL_IO, "%s", store_error(st));
+	r = rec_find_person(cfg, *t, spec, id);
+	if (r == 0)
+		return FAIL_NONE;
+	if (r == STORE_NOTFOUND)
+		fail_set(f, FAIL_DATA, "%s: no person '%s'%s%s", cmd, spec, where ? " in " : "",
+		    where ? where : "");
+	else
+		fail_set(f, FAIL_IO, "%s", store_error(st));
+	store_abort(*t);
+	*t = NULL;
+	return f->cls;
 }

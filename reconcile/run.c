@@ -1,613 +1,19 @@
 /*
- * run.c — one reconcile run (include/run.h): pulls into staging, then applies.
+ * run.c — one reconcile run (include/run.h): pulls into staging (pull.c), then applies
+ * (apply.c); and rec_reconcile, the whole `reconcile` command.
  *
  * Why staging: a pull that fails before its last page must change nobody, and no write txn
  * may be held across a network call. Each page is staged in its own short txn; only a
  * complete pull is merged into the accounts, in key order, in batches.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sysexits.h>
-#include <unistd.h>
 
-#include "driver.h"
 #include "reconcile.h"
-#include "run.h"
-
-#define APPLY_BATCH	1000
-
-/* ---- lock ---- */
-
-int
-run_lock(const char *dbdir)
-{
-	char *path = xasprintf("%s/peoplesync.lock", dbdir);
-	char pid[32];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_err("%s: cannot open lock file: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		log_err("another run (pid %s) holds %s; try again when it has finished",
-		    pid[0] ? pid : "unknown", path);
-		close(fd);
-		free(path);
-		return -2;
-	}
-	if (ftruncate(fd, 0) == 0) {
-		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (pwrite(fd, pid, (size_t)n, 0) < 0)
-			log_debug("%s: %s", path, strerror(errno));
-	}
-	free(path);
-	return fd;
-}
-
-void
-run_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);		/* releases the flock */
-}
-
-/* ---- pull into staging (one thread per platform) ---- */
-
-#define STAGE_BATCH	5000	/* accounts staged per commit */
-
-struct pull_job {
-	const struct config	*cfg;
-	struct store		*st;
-	struct stage_batch	*batch;
-	const struct driver	*drv;
-	struct platform_summary	*sum;
-	struct pull_result	 res;
-	char			*cursor_in;
-	int			 rc;
-	double			 started;
-};
-
-static int
-sink_page(struct pull_sink *sink, struct account *accts, int n)
-{
-	struct pull_job *job = sink->arg;
-	int i;
-
-	for (i = 0; i < n; i++) {
-		rec_account_normalize(&accts[i], job->cfg);
-		if (store_stage_add(job->batch, &accts[i]) < 0)
-			goto fail;
-	}
-	job->sum->pulled += n;
-	if (log_is_tty())
-		log_progress("%s: %ld accounts pulled (%ld pages)", job->drv->name,
-		    job->sum->pulled, job->res.pages);
-	return 0;
-fail:
-	snprintf(job->res.err, sizeof(job->res.err), "%s: staging page %ld: %s", job->drv->name,
-	    job->res.pages, store_error(job->st));
-	return -1;
-}
-
-static void
-sink_team(struct pull_sink *sink, const char *team_id, const char *name)
-{
-	struct pull_job *job = sink->arg;
-	struct buf cur = { 0 };
-	struct txn *t;
-
-	if ((t = store_begin(job->st, 1)) == NULL)
-		return;
-	if (store_team_name_get(t, job->drv->platform, team_id, &cur) == 0 &&
-	    strcmp(cur.p, name) == 0) {
-		store_abort(t);
-	} else if (store_team_name_put(t, job->drv->platform, team_id, name) < 0 ||
-	    store_commit(t) < 0) {
-		log_warn("%s: cannot store team name: %s", job->drv->name, store_error(job->st));
-	}
-	buf_free(&cur);
-}
-
-static void *
-pull_thread(void *arg)
-{
-	struct pull_job *job = arg;
-	struct driver_ctx ctx = { .cfg = job->cfg };
-	struct pull_sink sink = { sink_page, sink_team, job };
-	struct txn *t;
-
-	job->rc = -1;
-	ctx.http = http_new(job->drv->name, job->cfg);
-	if ((t = store_begin(job->st, 1)) == NULL || store_stage_clear(t, job->drv->platform) < 0 ||
-	    store_commit(t) < 0) {
-		snprintf(job->res.err, sizeof(job->res.err), "%s: %s", job->drv->name,
-		    store_error(job->st));
-		goto out;
-	}
-	if (job->drv->init(&ctx, job->res.err, sizeof(job->res.err)) < 0)
-		goto out;
-	job->batch = store_stage_batch_new(job->st, job->drv->platform, STAGE_BATCH);
-	job->rc = job->drv->pull(&ctx, job->cursor_in, &sink, &job->res);
-	job->drv->fini(&ctx);
-	if (job->rc == 0 && store_stage_flush(job->batch) < 0) {
-		snprintf(job->res.err, sizeof(job->res.err), "%s: staging: %s", job->drv->name,
-		    store_error(job->st));
-		job->rc = -1;
-	}
-out:
-	store_stage_batch_free(job->batch);
-	job->batch = NULL;
-	job->sum->pages = job->res.pages;
-	job->sum->requests = http_stats(ctx.http)->requests;
-	job->sum->retries = http_stats(ctx.http)->retries;
-	job->sum->throttled = http_stats(ctx.http)->throttled;
-	http_free(ctx.http);
-	return NULL;
-}
-
-/* ---- apply ---- */
-
-struct apply {
-	const struct config	*cfg;
-	struct platform_summary	*sum;
-	enum platform		 p;
-	int			 write;
-	time_t			 now;
-	uint64_t		 fresh_pid;	/* person created for the account at hand */
-	long			 active_before;	/* counting pass: staged, stored active */
-	long			 missing;	/* stored active, absent from a full pull */
-	long			 would_deactivate;
-	char			 err[512];
-};
-
-struct collect {
-	struct account	*a;
-	int		 n, cap;
-};
-
-static int
-collect_cb(const struct account *a, void *arg)
-{
-	struct collect *c = arg;
-
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 4;
-		c->a = xrealloc(c->a, (size_t)c->cap * sizeof(*c->a));
-	}
-	account_copy(&c->a[c->n++], a);
-	return 0;
-}
-
-static void
-collect_free(struct collect *c)
-{
-	for (int i = 0; i < c->n; i++)
-		account_free(&c->a[i]);
-	free(c->a);
-	memset(c, 0, sizeof(*c));
-}
-
-static const char *
-pname(const struct account *a)
-{
-	return platform_name(a->platform);
-}
-
-/* Re-derives a person from their accounts; deletes a person left without accounts. */
-static int
-refresh_person(struct apply *ap, struct txn *t, uint64_t pid)
-{
-	return run_refresh_person(ap->cfg, t, pid, ap->now);
-}
-
-int
-run_refresh_person(const struct config *cfg, struct txn *t, uint64_t pid, time_t now)
-{
-	struct person p;
-	struct collect c = { 0 };
-	int rc, was_active;
-
-	if (pid == 0)
-		return 0;
-	rc = store_person_get(t, pid, &p);
-	if (rc == STORE_NOTFOUND)
-		return 0;
-	if (rc < 0)
-		return -1;
-	if (store_person_accounts(t, pid, collect_cb, &c) < 0)
-		goto fail;
-	if (c.n == 0) {
-		if (p.email) {
-			uint64_t idx;
-			if (store_email_get(t, p.email, &idx) == 0 && idx == pid &&
-			    store_email_del(t, p.email) < 0)
-				goto fail;
-		}
-		rc = store_person_del(t, pid);
-		person_free(&p);
-		collect_free(&c);
-		return rc;
-	}
-	was_active = p.active;
-	if (rec_person_derive(&p, c.a, c.n, cfg)) {
-		if (was_active != p.active &&
-		    store_history_add(t, pid, now, p.active ? "reactivated" : "deactivated",
-		    p.active ? "an account is active again" :
-		    "every account is deactivated or gone") < 0)
-			goto fail;
-		if (store_person_put(t, &p) < 0)
-			goto fail;
-	}
-	person_free(&p);
-	collect_free(&c);
-	return 0;
-fail:
-	person_free(&p);
-	collect_free(&c);
-	return -1;
-}
-
-struct same_team {
-	const struct account	*a;
-	int			 clash;
-};
-
-static int
-same_team_cb(const struct account *o, void *arg)
-{
-	struct same_team *st = arg;
-
-	if (o->platform == st->a->platform && strcmp(o->team_id, st->a->team_id) == 0 &&
-	    strcmp(o->user_id, st->a->user_id) != 0 && rec_account_is_active(o))
-		st->clash = 1;
-	return 0;
-}
-
-static int
-new_person(struct apply *ap, struct txn *t, struct account *a, uint32_t flags)
-{
-	struct person p = { 0 };
-
-	p.primary_platform = -1;
-	p.created_at = ap->now;
-	p.flags = flags;
-	/* derived from its one account right away: one write, no re-read */
-	rec_person_derive(&p, a, 1, ap->cfg);
-	if (store_person_put(t, &p) < 0)
-		return -1;
-	a->person_id = p.id;
-	a->link_how = LINK_NEW;
-	ap->fresh_pid = p.id;
-	ap->sum->people_new++;
-	if (store_history_add(t, p.id, ap->now, "created", "first seen as %s:%s%s%s",
-	    pname(a), a->user_id, a->email ? " " : "", a->email ? a->email : "") < 0) {
-		person_free(&p);
-		return -1;
-	}
-	person_free(&p);
-	return 0;
-}
-
-/* Chooses the person of a human account a (whose stored person, if any, is a->person_id). */
-static int
-relink(struct apply *ap, struct txn *t, struct account *a)
-{
-	uint64_t *found = xcalloc((size_t)(a->nemails ? a->nemails : 1), sizeof(uint64_t));
-	uint64_t old = a->person_id, pid;
-	enum link_how how;
-	int ambiguous, i, rc = -1;
-
-	for (i = 0; i < a->nemails; i++) {
-		int r = store_email_get(t, a->emails[i], &found[i]);
-		if (r < 0)
-			goto out;
-		if (r == STORE_NOTFOUND)
-			found[i] = 0;
-	}
-	pid = rec_match(a, found, &how, &ambiguous);
-	a->flags &= ~ACCT_CONFLICT;
-	if (ambiguous) {
-		a->flags |= ACCT_CONFLICT;
-		if (old == 0 && new_person(ap, t, a, PERSON_CONFLICT) < 0)
-			goto out;
-		rc = store_history_add(t, a->person_id, ap->now, "conflict",
-		    "%s:%s: its addresses belong to different people; kept apart for an admin",
-		    pname(a), a->user_id);
-		goto out;
-	}
-	if (pid != 0 && pid != old) {
-		struct same_team st = { a, 0 };
-		if (store_person_accounts(t, pid, same_team_cb, &st) < 0)
-			goto out;
-		if (st.clash && rec_account_is_active(a)) {
-			/* two active humans on one team claim one address: never merge silently */
-			a->flags |= ACCT_CONFLICT;
-			if (old == 0 && new_person(ap, t, a, PERSON_CONFLICT) < 0)
-				goto out;
-			rc = store_history_add(t, a->person_id, ap->now, "conflict",
-			    "%s:%s claims %s, which another active account of team %s has; kept "
-			    "apart for an admin", pname(a), a->user_id, a->email ? a->email : "",
-			    a->team_id);
-			goto out;
-		}
-		a->person_id = pid;
-		a->link_how = (uint8_t)how;
-		if (store_history_add(t, pid, ap->now, old ? "moved" : "linked",
-		    "%s:%s %s by %s%s%s", pname(a), a->user_id, old ? "moved here" : "linked",
-		    link_how_name(how), a->email ? " " : "", a->email ? a->email : "") < 0)
-			goto out;
-		if (old && store_history_add(t, old, ap->now, "moved",
-		    "%s:%s moved to another person after its address changed to %s", pname(a),
-		    a->user_id, a->email ? a->email : "(none)") < 0)
-			goto out;
-		rc = 0;
-		goto out;
-	}
-	if (pid == 0 && old == 0) {
-		rc = new_person(ap, t, a, 0);
-		goto out;
-	}
-	rc = 0;			/* stays with its person */
-out:
-	free(found);
-	return rc;
-}
-
-struct has_addr {
-	const char	*email;
-	int		 found;
-};
-
-static int
-has_addr_cb(const struct account *o, void *arg)
-{
-	struct has_addr *h = arg;
-
-	for (int i = 0; i < o->nemails; i++)
-		if (strcmp(o->emails[i], h->email) == 0)
-			h->found = 1;
-	return 0;
-}
-
-static int
-reindex(struct txn *t, const struct account *a, const struct account *old)
-{
-	return run_reindex(t, a, old);
-}
-
-int
-run_reindex(struct txn *t, const struct account *a, const struct account *old)
-{
-	uint64_t idx;
-	int i, r;
-
-	if (old && old->person_id) {
-		for (i = 0; i < old->nemails; i++) {
-			struct has_addr h = { old->emails[i], 0 };
-			r = store_email_get(t, old->emails[i], &idx);
-			if (r < 0)
-				return -1;
-			if (r == STORE_NOTFOUND || idx != old->person_id)
-				continue;
-			if (store_person_accounts(t, old->person_id, has_addr_cb, &h) < 0)
-				return -1;
-			if (!h.found && store_email_del(t, old->emails[i]) < 0)
-				return -1;
-		}
-	}
-	if (a->person_id == 0 || (a->flags & ACCT_CONFLICT))
-		return 0;
-	for (i = 0; i < a->nemails; i++) {
-		r = store_email_get(t, a->emails[i], &idx);
-		if (r < 0)
-			return -1;
-		if (r == STORE_NOTFOUND && store_email_put(t, a->emails[i], a->person_id) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-apply_cb(struct txn *t, const struct account *staged, const struct account *stored, void *arg)
-{
-	struct apply *ap = arg;
-	struct account m;
-	uint64_t old_person;
-	int human, rc = -1;
-
-	if (staged == NULL) {
-		/* in the stored roster, not in this complete pull: gone from the platform */
-		if (stored->flags & ACCT_MISSING)
-			return 0;
-		if (!ap->write) {
-			if (rec_account_is_active(stored)) {
-				ap->would_deactivate++;
-				ap->missing++;
-			}
-			return 0;
-		}
-		account_copy(&m, stored);
-		m.flags |= ACCT_MISSING;
-		if (store_account_put(t, &m, m.person_id) < 0 || refresh_person(ap, t, m.person_id) < 0)
-			goto out;
-		if (rec_account_is_active(stored))
-			ap->sum->n_deactivated++;
-		if (m.person_id && store_history_add(t, m.person_id, ap->now, "account",
-		    "%s:%s no longer in the %s roster", pname(&m), m.user_id, pname(&m)) < 0)
-			goto out;
-		rc = 0;
-		goto out;
-	}
-	if ((staged->flags & ACCT_REMOVED) && stored == NULL)
-		return 0;		/* removed before we ever saw it */
-	if (!ap->write) {
-		if (stored && rec_account_is_active(stored)) {
-			struct account mm;
-			ap->active_before++;
-			/* deactivated by what this pull says (deleted, disabled, @removed) */
-			rec_account_merge(&mm, staged, stored);
-			if (!rec_account_is_active(&mm))
-				ap->would_deactivate++;
-			account_free(&mm);
-		}
-		if (stored == NULL)
-			ap->sum->n_new++;
-		else if (rec_account_changed(stored, staged))
-			ap->sum->n_changed++;
-		else
-			ap->sum->n_unchanged++;
-		return 0;
-	}
-	rec_account_merge(&m, staged, stored);
-	human = rec_account_is_human(&m);
-	if (stored && !rec_account_changed(stored, &m) && (!human || stored->person_id != 0)) {
-		ap->sum->n_unchanged++;
-		account_free(&m);
-		return 0;		/* nothing new: no new record version */
-	}
-	old_person = stored ? stored->person_id : 0;
-	if (human) {
-		if (stored == NULL || m.person_id == 0 ||
-		    (rec_emails_changed(stored, &m) && !(m.flags & ACCT_ADMIN_LINK))) {
-			if (relink(ap, t, &m) < 0)
-				goto out;
-		}
-	} else {
-		m.person_id = 0;
-		m.link_how = LINK_NONE;
-	}
-	if (store_account_put(t, &m, old_person) < 0 || reindex(t, &m, stored) < 0)
-		goto out;
-	if (stored == NULL)
-		ap->sum->n_new++;
-	else {
-		ap->sum->n_changed++;
-		if (!rec_account_is_active(stored) && rec_account_is_active(&m))
-			ap->sum->n_reactivated++;
-		else if (rec_account_is_active(stored) && !rec_account_is_active(&m))
-			ap->sum->n_deactivated++;
-	}
-	if (old_person && old_person != m.person_id && refresh_person(ap, t, old_person) < 0)
-		goto out;
-	if (m.person_id != ap->fresh_pid && refresh_person(ap, t, m.person_id) < 0)
-		goto out;
-	ap->fresh_pid = 0;
-	rc = 0;
-out:
-	if (rc < 0 && ap->err[0] == '\0')
-		snprintf(ap->err, sizeof(ap->err), "%s: applying %s:%s: %s", platform_name(ap->p),
-		    platform_name(ap->p), (staged ? staged : stored)->user_id, "store error");
-	account_free(&m);
-	return rc;
-}
-
-static int
-count_active_cb(const struct account *a, void *arg)
-{
-	if (rec_account_is_active(a))
-		(*(long *)arg)++;
-	return 0;
-}
-
-/* Active accounts of platform p as stored. */
-static int
-count_active(struct store *st, enum platform p, long *n)
-{
-	struct txn *t = store_begin(st, 0);
-	int rc;
-
-	*n = 0;
-	if (t == NULL)
-		return -1;
-	rc = store_account_each(t, (int)p, count_active_cb, n);
-	store_abort(t);
-	return rc;
-}
-
-static int
-apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
-    struct pull_job *job)
-{
-	struct apply ap = { 0 };
-	struct platform_summary *sum = job->sum;
-	enum platform p = job->drv->platform;
-	double share = cfg->reconcile.max_deactivate_share;
-	struct txn *t;
-	long total;
-
-	ap.cfg = cfg;
-	ap.sum = sum;
-	ap.p = p;
-	ap.now = ps_now();
-	/* Counting pass: what would this pull change? Guards act on it before any write. */
-	if (store_stage_merge(st, p, job->res.full, 0, 0, apply_cb, &ap) < 0) {
-		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
-		return -1;
-	}
-	/*
-	 * The base of the share: the platform's active accounts before this pull. A full pull
-	 * saw them all (staged and still active, plus those it would drop); a delta saw only
-	 * what changed, so they are counted — only when the delta deactivates anyone.
-	 */
-	total = job->res.full ? ap.active_before + ap.missing : 0;
-	if (!job->res.full && ap.would_deactivate > 0 &&
-	    count_active(st, p, &total) < 0) {
-		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
-		return -1;
-	}
-	if (!o->accept_deactivations && ap.would_deactivate > 0 &&
-	    total >= cfg->reconcile.min_roster_for_guard &&
-	    (double)ap.would_deactivate > share * (double)total) {
-		snprintf(sum->err, sizeof(sum->err), "%s: the pull would deactivate %ld of %ld "
-		    "active accounts (%.0f%%), above reconcile.max_deactivate_share (%.0f%%); "
-		    "nothing was changed. If the roster really shrank, rerun with "
-		    "--accept-deactivations", platform_name(p), ap.would_deactivate, total,
-		    100.0 * (double)ap.would_deactivate / (double)total, 100.0 * share);
-		sum->guard_tripped = 1;
-		return -1;
-	}
-	if (o->dry_run) {
-		sum->n_deactivated = ap.would_deactivate;
-		return 0;
-	}
-	sum->n_new = sum->n_changed = sum->n_unchanged = 0;
-	ap.write = 1;
-	if (store_stage_merge(st, p, job->res.full, APPLY_BATCH, 1, apply_cb, &ap) < 0) {
-		snprintf(sum->err, sizeof(sum->err), "%s", ap.err[0] ? ap.err : store_error(st));
-		return -1;
-	}
-	/* Pull state for the next run (delta link) and a clean staging area. */
-	if ((t = store_begin(st, 1)) == NULL)
-		goto fail;
-	{
-		char *key = xasprintf("cursor.%s", platform_name(p));
-		int r = job->res.cursor_out ? store_meta_put(t, key, job->res.cursor_out,
-		    strlen(job->res.cursor_out)) : store_meta_del(t, key);
-		free(key);
-		if (r < 0 || store_stage_clear(t, p) < 0) {
-			store_abort(t);
-			goto fail;
-		}
-	}
-	if (store_commit(t) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
-	return -1;
-}
+#include "run_p.h"
+#include "usertokens.h"
 
 static int
 count_people(const struct person *p, void *arg)
@@ -620,19 +26,14 @@ count_people(const struct person *p, void *arg)
 	return 0;
 }
 
-int
-run_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
-    struct run_summary *sum)
+/* Starts a pull thread for every enabled (and selected) platform; started[i] says which. */
+static void
+start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct run_summary *sum, struct pull_job *jobs, pthread_t *th, int *started)
 {
-	struct pull_job jobs[PLAT_COUNT];
-	pthread_t th[PLAT_COUNT];
-	int started[PLAT_COUNT] = { 0 };
-	int any_only = 0, ex = 0, i;
-	double t0 = ps_monotonic();
+	int any_only = 0, i;
 	struct txn *t;
 
-	memset(sum, 0, sizeof(*sum));
-	memset(jobs, 0, sizeof(jobs));
 	for (i = 0; i < PLAT_COUNT; i++)
 		any_only |= o->only[i];
 	for (i = 0; i < PLAT_COUNT; i++) {
@@ -669,6 +70,23 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		}
 		started[i] = 1;
 	}
+}
+
+enum fail
+run_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct run_summary *sum)
+{
+	struct pull_job jobs[PLAT_COUNT];
+	pthread_t th[PLAT_COUNT];
+	int started[PLAT_COUNT] = { 0 };
+	enum fail ex = FAIL_NONE;
+	double t0 = ps_monotonic();
+	struct txn *t;
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	memset(jobs, 0, sizeof(jobs));
+	start_pulls(cfg, st, o, sum, jobs, th, started);
 	for (i = 0; i < PLAT_COUNT; i++) {
 		if (!started[i])
 			continue;
@@ -697,13 +115,13 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		log_err("%s", sum->p[i].err);
 		/* 69 (a platform unavailable) wins over 65 (a pull refused by the guard) */
 		if (!sum->p[i].guard_tripped)
-			ex = EX_UNAVAILABLE;
-		else if (ex == 0)
-			ex = EX_DATAERR;
+			ex = FAIL_LATER;
+		else if (ex == FAIL_NONE)
+			ex = FAIL_DATA;
 	}
 	if (!o->dry_run && store_sync(st) < 0) {
 		log_err("%s", store_error(st));
-		return EX_IOERR;
+		return FAIL_IO;
 	}
 	if ((t = store_begin(st, 0)) != NULL) {
 		store_person_each(t, count_people, sum);
@@ -711,6 +129,49 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 	}
 	sum->seconds = ps_monotonic() - t0;
 	return ex;
+}
+
+/* What a run does after the pulls, before the prompts go out: user-token upkeep,
+ * re-consent prompts, the events spool, Slack auto-sync. */
+static enum fail
+after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *ps,
+    struct failure *f)
+{
+	/* user tokens collected by Sync now are refreshed before they expire */
+	if (cfg->token_key)
+		(void)rec_refresh_user_tokens(cfg, st);	/* logs its own problems */
+	if (prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
+	    events_spool(cfg, st, &ps->events, &ps->events_queued) < 0 ||
+	    prompts_auto_sync(cfg, st, ps_now(), &ps->auto_synced) < 0)
+		return fail_set(f, FAIL_IO, "%s", store_error(st));
+	return FAIL_NONE;
+}
+
+enum fail
+rec_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
+    FILE *out, struct run_result *res, struct failure *f)
+{
+	enum fail cls, pcls = FAIL_NONE;
+
+	fail_set(f, FAIL_NONE, "%s", "");
+	memset(&res->prompts, 0, sizeof(res->prompts));
+	cls = run_reconcile(cfg, st, o, &res->run);
+	if (log_get_level() >= LOG_INFO || cls != FAIL_NONE)
+		run_print_summary(&res->run, o->dry_run, out);
+	if (cls == FAIL_IO)
+		return fail_set(f, cls, "%s", "");	/* logged */
+	if (!o->dry_run && after_pulls(cfg, st, &res->prompts, f) != FAIL_NONE)
+		return f->cls;
+	if (!o->no_prompts) {
+		if (o->dry_run)
+			fprintf(out, "prompts that a run would send now:\n");
+		pcls = prompts_send(cfg, st, o->dry_run, out, &res->prompts);
+		if (cls == FAIL_NONE)
+			cls = pcls;
+	}
+	if (log_get_level() >= LOG_INFO || pcls != FAIL_NONE)
+		prompts_print_summary(&res->prompts, out);
+	return fail_set(f, cls, "%s", "");
 }
 
 void

@@ -12,27 +12,33 @@
 #include "metrics.h"
 #include "reconcile.h"
 #include "run.h"
+#include "util.h"
 
 #define META_LAST_SUCCESS	"metrics.last_success"	/* + ".<platform>" for a platform */
 
 void
-metrics_run_from_summary(struct metrics_run *m, const struct run_summary *sum, int dry_run,
-    int rc)
+metrics_run_from(struct metrics_run *m, const struct run_summary *sum,
+    const struct prompt_summary *ps, int dry_run, int ok)
 {
 	memset(m, 0, sizeof(*m));
 	m->dry_run = dry_run;
-	m->ok = rc == 0;
+	m->ok = ok;
 	m->seconds = sum->seconds;
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		const struct platform_summary *ps = &sum->p[p];
-		m->p[p].ran = ps->ran;
-		m->p[p].ok = ps->ran && ps->ok;
-		m->p[p].pulled = ps->pulled;
-		m->p[p].errors = ps->ran && !ps->ok ? 1 : 0;
-		m->p[p].requests = ps->requests;
-		m->p[p].retries = ps->retries;
-		m->p[p].throttled = ps->throttled;
-		m->p[p].seconds = ps->seconds;
+		const struct platform_summary *pl = &sum->p[p];
+		m->p[p].ran = pl->ran;
+		m->p[p].ok = pl->ran && pl->ok;
+		m->p[p].pulled = pl->pulled;
+		m->p[p].errors = pl->ran && !pl->ok ? 1 : 0;
+		m->p[p].requests = pl->requests;
+		m->p[p].retries = pl->retries;
+		m->p[p].throttled = pl->throttled;
+		m->p[p].seconds = pl->seconds;
+		m->p[p].prompts_queued = ps->p[p].waiting + ps->p[p].unresolved;
+		m->p[p].prompts_sent = ps->p[p].delivered;
+		m->p[p].prompts_failed = ps->p[p].failed;
+		if (ps->p[p].err[0])
+			m->p[p].errors++;
 	}
 }
 
@@ -137,35 +143,52 @@ per_platform(struct buf *b, const struct config *cfg, const char *name, const ch
 	}
 }
 
-int
-metrics_format(const struct config *cfg, struct store *st, const struct metrics_run *run,
-    struct buf *out)
-{
-	static const char *const type_name[N_TYPE] = { "none", "user", "bot" };
-	static const int natural_type[N_PLAT] = { SYNC_USER, SYNC_BOT, SYNC_BOT, SYNC_NONE };
-	struct counts c;
-	struct txn *t;
-	double v[PLAT_COUNT];
-	int64_t last_ok, plat_ok[PLAT_COUNT];
-	time_t finished = run->finished ? run->finished : ps_now();
-	char key[64];
-	int s, p, ty;
+/* What the file says about the database: counts, and the recorded success times. */
+struct db_view {
+	struct counts	 c;
+	int64_t		 last_ok, plat_ok[PLAT_COUNT];
+};
 
-	memset(&c, 0, sizeof(c));
+static int
+read_db(struct store *st, struct db_view *d)
+{
+	struct txn *t;
+	char key[64];
+
+	memset(d, 0, sizeof(*d));
 	if ((t = store_begin(st, 0)) == NULL)
 		return -1;
-	if (store_person_each(t, count_person, &c) < 0 ||
-	    store_account_each(t, -1, count_account, &c) < 0) {
+	if (store_person_each(t, count_person, &d->c) < 0 ||
+	    store_account_each(t, -1, count_account, &d->c) < 0) {
 		store_abort(t);
 		return -1;
 	}
-	last_ok = meta_time(t, META_LAST_SUCCESS);
-	for (p = 0; p < PLAT_COUNT; p++) {
+	d->last_ok = meta_time(t, META_LAST_SUCCESS);
+	for (int p = 0; p < PLAT_COUNT; p++) {
 		snprintf(key, sizeof(key), "%s.%s", META_LAST_SUCCESS,
 		    platform_name((enum platform)p));
-		plat_ok[p] = meta_time(t, key);
+		d->plat_ok[p] = meta_time(t, key);
 	}
 	store_abort(t);
+	return 0;
+}
+
+/* One family of a single sample. */
+static void
+single(struct buf *b, const char *name, const char *help, double v)
+{
+	family(b, name, help);
+	buf_adds(b, name);
+	value(b, v);
+}
+
+/* The people and accounts families. */
+static void
+format_db(struct buf *out, const struct config *cfg, const struct counts *c)
+{
+	static const char *const type_name[N_TYPE] = { "none", "user", "bot" };
+	static const int natural_type[N_PLAT] = { SYNC_USER, SYNC_BOT, SYNC_BOT, SYNC_NONE };
+	int s, p, ty;
 
 	family(out, "peoplesync_people", "Active people by sync status, primary platform and "
 	    "sync type.");
@@ -174,93 +197,116 @@ metrics_format(const struct config *cfg, struct store *st, const struct metrics_
 			for (ty = 0; ty < N_TYPE; ty++) {
 				/* the usual type of the platform always, so each series exists
 				 * before its first person; any other combination when it occurs */
-				if (c.people[s][p][ty] == 0 && ty != natural_type[p])
+				if (c->people[s][p][ty] == 0 && ty != natural_type[p])
 					continue;
-				if (c.people[s][p][ty] == 0 && p < PLAT_COUNT && !enabled(cfg, p))
+				if (c->people[s][p][ty] == 0 && p < PLAT_COUNT && !enabled(cfg, p))
 					continue;
 				buf_printf(out, "peoplesync_people{status=\"%s\",primary_platform="
 				    "\"%s\",sync_type=\"%s\"}", status_name((enum status)s),
 				    p < PLAT_COUNT ? platform_name((enum platform)p) : "none",
 				    type_name[ty]);
-				value(out, (double)c.people[s][p][ty]);
+				value(out, (double)c->people[s][p][ty]);
 			}
 		}
 	}
-	family(out, "peoplesync_people_inactive", "People whose every account is deactivated "
-	    "or gone.");
-	buf_adds(out, "peoplesync_people_inactive");
-	value(out, (double)c.inactive);
+	single(out, "peoplesync_people_inactive", "People whose every account is deactivated "
+	    "or gone.", (double)c->inactive);
 	family(out, "peoplesync_accounts", "Human accounts in the database by platform and "
 	    "whether they are active.");
 	for (p = 0; p < PLAT_COUNT; p++) {
-		if (!enabled(cfg, p) && c.accounts[p][0] + c.accounts[p][1] == 0)
+		if (!enabled(cfg, p) && c->accounts[p][0] + c->accounts[p][1] == 0)
 			continue;
 		for (int a = 1; a >= 0; a--) {
 			buf_printf(out, "peoplesync_accounts{platform=\"%s\",active=\"%s\"}",
 			    platform_name((enum platform)p), a ? "true" : "false");
-			value(out, (double)c.accounts[p][a]);
+			value(out, (double)c->accounts[p][a]);
 		}
 	}
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].prompts_queued;
-	per_platform(out, cfg, "peoplesync_prompts_queued", "Prompts waiting in the outbox "
-	    "after the last run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].prompts_sent;
-	per_platform(out, cfg, "peoplesync_prompts_sent", "Prompts delivered during the last "
-	    "run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].prompts_failed;
-	per_platform(out, cfg, "peoplesync_prompts_failed", "Prompts that failed for good "
-	    "during the last run.", v);
+}
 
-	family(out, "peoplesync_run_duration_seconds", "Duration of the last run.");
-	buf_adds(out, "peoplesync_run_duration_seconds");
-	value(out, run->seconds);
-	family(out, "peoplesync_run_success", "1 when the last run succeeded on every platform, "
-	    "else 0.");
-	buf_adds(out, "peoplesync_run_success");
-	value(out, run->ok ? 1 : 0);
-	family(out, "peoplesync_last_run_timestamp_seconds", "Unix time the last run ended.");
-	buf_adds(out, "peoplesync_last_run_timestamp_seconds");
-	value(out, (double)finished);
-	family(out, "peoplesync_last_success_timestamp_seconds", "Unix time the last successful "
-	    "run ended (0: none yet).");
-	buf_adds(out, "peoplesync_last_success_timestamp_seconds");
-	value(out, (double)(run->ok ? (int64_t)finished : last_ok));
+/* The per-platform families, in the file's order: which figure of the run each shows. */
+enum figure {
+	FIG_QUEUED, FIG_SENT, FIG_FAILED, FIG_UP, FIG_ERRORS, FIG_PULLED, FIG_REQUESTS,
+	FIG_RETRIES, FIG_THROTTLED, FIG_SECONDS, FIG_LAST_OK
+};
 
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = run->p[p].ok ? 1 : 0;
-	per_platform(out, cfg, "peoplesync_platform_up", "1 when the platform's roster was "
-	    "pulled and applied by the last run, else 0.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].errors;
-	per_platform(out, cfg, "peoplesync_platform_errors", "Errors on the platform during "
-	    "the last run (a failed pull counts one).", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].pulled;
-	per_platform(out, cfg, "peoplesync_platform_pulled_accounts", "Accounts in the "
-	    "platform's roster pulled by the last run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].requests;
-	per_platform(out, cfg, "peoplesync_platform_requests", "HTTP requests to the platform "
-	    "during the last run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].retries;
-	per_platform(out, cfg, "peoplesync_platform_retries", "Requests to the platform retried "
-	    "during the last run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)run->p[p].throttled;
-	per_platform(out, cfg, "peoplesync_platform_throttled", "Requests the platform "
-	    "rate-limited (HTTP 429) during the last run.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = run->p[p].seconds;
-	per_platform(out, cfg, "peoplesync_platform_duration_seconds", "Time the last run "
-	    "spent pulling and applying the platform's roster.", v);
-	for (p = 0; p < PLAT_COUNT; p++)
-		v[p] = (double)(run->p[p].ok ? (int64_t)finished : plat_ok[p]);
-	per_platform(out, cfg, "peoplesync_platform_last_success_timestamp_seconds", "Unix time "
-	    "of the last run that applied the platform's roster (0: none yet).", v);
+static const struct {
+	enum figure	 fig;
+	const char	*name, *help;
+} prompt_families[] = {
+	{ FIG_QUEUED, "peoplesync_prompts_queued", "Prompts waiting in the outbox after the "
+	    "last run." },
+	{ FIG_SENT, "peoplesync_prompts_sent", "Prompts delivered during the last run." },
+	{ FIG_FAILED, "peoplesync_prompts_failed", "Prompts that failed for good during the "
+	    "last run." },
+}, platform_families[] = {
+	{ FIG_UP, "peoplesync_platform_up", "1 when the platform's roster was pulled and "
+	    "applied by the last run, else 0." },
+	{ FIG_ERRORS, "peoplesync_platform_errors", "Errors on the platform during the last "
+	    "run (a failed pull counts one)." },
+	{ FIG_PULLED, "peoplesync_platform_pulled_accounts", "Accounts in the platform's "
+	    "roster pulled by the last run." },
+	{ FIG_REQUESTS, "peoplesync_platform_requests", "HTTP requests to the platform during "
+	    "the last run." },
+	{ FIG_RETRIES, "peoplesync_platform_retries", "Requests to the platform retried during "
+	    "the last run." },
+	{ FIG_THROTTLED, "peoplesync_platform_throttled", "Requests the platform rate-limited "
+	    "(HTTP 429) during the last run." },
+	{ FIG_SECONDS, "peoplesync_platform_duration_seconds", "Time the last run spent "
+	    "pulling and applying the platform's roster." },
+	{ FIG_LAST_OK, "peoplesync_platform_last_success_timestamp_seconds", "Unix time of the "
+	    "last run that applied the platform's roster (0: none yet)." },
+};
+
+static double
+figure(const struct metrics_platform *mp, enum figure fig, time_t finished, int64_t last_ok)
+{
+	switch (fig) {
+	case FIG_QUEUED:	return (double)mp->prompts_queued;
+	case FIG_SENT:		return (double)mp->prompts_sent;
+	case FIG_FAILED:	return (double)mp->prompts_failed;
+	case FIG_UP:		return mp->ok ? 1 : 0;
+	case FIG_ERRORS:	return (double)mp->errors;
+	case FIG_PULLED:	return (double)mp->pulled;
+	case FIG_REQUESTS:	return (double)mp->requests;
+	case FIG_RETRIES:	return (double)mp->retries;
+	case FIG_THROTTLED:	return (double)mp->throttled;
+	case FIG_SECONDS:	return mp->seconds;
+	default:		return (double)(mp->ok ? (int64_t)finished : last_ok);
+	}
+}
+
+int
+metrics_format(const struct config *cfg, struct store *st, const struct metrics_run *run,
+    struct buf *out)
+{
+	struct db_view d;
+	double v[PLAT_COUNT];
+	time_t finished = run->finished ? run->finished : ps_now();
+	size_t k;
+	int p;
+
+	if (read_db(st, &d) < 0)
+		return -1;
+	format_db(out, cfg, &d.c);
+	for (k = 0; k < ARRAY_LEN(prompt_families); k++) {
+		for (p = 0; p < PLAT_COUNT; p++)
+			v[p] = figure(&run->p[p], prompt_families[k].fig, finished, d.plat_ok[p]);
+		per_platform(out, cfg, prompt_families[k].name, prompt_families[k].help, v);
+	}
+	single(out, "peoplesync_run_duration_seconds", "Duration of the last run.",
+	    run->seconds);
+	single(out, "peoplesync_run_success", "1 when the last run succeeded on every platform, "
+	    "else 0.", run->ok ? 1 : 0);
+	single(out, "peoplesync_last_run_timestamp_seconds", "Unix time the last run ended.",
+	    (double)finished);
+	single(out, "peoplesync_last_success_timestamp_seconds", "Unix time the last successful "
+	    "run ended (0: none yet).", (double)(run->ok ? (int64_t)finished : d.last_ok));
+	for (k = 0; k < ARRAY_LEN(platform_families); k++) {
+		for (p = 0; p < PLAT_COUNT; p++)
+			v[p] = figure(&run->p[p], platform_families[k].fig, finished, d.plat_ok[p]);
+		per_platform(out, cfg, platform_families[k].name, platform_families[k].help, v);
+	}
 	return 0;
 }
 

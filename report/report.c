@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lookup.h"
 #include "reconcile.h"
 #include "report.h"
 
@@ -63,29 +64,26 @@ report_filter_finish(struct report_filter *f, const struct config *cfg)
 		f->stale_before = ps_now() - (time_t)cfg->prompts.stale_days * 86400;
 }
 
+static void
+json_str_or_null(struct buf *b, const char *s)
+{
+	if (s)
+		buf_json_str(b, s);
+	else
+		buf_adds(b, "null");
+}
+
 void
 report_filter_json(struct buf *b, const struct report_filter *f)
 {
 	buf_adds(b, "{\"platform\":");
-	if (f->platform >= 0)
-		buf_json_str(b, platform_name((enum platform)f->platform));
-	else
-		buf_adds(b, "null");
+	json_str_or_null(b, f->platform >= 0 ? platform_name((enum platform)f->platform) : NULL);
 	buf_adds(b, ",\"status\":");
-	if (f->status >= 0)
-		buf_json_str(b, status_name((enum status)f->status));
-	else
-		buf_adds(b, "null");
+	json_str_or_null(b, f->status >= 0 ? status_name((enum status)f->status) : NULL);
 	buf_adds(b, ",\"type\":");
-	if (f->type > 0)
-		buf_json_str(b, sync_type_name((enum sync_type)f->type));
-	else
-		buf_adds(b, "null");
+	json_str_or_null(b, f->type > 0 ? sync_type_name((enum sync_type)f->type) : NULL);
 	buf_adds(b, ",\"team\":");
-	if (f->team)
-		buf_json_str(b, f->team);
-	else
-		buf_adds(b, "null");
+	json_str_or_null(b, f->team);
 	buf_printf(b, ",\"all\":%s,\"stale\":%s}", f->all ? "true" : "false",
 	    f->stale ? "true" : "false");
 }
@@ -96,21 +94,9 @@ report_row_free(struct report_row *r)
 	if (r == NULL)
 		return;
 	person_free(&r->p);
-	for (int i = 0; i < r->na; i++)
-		account_free(&r->a[i]);
-	free(r->a);
+	rec_accounts_free(&r->a, &r->na);
 	free(r->team_name);
 	memset(r, 0, sizeof(*r));
-}
-
-static int
-row_acct_cb(const struct account *a, void *arg)
-{
-	struct report_row *r = arg;
-
-	r->a = xrealloc(r->a, (size_t)(r->na + 1) * sizeof(*r->a));
-	account_copy(&r->a[r->na++], a);
-	return 0;
 }
 
 int
@@ -118,7 +104,7 @@ report_row_load(struct txn *t, struct report_row *r)
 {
 	struct buf name = { 0 };
 
-	if (store_person_accounts(t, r->p.id, row_acct_cb, r) < 0)
+	if (rec_person_accounts(t, r->p.id, &r->a, &r->na) < 0)
 		return -1;
 	if (r->p.primary_platform >= 0 && r->p.primary_team_id &&
 	    store_team_name_get(t, (enum platform)r->p.primary_platform, r->p.primary_team_id,
@@ -206,15 +192,6 @@ json_time(struct buf *b, int64_t t)
 	}
 	fmt_iso8601((time_t)t, iso);
 	buf_json_str(b, iso);
-}
-
-static void
-json_str_or_null(struct buf *b, const char *s)
-{
-	if (s)
-		buf_json_str(b, s);
-	else
-		buf_adds(b, "null");
 }
 
 void

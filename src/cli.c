@@ -1,4 +1,5 @@
-/* cli.c — helpers shared by the commands. */
+/* cli.c — helpers shared by the commands: config and store opening, usage checks, and the
+ * one mapping from a failure class to an exit code. */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -16,6 +17,46 @@ wants_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+int
+cli_fixed_args(int argc, char **argv, int want, const char *usage, int *rc)
+{
+	if (wants_help(argc, argv)) {
+		fputs(usage, stdout);
+		*rc = 0;
+		return 1;
+	}
+	if (argc != want) {
+		fputs(usage, stderr);
+		*rc = EX_USAGE;
+		return 1;
+	}
+	return 0;
+}
+
+int
+cli_start(struct cli *c, int argc, char **argv, int want, const char *usage, int readonly,
+    int *rc)
+{
+	if (cli_fixed_args(argc, argv, want, usage, rc))
+		return 1;
+	return (*rc = cli_open_store(c, readonly)) != 0;
+}
+
+int
+cli_fail(const struct failure *f)
+{
+	if (f->cls != FAIL_NONE && f->msg[0])
+		log_err("%s", f->msg);
+	return fail_exit(f->cls);
+}
+
+int
+cli_store_error(struct cli *c)
+{
+	log_err("%s", store_error(c->st));
+	return EX_IOERR;
 }
 
 int
@@ -40,10 +81,5 @@ cli_open_store(struct cli *c, int readonly)
 	if (c->st)
 		return 0;
 	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, &f);
-	if (c->st == NULL) {
-		log_err("%s", f.msg);
-		return fail_exit(f.cls);
-	}
-	return 0;
+	return c->st == NULL ? cli_fail(&f) : 0;
 }
-

@@ -1,5 +1,6 @@
 /*
- * people.c — `people` and `show`: listing people with filters in table, CSV and JSON Lines.
+ * cmd_people.c — `people` and `show`: listing people with filters in table, CSV and JSON
+ * Lines (report/ writes the rows), and one person with their accounts and history.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,128 +15,6 @@
 #include "util.h"
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSONL };
-
-/* ---- table ---- */
-
-/* Appends s padded, or cut with an ellipsis, to exactly w terminal columns. Control
- * characters become spaces and bidi embedding/override characters from rosters are dropped,
- * so a hostile name cannot garble the terminal or reorder the following columns. */
-static void
-cell(struct buf *b, const char *s, int w)
-{
-	struct buf clean = { 0 };
-	const unsigned char *p = (const unsigned char *)(s ? s : "-");
-	int used = 0, total;
-
-	while (*p) {
-		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : 4;
-		for (int k = 1; k < n; k++)
-			if (p[k] == '\0')
-				n = k;	/* a cut sequence: never step over the terminator */
-		if (*p < 0x20 || *p == 0x7f)
-			buf_addc(&clean, ' ');
-		else if (!(n == 3 && p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae))
-			buf_add(&clean, p, (size_t)n);
-		p += n;
-	}
-	total = clean.p ? utf8_width(clean.p) : 0;
-	if (total <= w) {
-		buf_add(b, clean.p ? clean.p : "", clean.len);
-		used = total;
-	} else {
-		const unsigned char *q = (const unsigned char *)clean.p;
-		while (*q) {
-			int n = *q < 0x80 ? 1 : (*q & 0xe0) == 0xc0 ? 2 : (*q & 0xf0) == 0xe0 ? 3 : 4;
-			char ch[5] = { 0 };
-			int cw;
-			memcpy(ch, q, (size_t)n);
-			cw = utf8_width(ch);
-			if (used + cw > w - 1)
-				break;
-			buf_add(b, q, (size_t)n);
-			used += cw;
-			q += n;
-		}
-		buf_adds(b, "\xe2\x80\xa6");	/* … */
-		used++;
-	}
-	for (; used < w; used++)
-		buf_addc(b, ' ');
-	buf_free(&clean);
-}
-
-static void
-emit_table(FILE *f, struct report_row *rows, size_t n)
-{
-	static const struct { const char *title; int w; } cols[] = {
-		{ "NAME", 26 }, { "EMAIL", 32 }, { "STATUS", 8 }, { "PRIMARY", 8 },
-		{ "PRIMARY TEAM", 18 }, { "TYPE", 5 }, { "ACCOUNTS", 20 }
-	};
-	struct buf b = { 0 };
-	size_t i, c;
-	int counts[3] = { 0 }, starred = 0;
-
-	qsort(rows, n, sizeof(*rows), report_row_cmp);
-	for (c = 0; c < ARRAY_LEN(cols); c++) {
-		cell(&b, cols[c].title, cols[c].w - 1);
-		buf_addc(&b, ' ');
-	}
-	while (b.len && b.p[b.len - 1] == ' ')
-		b.len--;
-	buf_addc(&b, '\n');
-	for (i = 0; i < n; i++) {
-		const struct person *p = &rows[i].p;
-		struct buf acc = { 0 };
-		const char *v[ARRAY_LEN(cols)];
-		int k;
-
-		counts[p->status]++;
-		for (k = 0; k < rows[i].na; k++) {
-			if (acc.len)
-				buf_addc(&acc, ',');
-			buf_adds(&acc, platform_name(rows[i].a[k].platform));
-			if (!rec_account_is_active(&rows[i].a[k])) {
-				buf_addc(&acc, '*');
-				starred = 1;
-			}
-		}
-		v[0] = p->name;
-		v[1] = p->email;
-		v[2] = status_name((enum status)p->status);
-		v[3] = p->primary_platform >= 0 ?
-		    platform_name((enum platform)p->primary_platform) : NULL;
-		v[4] = rows[i].team_name ? rows[i].team_name : p->primary_team_id;
-		v[5] = sync_type_name((enum sync_type)p->sync_type);
-		v[6] = acc.p ? acc.p : "-";
-		/* every cell is one column narrower than its slot: a cut value never runs into
-		 * the next column */
-		for (c = 0; c < ARRAY_LEN(cols); c++) {
-			cell(&b, v[c], cols[c].w - 1);
-			buf_addc(&b, ' ');
-		}
-		if (p->flags & PERSON_CONFLICT)
-			buf_adds(&b, "conflict ");
-		if (p->flags & PERSON_GUEST)
-			buf_adds(&b, "guest ");
-		if (p->flags & PERSON_REAUTH)
-			buf_adds(&b, "needs-reauth ");
-		if (!p->active)
-			buf_adds(&b, "inactive ");
-		while (b.len && b.p[b.len - 1] == ' ')
-			b.len--;
-		buf_addc(&b, '\n');
-		buf_free(&acc);
-		if (b.len > 65536) {
-			fwrite(b.p, 1, b.len, f);
-			buf_reset(&b);
-		}
-	}
-	buf_printf(&b, "%zu %s: %d on, %d pending, %d off%s\n", n, n == 1 ? "person" : "people",
-	    counts[ST_ON], counts[ST_PENDING], counts[ST_OFF],
-	    starred ? " (* = inactive account)" : "");
-	fwrite(b.p, 1, b.len, f);
-	buf_free(&b);
-}
 
 struct list_ctx {
 	enum fmt		 fmt;
@@ -236,15 +115,13 @@ cmd_people(struct cli *c, int argc, char **argv)
 	if ((rc = cli_open_store(c, 1)) != 0)
 		return rc;
 	report_filter_finish(&f, &c->cfg);
-	if ((t = store_begin(c->st, 0)) == NULL) {
-		log_err("%s", store_error(c->st));
-		return EX_IOERR;
-	}
+	if ((t = store_begin(c->st, 0)) == NULL)
+		return cli_store_error(c);
 	if (lc.fmt == FMT_CSV)
 		buf_adds(&lc.out, report_csv_header);
 	rc = report_each(t, &f, list_cb, &lc);
 	if (lc.fmt == FMT_TABLE && rc == 0)
-		emit_table(stdout, lc.rows, lc.nrows);
+		report_table(stdout, lc.rows, lc.nrows);
 	for (size_t i = 0; i < lc.nrows; i++)
 		report_row_free(&lc.rows[i]);
 	free(lc.rows);
@@ -287,38 +164,26 @@ int
 cmd_show(struct cli *c, int argc, char **argv)
 {
 	struct report_row r = { 0 };
+	struct failure f;
 	struct txn *t;
 	uint64_t id;
 	char iso[32];
 	int rc, i;
 
-	if (wants_help(argc, argv)) {
-		fputs(show_usage, stdout);
-		return 0;
-	}
-	if (argc != 2) {
-		fputs(show_usage, stderr);
-		return EX_USAGE;
-	}
-	if ((rc = cli_open_store(c, 1)) != 0)
+	if (cli_start(c, argc, argv, 2, show_usage, 1, &rc))
 		return rc;
-	if ((t = store_begin(c->st, 0)) == NULL) {
-		log_err("%s", store_error(c->st));
-		return EX_IOERR;
-	}
-	rc = rec_find_person(&c->cfg, t, argv[1], &id);
-	if (rc == 0)
-		rc = store_person_get(t, id, &r.p);
-	if (rc == STORE_NOTFOUND) {
+	if (rec_person_txn(&c->cfg, c->st, "show", argv[1], c->cfg.database, &t, &id,
+	    &f) != FAIL_NONE)
+		return cli_fail(&f);
+	if ((rc = store_person_get(t, id, &r.p)) == STORE_NOTFOUND) {
 		log_err("show: no person '%s' in %s", argv[1], c->cfg.database);
 		store_abort(t);
 		return EX_DATAERR;
 	}
 	if (rc < 0 || report_row_load(t, &r) < 0) {
-		log_err("%s", store_error(c->st));
 		store_abort(t);
 		report_row_free(&r);
-		return EX_IOERR;
+		return cli_store_error(c);
 	}
 	printf("%s <%s>\n", r.p.name ? r.p.name : "(no name)", r.p.email ? r.p.email : "no email");
 	printf("  person        %llu%s%s\n", (unsigned long long)r.p.id,

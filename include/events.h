@@ -1,0 +1,51 @@
+/*
+ * events.h — message events for auto-prompt (reconcile/events.c): who wrote to whom, as JSON
+ * Lines from a file or the spool directory; the auto-prompt switch.
+ */
+#ifndef PS_EVENTS_H
+#define PS_EVENTS_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "config.h"
+#include "fail.h"
+#include "store.h"
+
+/* One line of an events file (without its line end): {"from":"PLATFORM:USER_ID",
+ * "to":"PLATFORM:USER_ID","ts":"ISO 8601"}. Pure: no store, no clock, no logging.
+ * Returns 0 with *from and *to (new strings, the caller frees them) and *ts set, or -1 with
+ * *from = *to = NULL and the problem in err ("\"ts\": not an ISO 8601 time"). */
+int	events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
+	    char *err, size_t errlen);
+
+/* Reads message events (JSON Lines) from fp, named name in messages, and queues
+ * auto-prompts by the rule. Bad lines are reported as name:line: problem and counted in
+ * *bad. Returns 0 or -1 (store error). */
+int	events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
+	    long *events, long *queued, long *bad);
+/* The spool: every *.jsonl of events.spool_dir, moved to done/ once committed. */
+int	events_spool(const struct config *cfg, struct store *st, long *events, long *queued);
+
+/* Is auto-prompt on (kept in the database)? */
+int	auto_prompt_get(struct store *st);
+
+/* What an events file held. */
+struct event_counts {
+	long	events;		/* good lines */
+	long	queued;		/* auto-prompts queued */
+	long	bad;		/* lines reported and skipped */
+};
+
+/* The `events ingest` command: events_ingest under the run lock (a warning first when
+ * auto-prompt is off). FAIL_NONE, FAIL_DATA when a line was bad (each logged as
+ * NAME:LINE: problem; the others were read), FAIL_AGAIN (run lock held) or FAIL_IO, with
+ * f->msg. *n is set unless the lock or the store failed. */
+enum fail rec_events_ingest(const struct config *cfg, struct store *st, FILE *fp,
+	    const char *name, struct event_counts *n, struct failure *f);
+
+/* The `auto-prompt` command: set ("on" or "off") it, or with set NULL read it; *on is the
+ * state after. FAIL_IO with the store's message. */
+enum fail rec_auto_prompt(struct store *st, const char *set, int *on, struct failure *f);
+
+#endif
