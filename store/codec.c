@@ -505,7 +505,9 @@ codec_session_decode(const void *data, size_t n, struct web_session *s)
 			case S_LINK_EXP: s->link_exp = unzig(v); break;
 			case S_EXP: s->exp = unzig(v); break;
 			case S_DONE: s->done = v != 0; break;
-			case S_CHOSEN_PLATFORM: s->chosen_platform = v <= PLAT_COUNT ? (int)v - 1 : PLAT_COUNT; break;
+			case S_CHOSEN_PLATFORM:
+				s->chosen_platform = v <= PLAT_COUNT ? (int)v - 1 : PLAT_COUNT;
+				break;
 			default: break;
 			}
 			continue;
@@ -523,8 +525,8 @@ codec_session_decode(const void *data, size_t n, struct web_session *s)
 		if (rc < 0)
 			break;
 	}
-	if (rc < 0 || s->person == 0 || nonce != sizeof(s->nonce) || seen != (1 << PLAT_COUNT) - 1 ||
-	    s->chosen_platform >= PLAT_COUNT)
+	if (rc < 0 || s->person == 0 || nonce != sizeof(s->nonce) ||
+	    seen != (1 << PLAT_COUNT) - 1 || s->chosen_platform >= PLAT_COUNT)
 		return -1;
 	return 0;
 }

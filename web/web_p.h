@@ -44,9 +44,11 @@ struct reply {
 };
 
 /*
- * How a request ends. WO_OK: the handler wrote its own page (the Sync now page, the
- * confirmation); every other outcome is a page of the table in pages.c: its status, title,
- * text and "what happens next", or a redirect.
+ * How a request ends. A handler checks, notes what it found in rp->note and returns an
+ * outcome; route() (serve.c) turns every outcome but WO_OK into its page through the one
+ * table in pages.c (status, title, text, "what happens next", or a redirect). WO_OK: the
+ * handler wrote its own page (the Sync now page, the confirmation); from a step a handler
+ * calls (sess_load, load_person...): go on.
  */
 enum web_outcome {
 	WO_OK = 0,
@@ -137,13 +139,16 @@ enum web_outcome h_connect(struct server *sv, struct MHD_Connection *conn, enum 
 enum web_outcome h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl,
 	    struct reply *rp);
 
-/* The person of a session and their active accounts (read or write txn t): WO_OK, or the
- * outcome that ends the request (link spent meanwhile, person gone, store error). */
+/* ---- the person of a session (sync.c) ---- */
+
+/* Their active accounts. */
 struct accts {
 	struct account	*a;
 	int		 n;
 };
 void	accts_free(struct accts *ac);
+/* The person of a session and their active accounts (read or write txn t): WO_OK, or the
+ * outcome that ends the request (link spent meanwhile, person gone, store error). */
 enum web_outcome load_person(struct server *sv, struct txn *t, const struct web_session *s,
 	    struct reply *rp, struct person *p, struct accts *ac);
 /* The session and its person, for a page of the flow: WO_OK with a read txn open in *t,
