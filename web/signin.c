@@ -178,8 +178,8 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 	struct oauth_tokens tok = { 0 };
 	struct oauth_identity id = { 0 };
 	struct buf redir = { 0 };
-	struct spend sp = { pl, NULL, NULL };
 	char verifier[SESSION_SECRET_LEN + 1], err[512];
+	struct spend sp = { pl, state, verifier };
 	enum web_outcome o;
 	int rc, denied;
 
@@ -197,8 +197,6 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 		o = WO_STATE_MISMATCH;
 		goto out;
 	}
-	sp.state = state;
-	sp.verifier = verifier;
 	if ((rc = sess_update(sv, s.key, spend_edit, &sp)) != 0) {
 		if (rc < 0) {
 			o = store_fail(sv, rp, "write session");
