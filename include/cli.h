@@ -5,6 +5,7 @@
 #include "config.h"
 #include "fail.h"
 #include "lookup.h"
+#include "report.h"
 #include "store.h"
 
 struct cli {
@@ -50,6 +51,18 @@ int	cmd_prompt(struct cli *c, int argc, char **argv);
 int	cmd_auto_prompt(struct cli *c, int argc, char **argv);
 int	cmd_events(struct cli *c, int argc, char **argv);
 int	cmd_explain(struct cli *c, int argc, char **argv);
+
+/* For `people` and `export`: opens the store read-only, completes the filter from the
+ * config (--stale), begins a read txn. 0 with *t, or a sysexits code (logged). */
+int	cli_report_begin(struct cli *c, struct report_filter *f, struct txn **t);
+
+/* The help and unknown-option cases of a command's option switch: for ch 'h' prints usage
+ * on stdout and returns 0, for anything else prints it on stderr and returns EX_USAGE. */
+int	cli_usage(int ch, const char *usage);
+
+/* After a command's options (optind): EX_USAGE after logging "CMD: unexpected argument
+ * 'X'" when words are left, else 0. */
+int	cli_no_more(const char *cmd, int argc, char **argv);
 
 /* 1 when argv has -h or --help (before "--"). */
 int	wants_help(int argc, char **argv);

@@ -17,8 +17,16 @@ enum decision {
 	DEC_NEVER = 2	/* not prompted (on, inactive, guest, max reached, ...) */
 };
 
+/* Why a prompt waits, for callers that act on it (why[] is for people to read). */
+enum hold {
+	HOLD_NONE = 0,
+	HOLD_PENDING,	/* DEC_NEVER: another prompt is queued or sending already */
+	HOLD_QUIET	/* DEC_WAIT: the person's quiet hours; queue it, it goes out later */
+};
+
 struct prompt_decision {
 	enum decision		 d;
+	enum hold		 hold;
 	const struct account	*target;	/* the account to message (DEC_SEND/WAIT) */
 	char			 why[256];	/* "not prompted: cooldown until ..." */
 };

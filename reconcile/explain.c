@@ -91,7 +91,7 @@ explain_prompt(const struct config *cfg, struct txn *t, const struct pview *v, F
 	if (prompt_decide_for(cfg, t, v, v->p.status == ST_OFF ? PR_BULK : PR_ADMIN, -1, NULL,
 	    ps_now(), &d) < 0)
 		return -1;
-	if (d.d != DEC_NEVER || !strstr(d.why, "already queued")) {
+	if (d.hold != HOLD_PENDING) {
 		fprintf(out, "prompt: %s\n", d.why);
 		return 0;
 	}

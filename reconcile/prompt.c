@@ -122,6 +122,7 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 		return;
 	}
 	if (in->has_pending) {
+		out->hold = HOLD_PENDING;
 		snprintf(out->why, sizeof(out->why), "not prompted again: a prompt is already "
 		    "queued");
 		return;
@@ -144,6 +145,7 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 	}
 	if (in_quiet_hours(cfg, in->local_minute)) {
 		out->d = DEC_WAIT;
+		out->hold = HOLD_QUIET;
 		snprintf(out->why, sizeof(out->why), "not now: quiet hours in %s (%02d:%02d-%02d:%02d "
 		    "local, it is %02d:%02d there); a later run sends it", in->zone ? in->zone : "UTC",
 		    cfg->prompts.quiet_start / 60, cfg->prompts.quiet_start % 60,

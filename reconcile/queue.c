@@ -168,7 +168,7 @@ prompt_queue(const struct config *cfg, struct txn *t, uint64_t pid, enum prompt_
 		return -1;
 	}
 	/* due now, or only waiting for the person's quiet hours to end: queue it */
-	if (d->d == DEC_NEVER || (d->d == DEC_WAIT && strncmp(d->why, "not now: quiet", 14) != 0)) {
+	if (d->d == DEC_NEVER || (d->d == DEC_WAIT && d->hold != HOLD_QUIET)) {
 		pview_free(&v);
 		return 0;
 	}

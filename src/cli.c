@@ -1,5 +1,6 @@
 /* cli.c — helpers shared by the commands: config and store opening, usage checks, and the
  * one mapping from a failure class to an exit code. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -17,6 +18,22 @@ wants_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+int
+cli_usage(int ch, const char *usage)
+{
+	fputs(usage, ch == 'h' ? stdout : stderr);
+	return ch == 'h' ? 0 : EX_USAGE;
+}
+
+int
+cli_no_more(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		return 0;
+	log_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return EX_USAGE;
 }
 
 int
@@ -82,4 +99,17 @@ cli_open_store(struct cli *c, int readonly)
 		return 0;
 	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, &f);
 	return c->st == NULL ? cli_fail(&f) : 0;
+}
+
+int
+cli_report_begin(struct cli *c, struct report_filter *f, struct txn **t)
+{
+	int rc;
+
+	if ((rc = cli_open_store(c, 1)) != 0)
+		return rc;
+	report_filter_finish(f, &c->cfg);
+	if ((*t = store_begin(c->st, 0)) == NULL)
+		return cli_store_error(c);
+	return 0;
 }

@@ -77,23 +77,18 @@ export_opts(int argc, char **argv, struct report_filter *f, enum export_fmt *fmt
 			}
 			*path = optarg;
 			break;
-		case 'h':
-			fputs(export_usage, stdout);
-			*rc = 0;
-			return 1;
 		default:
-			fputs(export_usage, stderr);
+			*rc = cli_usage(ch, export_usage);
 			return 1;
 		}
 	}
-	if (optind < argc) {
-		log_err("export: unexpected argument '%s'", argv[optind]);
+	if (cli_no_more("export", argc, argv) != 0)
 		return 1;
-	}
 	if (*fmt == EXP_NONE) {
 		log_err("export: --format csv, json or html is required");
 		return 1;
 	}
+	*rc = 0;
 	return 0;
 }
 
@@ -110,11 +105,8 @@ cmd_export(struct cli *c, int argc, char **argv)
 
 	if (export_opts(argc, argv, &f, &fmt, &path, &rc))
 		return rc;
-	if ((rc = cli_open_store(c, 1)) != 0)
+	if ((rc = cli_report_begin(c, &f, &t)) != 0)
 		return rc;
-	report_filter_finish(&f, &c->cfg);
-	if ((t = store_begin(c->st, 0)) == NULL)
-		return cli_store_error(c);
 	rc = export_render(t, &f, fmt, ps_now(), &out, &n);
 	store_abort(t);
 	if (rc < 0) {

@@ -100,23 +100,14 @@ cmd_people(struct cli *c, int argc, char **argv)
 				return EX_USAGE;
 			}
 			break;
-		case 'h':
-			fputs(people_usage, stdout);
-			return 0;
 		default:
-			fputs(people_usage, stderr);
-			return EX_USAGE;
+			return cli_usage(ch, people_usage);
 		}
 	}
-	if (optind < argc) {
-		log_err("people: unexpected argument '%s'", argv[optind]);
-		return EX_USAGE;
-	}
-	if ((rc = cli_open_store(c, 1)) != 0)
+	if ((rc = cli_no_more("people", argc, argv)) != 0)
 		return rc;
-	report_filter_finish(&f, &c->cfg);
-	if ((t = store_begin(c->st, 0)) == NULL)
-		return cli_store_error(c);
+	if ((rc = cli_report_begin(c, &f, &t)) != 0)
+		return rc;
 	if (lc.fmt == FMT_CSV)
 		buf_adds(&lc.out, report_csv_header);
 	rc = report_each(t, &f, list_cb, &lc);

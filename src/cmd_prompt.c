@@ -57,12 +57,8 @@ prompt_opts(int argc, char **argv, struct prompt_request *rq, int *rc)
 				return 1;
 			}
 			break;
-		case 'h':
-			fputs(prompt_usage, stdout);
-			*rc = 0;
-			return 1;
 		default:
-			fputs(prompt_usage, stderr);
+			*rc = cli_usage(ch, prompt_usage);
 			return 1;
 		}
 	}

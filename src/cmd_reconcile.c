@@ -69,20 +69,12 @@ reconcile_opts(int argc, char **argv, struct run_opts *o, int *rc)
 		case 'A':
 			o->accept_deactivations = 1;
 			break;
-		case 'h':
-			fputs(reconcile_usage, stdout);
-			*rc = 0;
-			return 1;
 		default:
-			fputs(reconcile_usage, stderr);
+			*rc = cli_usage(ch, reconcile_usage);
 			return 1;
 		}
 	}
-	if (optind < argc) {
-		log_err("reconcile: unexpected argument '%s'", argv[optind]);
-		return 1;
-	}
-	return 0;
+	return cli_no_more("reconcile", argc, argv) != 0;
 }
 
 int
