@@ -210,12 +210,6 @@ has_addr_cb(const struct account *o, void *arg)
 	return 0;
 }
 
-static int
-reindex(struct txn *t, const struct account *a, const struct account *old)
-{
-	return run_reindex(t, a, old);
-}
-
 int
 run_reindex(struct txn *t, const struct account *a, const struct account *old)
 {
@@ -317,7 +311,7 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 		m.person_id = 0;
 		m.link_how = LINK_NONE;
 	}
-	if (store_account_put(t, &m, old_person) < 0 || reindex(t, &m, stored) < 0)
+	if (store_account_put(t, &m, old_person) < 0 || run_reindex(t, &m, stored) < 0)
 		goto out;
 	if (stored == NULL)
 		ap->sum->n_new++;
