@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <libconfig.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
 
 #include "config_p.h"
 #include "util.h"
@@ -365,6 +367,39 @@ oauth_pair(struct loader *ld, enum platform p)
 		    "given without %s", id);
 }
 
+/*
+ * Without token_key_file, the key that encrypts stored user tokens is derived from the link
+ * key: HKDF-SHA-256 (RFC 5869), no salt, its own label. One secret file is then enough, and
+ * the two keys stay independent (a Sync now link reveals nothing of the token key). Rotating
+ * link_key_file therefore also makes the stored user tokens unreadable (docs/sync-now.md).
+ */
+static void
+derive_token_key(struct config *c)
+{
+	static const char label[] = "peoplesync token key v1";
+	unsigned char *out;
+	size_t outlen = 32;
+	EVP_PKEY_CTX *pctx;
+
+	if (c->token_key != NULL || c->link_key == NULL)
+		return;
+	out = xmalloc(outlen);
+	pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	if (pctx == NULL || EVP_PKEY_derive_init(pctx) <= 0 ||
+	    EVP_PKEY_CTX_set_hkdf_md(pctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_CTX_set1_hkdf_key(pctx, c->link_key, (int)c->link_key_len) <= 0 ||
+	    EVP_PKEY_CTX_add1_hkdf_info(pctx, (const unsigned char *)label,
+	    (int)(sizeof(label) - 1)) <= 0 ||
+	    EVP_PKEY_derive(pctx, out, &outlen) <= 0 || outlen != 32) {
+		fputs("peoplesync: HKDF-SHA-256 failed\n", stderr);
+		abort();
+	}
+	EVP_PKEY_CTX_free(pctx);
+	c->token_key = out;
+	c->token_key_len = outlen;
+	c->token_key_derived = 1;
+}
+
 static void
 finish(struct loader *ld)
 {
@@ -408,6 +443,8 @@ finish(struct loader *ld)
 		if (c->webex.oauth.token_url == NULL)
 			c->webex.oauth.token_url = xasprintf("%s/access_token", c->webex.api_url);
 	}
+
+	derive_token_key(c);
 
 	if (c->http.backoff_base > c->http.backoff_max) {
 		s = cfg_given(ld, "http.backoff_base");

@@ -88,8 +88,11 @@ struct config {
 	unsigned char	*link_key;		/* raw bytes of the key file (>= 32 bytes), or NULL */
 	size_t		 link_key_len;
 	char		*token_key_file;	/* AES key for stored user tokens, optional */
-	unsigned char	*token_key;		/* raw bytes of token_key_file (>= 32 bytes), or NULL */
+	unsigned char	*token_key;		/* raw bytes of token_key_file (>= 32 bytes); without
+						   it, 32 bytes derived from link_key (HKDF-SHA-256,
+						   label "peoplesync token key v1"); NULL if neither */
 	size_t		 token_key_len;
+	int		 token_key_derived;	/* token_key came from link_key */
 	int		 link_ttl_hours;	/* default 168 */
 
 	struct cfg_slack slack;

@@ -949,6 +949,36 @@ test_link_key(void **state)
 	assert_memory_equal(f->c.link_key, "0123456789abcdef0123456789abcdef", 32);
 }
 
+/* Without token_key_file the token key is HKDF-SHA-256(link key, label): the expected bytes
+ * were computed independently (RFC 5869 by hand with Python's hmac). With the file, its bytes. */
+static void
+test_token_key_derived(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char want[32] =
+	    "\xec\x54\xfd\x8e\xb2\x45\xe9\x8b\xe3\x66\x31\x64\x9a\x37\x4d\x7d"
+	    "\x66\xa3\x9f\xee\xb2\xc2\x1d\x27\x3a\xa4\xe2\x3f\xd2\x40\x7e\x82";
+
+	put(f, "link.key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+	    0600);
+	load(f, PUB "link_key_file = \"link.key\";\n", 0);
+	expect_ok(f);
+	assert_int_equal(f->c.token_key_derived, 1);
+	assert_int_equal(f->c.token_key_len, 32);
+	assert_memory_equal(f->c.token_key, want, 32);
+
+	put(f, "token.key", "fedcba9876543210fedcba9876543210\n", 0600);
+	load(f, PUB "link_key_file = \"link.key\";\ntoken_key_file = \"token.key\";\n", 0);
+	expect_ok(f);
+	assert_int_equal(f->c.token_key_derived, 0);
+	assert_int_equal(f->c.token_key_len, 32);
+	assert_memory_equal(f->c.token_key, "fedcba9876543210fedcba9876543210", 32);
+
+	load(f, PUB, 0);
+	expect_ok(f);
+	assert_null(f->c.token_key);
+}
+
 /* ---- URLs ---------------------------------------------------------------------------------- */
 
 static void
@@ -1268,6 +1298,7 @@ main(void)
 		T(test_teams_oauth_fallback),
 		T(test_oauth_pairs),
 		T(test_link_key),
+		T(test_token_key_derived),
 		T(test_url_http_refused),
 		T(test_url_loopback_ok),
 		T(test_domain_aliases),
