@@ -16,36 +16,37 @@
 
 #include "store.h"
 
-struct fx {
-	char		 dir[64];
-	struct store	*st;
-};
+/* One store for the whole file (group set-up); each test uses keys of its own. */
+static char dir[64];
+static struct store *st;
 
 static int
-setup(void **state)
+open_store(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
 	struct failure fl;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-session-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, &fl);
-	assert_non_null(f->st);
-	*state = f;
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/ps-session-XXXXXX");
+	if (mkdtemp(dir) == NULL || (st = store_open(dir, 64, 0, &fl)) == NULL) {
+		fprintf(stderr, "test_session: cannot open a store in %s\n", dir);
+		return -1;
+	}
 	return 0;
 }
 
 static int
-teardown(void **state)
+remove_store(void **state)
 {
-	struct fx *f = *state;
-	char cmd[128];
+	char *cmd = NULL;
+	int rc;
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
+	(void)state;
+	store_close(st);
+	if (asprintf(&cmd, "rm -rf '%s'", dir) < 0)
+		return -1;
+	rc = system(cmd);
+	free(cmd);
+	return rc;
 }
 
 /* A session of person, key byte k, expiring at exp. */
@@ -62,9 +63,9 @@ mk(struct web_session *s, unsigned char k, uint64_t person, int64_t exp)
 }
 
 static int
-put(struct fx *f, const struct web_session *s)
+put(const struct web_session *s)
 {
-	struct txn *t = store_begin(f->st, 1);
+	struct txn *t = store_begin(st, 1);
 	int rc = store_session_put(t, s);
 
 	assert_int_equal(store_commit(t), 0);
@@ -72,10 +73,10 @@ put(struct fx *f, const struct web_session *s)
 }
 
 static int
-get(struct fx *f, unsigned char k, time_t now, struct web_session *s)
+get(unsigned char k, time_t now, struct web_session *s)
 {
 	unsigned char key[SESSION_KEY_LEN];
-	struct txn *t = store_begin(f->st, 0);
+	struct txn *t = store_begin(st, 0);
 	int rc;
 
 	memset(key, k, sizeof(key));
@@ -87,16 +88,16 @@ get(struct fx *f, unsigned char k, time_t now, struct web_session *s)
 static void
 test_roundtrip(void **state)
 {
-	struct fx *f = *state;
 	struct web_session a, b;
 
-	mk(&a, 1, 42, 5000);
+	(void)state;
+	mk(&a, 0x11, 42, 5000);
 	memset(a.p[PLAT_TEAMS].state, 's', SESSION_SECRET_LEN);
 	memset(a.p[PLAT_TEAMS].verifier, 'v', SESSION_SECRET_LEN);
 	a.p[PLAT_SLACK].team = strdup("T1");
 	a.p[PLAT_SLACK].user = strdup("U1");
-	assert_int_equal(put(f, &a), 0);
-	assert_int_equal(get(f, 1, 4000, &b), 0);
+	assert_int_equal(put(&a), 0);
+	assert_int_equal(get(0x11, 4000, &b), 0);
 	assert_memory_equal(b.key, a.key, SESSION_KEY_LEN);
 	assert_int_equal(b.person, 42);
 	assert_memory_equal(b.nonce, a.nonce, SESSION_NONCE_LEN);
@@ -119,8 +120,8 @@ test_roundtrip(void **state)
 	a.done = 1;
 	a.chosen_platform = PLAT_SLACK;
 	a.chosen_team = strdup("T1");
-	assert_int_equal(put(f, &a), 0);
-	assert_int_equal(get(f, 1, 4000, &b), 0);
+	assert_int_equal(put(&a), 0);
+	assert_int_equal(get(0x11, 4000, &b), 0);
 	assert_int_equal(b.done, 1);
 	assert_int_equal(b.chosen_platform, PLAT_SLACK);
 	assert_string_equal(b.chosen_team, "T1");
@@ -133,36 +134,38 @@ test_roundtrip(void **state)
 static void
 test_expiry_and_sweep(void **state)
 {
-	struct fx *f = *state;
+	unsigned char garbage[SESSION_KEY_LEN];
 	struct web_session a, b;
+	struct buf val = { 0 };
 	struct txn *t;
 
-	mk(&a, 1, 1, 1000);
-	assert_int_equal(put(f, &a), 0);
-	mk(&a, 2, 2, 3000);
-	assert_int_equal(put(f, &a), 0);
-	t = store_begin(f->st, 1);
-	assert_int_equal(store_kv_put(t, STORE_KV_SESSION, "\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3"
-	    "\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3", SESSION_KEY_LEN, "\1garbage", 8), 0);
+	(void)state;
+	memset(garbage, 0x23, sizeof(garbage));
+	mk(&a, 0x21, 1, 1000);
+	assert_int_equal(put(&a), 0);
+	mk(&a, 0x22, 2, 3000);
+	assert_int_equal(put(&a), 0);
+	t = store_begin(st, 1);
+	assert_int_equal(store_kv_put(t, STORE_KV_SESSION, garbage, SESSION_KEY_LEN, "\1garbage",
+	    8), 0);
 	assert_int_equal(store_commit(t), 0);
 
-	assert_int_equal(get(f, 1, 1000, &b), STORE_NOTFOUND);	/* expired at 1000 */
+	assert_int_equal(get(0x21, 1000, &b), STORE_NOTFOUND);	/* expired at 1000 */
 	assert_int_equal(b.person, 0);
 	assert_int_equal(b.chosen_platform, -1);
-	assert_int_equal(get(f, 1, 999, &b), 0);
+	assert_int_equal(get(0x21, 999, &b), 0);
 	store_session_free(&b);
-	assert_int_equal(get(f, 3, 0, &b), STORE_NOTFOUND);	/* unreadable */
-	assert_int_equal(get(f, 9, 0, &b), STORE_NOTFOUND);	/* absent */
+	assert_int_equal(get(0x23, 0, &b), STORE_NOTFOUND);	/* unreadable */
+	assert_int_equal(get(0x29, 0, &b), STORE_NOTFOUND);	/* absent */
 
-	t = store_begin(f->st, 1);
+	t = store_begin(st, 1);
 	assert_int_equal(store_session_sweep(t, 2000, 1000), 0);
 	assert_int_equal(store_commit(t), 0);
-	assert_int_equal(get(f, 1, 0, &b), STORE_NOTFOUND);
-	assert_int_equal(get(f, 2, 2000, &b), 0);		/* still live */
+	assert_int_equal(get(0x21, 0, &b), STORE_NOTFOUND);
+	assert_int_equal(get(0x22, 2000, &b), 0);		/* still live */
 	store_session_free(&b);
-	t = store_begin(f->st, 0);
-	assert_int_equal(store_kv_get(t, STORE_KV_SESSION, "\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3"
-	    "\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3\3", SESSION_KEY_LEN, &(struct buf){ 0 }),
+	t = store_begin(st, 0);
+	assert_int_equal(store_kv_get(t, STORE_KV_SESSION, garbage, SESSION_KEY_LEN, &val),
 	    STORE_NOTFOUND);
 	store_abort(t);
 	store_session_free(&a);
@@ -171,17 +174,17 @@ test_expiry_and_sweep(void **state)
 static void
 test_nonce(void **state)
 {
-	struct fx *f = *state;
 	unsigned char n1[SESSION_NONCE_LEN], n2[SESSION_NONCE_LEN];
 	struct txn *t;
 
+	(void)state;
 	memset(n1, 1, sizeof(n1));
 	memset(n2, 2, sizeof(n2));
-	t = store_begin(f->st, 1);
+	t = store_begin(st, 1);
 	assert_int_equal(store_nonce_spent(t, n1), STORE_NOTFOUND);
 	assert_int_equal(store_nonce_spend(t, n1, 7, 1700000000), 0);
 	assert_int_equal(store_commit(t), 0);
-	t = store_begin(f->st, 0);
+	t = store_begin(st, 0);
 	assert_int_equal(store_nonce_spent(t, n1), 0);
 	assert_int_equal(store_nonce_spent(t, n2), STORE_NOTFOUND);
 	store_abort(t);
@@ -191,10 +194,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expiry_and_sweep, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nonce, setup, teardown),
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_expiry_and_sweep),
+		cmocka_unit_test(test_nonce),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, open_store, remove_store);
 }
