@@ -13,7 +13,9 @@
 #include "oauth.h"
 #include "web_p.h"
 
+#define COOKIE_NAME	"ps_session"
 #define SID_LEN		43		/* 32 random bytes, base64url */
+#define SESSION_TTL	3600		/* seconds a Sync now session lives */
 #define SWEEP_EVERY	600		/* seconds between sweeps of expired sessions */
 #define SWEEP_MAX	1000		/* sessions deleted per sweep at most */
 

@@ -17,9 +17,6 @@
 #include "store.h"
 #include "util.h"
 
-#define SESSION_TTL	3600		/* seconds a Sync now session lives */
-#define COOKIE_NAME	"ps_session"
-
 struct server {
 	const struct config	*cfg;
 	struct store		*st;
