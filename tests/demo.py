@@ -1,91 +1,361 @@
 #!/usr/bin/env python3
-"""make demo: the whole job against the loopback fakes, on the embedded default config.
+"""make demo: the whole job on an embedded default config, against the loopback fakes of
+Slack, Microsoft Teams and Webex.
 
-Generates an organisation of a few hundred people (names with accents, CJK, emoji,
-apostrophes, right-to-left scripts), starts the fake platform server on a free loopback
-port, writes the embedded config below into a temporary directory, runs `peoplesync
-reconcile`, then shows the people table, one person in detail, the database check, and a
-second (incremental, nothing changed) run.
+A generated company is served by the fake platforms; the demo writes the config below,
+reconciles, shows one person's accounts on three platforms and how each was linked, has an
+admin prompt people on each platform, walks one person through Sync now (the fake sign-in
+pages, scripted with urllib and a cookie jar), writes the HTML and CSV reports, and shows
+what Slack auto-sync would change (on a copy of the database).
+
+Environment: DEMO_PEOPLE (default 300) people; DEMO_DIR (default build/demo, replaced at
+each run and kept afterwards) the work dir; PEOPLESYNC_BIN (default ./peoplesync).
 """
+import collections
+import csv
+import difflib
+import html
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
+import textwrap
+import time
+import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(HERE, "e2e"))
-sys.path.insert(0, os.path.join(HERE, "fakes"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("PEOPLESYNC_BIN", os.path.join(ROOT, "peoplesync"))
+sys.path.insert(0, ROOT)
 
-import genorg  # noqa: E402
-from harness import Fake, make_config  # noqa: E402
+from tests.e2e.harness import BIN, Fake, genorg, write_secret  # noqa: E402
+from tests.e2e.test_serve import TITLES, Browser, Serve, free_port  # noqa: E402
 
-BIN = os.path.join(ROOT, "peoplesync")
+PLATFORMS = ("slack", "teams", "webex")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{87}")
+
+# The embedded default: every platform enabled, pointing at the fakes; secrets in 0600
+# files beside it; serve needs only link_key_file (the token key is derived from it).
+CONFIG = """\
+# peoplesync demo config, written by tests/demo.py: the fakes of Slack, Microsoft Teams and
+# Webex on {base}; secrets in the 0600 files next to this one.
+database = "{db}";
+public_url = "http://127.0.0.1:{port}";
+link_key_file = "link.key";
+slack = {{
+  api_url = "{base}/slack/api";
+  bot_token_file = "slack.token";
+  auto_sync = {auto_sync};
+  oauth = {{ authorize_url = "{base}/slack/oauth/v2/authorize"; client_id = "{slack_id}";
+            client_secret_file = "slack.oauth.secret"; }};
+}};
+teams = {{
+  graph_url = "{base}/graph/v1.0";
+  login_url = "{base}/login";
+  tenant_id = "{tenant}";
+  tenant_name = "Corp Teams";
+  client_id = "{teams_id}";
+  client_secret_file = "teams.secret";
+  service_user_refresh_token_file = "teams.refresh";
+}};
+webex = {{
+  api_url = "{base}/webex/v1";
+  token_file = "webex.token";
+  org_name = "Corp Webex";
+  oauth = {{ client_id = "{webex_id}"; client_secret_file = "webex.oauth.secret"; }};
+}};
+identity = {{ domain_aliases = ( ("corp.onmicrosoft.com", "corp.com") ); }};
+prompts = {{ quiet_hours = ""; }};    # the demo runs at any hour
+serve = {{ listen = "127.0.0.1:{port}"; }};
+"""
 
 
-def banner(text):
-    print()
-    print("\033[1m== " + text + "\033[0m" if sys.stdout.isatty() else "== " + text)
+def write_config(work, name, fake, org, port, db, auto_sync=False):
+    sec, clients = org["secrets"], fake.get("/_control/oauth")["clients"]
+    for fname, value in (("link.key", os.urandom(32).hex()),
+                         ("slack.token", sec["slack_bot_token"]),
+                         ("slack.oauth.secret", clients["slack"]["client_secret"]),
+                         ("teams.secret", sec["graph_client_secret"]),
+                         ("teams.refresh", sec["graph_refresh_token"]),
+                         ("webex.token", sec["webex_token"]),
+                         ("webex.oauth.secret", clients["webex"]["client_secret"])):
+        if not os.path.exists(os.path.join(work, fname)):
+            write_secret(os.path.join(work, fname), value)
+    path = os.path.join(work, name)
+    with open(path, "w") as f:
+        f.write(CONFIG.format(base=fake.base, db=db, port=port,
+                              auto_sync=str(auto_sync).lower(),
+                              slack_id=clients["slack"]["client_id"],
+                              tenant=org["teams"]["tenant_id"], teams_id=sec["graph_client_id"],
+                              webex_id=clients["webex"]["client_id"]))
+    return path
 
 
-def sh(cfg, *args):
-    cmd = [BIN, "-c", cfg] + list(args)
-    print("$ peoplesync " + " ".join(args), flush=True)
-    p = subprocess.run(cmd, env=dict(os.environ))
-    return p.returncode
+# ---- printing -------------------------------------------------------------------------
+SECTION = [0]
 
 
+def section(title, why):
+    SECTION[0] += 1
+    bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+    print("\n%s%d. %s%s\n   %s" % (bold[0], SECTION[0], title, bold[1], why), flush=True)
+
+
+def say(text=""):
+    print("   " + text if text else "", flush=True)
+
+
+def short(s):
+    """Long ids and link tokens cut to their ends, so that lines stay readable."""
+    return re.sub(r"[A-Za-z0-9_-]{40,}", lambda m: m.group(0)[:10] + "…" + m.group(0)[-4:], s)
+
+
+def head(text, n):
+    """The first n lines of text (and a table's closing "N people: ..." line)."""
+    lines = [l for l in text.rstrip("\n").split("\n") if l]
+    last = lines.pop() if len(lines) > n and re.match(r"\d+ people: ", lines[-1]) else None
+    for line in lines[:n]:
+        say("  " + short(line))
+    if len(lines) > n:
+        say("  … and %d more" % (len(lines) - n))
+    if last:
+        say("  " + last)
+
+
+def ps(cfg, *args, show=20, keep=None, echo=True):
+    """Runs peoplesync; prints the command and (the first `show` lines of, or the lines
+    matching `keep` in) its output; stops the demo on failure."""
+    if echo:
+        named = "" if cfg.endswith("/peoplesync.cfg") else "-c " + os.path.basename(cfg) + " "
+        print("   $ peoplesync " + named + " ".join(map(shlex.quote, args)), flush=True)
+    p = subprocess.run([BIN, "-c", cfg] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True,
+                       env=dict(os.environ, PEOPLESYNC_NO_TTY="1"))
+    if p.returncode != 0:
+        sys.exit("peoplesync %s: exit %d\n%s%s" % (" ".join(args), p.returncode, p.stdout,
+                                                   p.stderr))
+    out = p.stdout
+    if keep:
+        out = "\n".join(l for l in out.split("\n") if re.search(keep, l))
+    if show:
+        head(out, show)
+    return p.stdout
+
+
+def people(cfg):
+    out = ps(cfg, "people", "--format", "jsonl", show=0, echo=False)
+    return [json.loads(l) for l in out.split("\n") if l.strip()]
+
+
+def active_platforms(p):
+    return sorted({a["platform"] for a in p["accounts"] if a["active"]}, key=PLATFORMS.index)
+
+
+def status_table(everyone):
+    n = collections.Counter((p["primary_platform"], p["status"]) for p in everyone)
+    say("(peoplesync people --format jsonl, counted)")
+    say("%-8s %8s %8s %8s" % ("primary", "on", "pending", "off"))
+    for pl in PLATFORMS:
+        say("%-8s %8d %8d %8d" % (pl, n[pl, "on"], n[pl, "pending"], n[pl, "off"]))
+
+
+# ---- Sync now, as a browser would walk it ---------------------------------------------
+def hop(b, url, data=None):
+    """One request without following redirects: (status, Location path or URL, body)."""
+    st, _, h, body = b.open(url, data=data, follow=False)
+    return st, h.get("Location") or "", body
+
+
+def headline(body):
+    m = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip() if m else "?"
+
+
+def sync_now(serve, link, person, primary, verbose):
+    """Opens the link, connects every platform of the person on the fake's sign-in page,
+    chooses the primary team and returns the confirmation page's headline."""
+    b = Browser()
+    path = lambda u: urllib.parse.urlsplit(u).path  # noqa: E731
+    st, loc, body = hop(b, link)
+    steps = ["GET /s/%s… -> %d %s (a session cookie; the token leaves the address bar)"
+             % (path(link)[3:13], st, path(loc))]
+    st, loc, body = hop(b, serve.base + "/sync")
+    steps.append("GET /sync -> %d: %s" % (st, ", ".join(
+        '"Connect %s"' % TITLES[p] for p in PLATFORMS if "Connect " + TITLES[p] in body)))
+    mine = {a["platform"]: a for a in person["accounts"] if a["active"]}
+    for pl in active_platforms(person):
+        st, authz, _ = hop(b, serve.base + "/connect/" + pl)
+        st2, _, page = hop(b, authz)                        # the fake's sign-in page
+        assert st == 302 and st2 == 200 and mine[pl]["user_id"] in page, (st, st2)
+        st3, cb, _ = hop(b, authz + "&" + urllib.parse.urlencode({"user": mine[pl]["user_id"]}))
+        st4, back, _ = hop(b, cb)                           # the callback on serve
+        uid = mine[pl]["user_id"]
+        steps.append("connect %s -> %d fake sign-in page -> signed in as %s -> %d %s -> %d %s"
+                     % (TITLES[pl], st, uid if len(uid) < 14 else uid[:10] + "…", st3,
+                        path(cb), st4, path(back)))
+    st, _, body = hop(b, serve.base + "/sync")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+    teams = re.findall(r'name="team" value="([^"]+)"', body)
+    steps.append("GET /sync -> %d \"%s\": %d teams to choose from" % (st, headline(body),
+                                                                      len(teams)))
+    team = next(t for t in teams if t.startswith(primary + ":"))
+    st, loc, _ = hop(b, serve.base + "/sync/primary",
+                     urllib.parse.urlencode({"csrf": csrf, "team": team}).encode())
+    steps.append("POST /sync/primary team=%s -> %d %s" % (short(team), st, path(loc)))
+    st, _, body = hop(b, serve.base + "/done")
+    paras = re.findall(r"<p[^>]*>(.*?)</p>", body, re.S)[:2]
+    detail = html.unescape(re.sub(r"<[^>]+>", "", " ".join(paras)))
+    steps.append("GET /done -> %d \"%s\" %s" % (st, headline(body), detail))
+    for s in steps if verbose else []:
+        say("  " + s)
+    return headline(body)
+
+
+# ---- the story -------------------------------------------------------------------------
 def main():
-    people = int(os.environ.get("DEMO_PEOPLE", "300"))
-    work = tempfile.mkdtemp(prefix="peoplesync-demo-")
-    fake = None
+    t0 = time.time()
+    n_people = int(os.environ.get("DEMO_PEOPLE", "300"))
+    work = os.path.abspath(os.environ.get("DEMO_DIR") or os.path.join(ROOT, "build", "demo"))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    fake = serve = None
+    print("peoplesync demo: the whole job against loopback fakes of Slack, Microsoft Teams "
+          "and Webex\nwork dir %s (config, keys, database, reports; kept afterwards)" % work)
     try:
-        org = genorg.generate(people=people, seed=2026, platforms=("slack",), mix="demo")
-        org_path = os.path.join(work, "org.json")
-        import json
-        with open(org_path, "w") as f:
+        section("The organisation", "A generated company; the fakes serve its rosters, "
+                "sign-in pages and DMs on loopback.")
+        org = genorg.generate(people=n_people, seed=2026, mix="demo")
+        with open(os.path.join(work, "org.json"), "w") as f:
             json.dump(org, f)
-        fake = Fake(work, org_path)
-        cfg = make_config(work, fake, org, ("slack",))
-        banner(f"fake Slack workspace with {len(org['slack']['members'])} accounts on "
-               f"{fake.base}; config and database in {work}")
-        banner("first run: pull the roster and reconcile")
-        rc = sh(cfg, "reconcile")
+        fake = Fake(work, os.path.join(work, "org.json"))
+        port = free_port()
+        cfg = write_config(work, "peoplesync.cfg", fake, org, port, os.path.join(work, "db"))
+        say("%d people: Slack %d accounts, Teams %d, Webex %d (bots and app users included), "
+            "fakes on %s" % (n_people, len(org["slack"]["members"]),
+                             len(org["teams"]["users"]), len(org["webex"]["people"]), fake.base))
+        say("config: %s (the embedded default; no secret in it)" % cfg)
+
+        section("Pull and reconcile", "Every roster is pulled; accounts become people, one "
+                "per human, matched by address across platforms.")
+        ps(cfg, "reconcile")
+        everyone = people(cfg)
+        spread = collections.Counter(len(active_platforms(p)) for p in everyone)
+        say("-> %d active people: %d on three platforms, %d on two, %d on one"
+            % (len(everyone), spread[3], spread[2], spread[1]))
+        how, shown = collections.Counter(), {}
+        for p in everyone:
+            if len(active_platforms(p)) > 1:
+                shown[p["email"]] = ps(cfg, "show", p["email"], show=0, echo=False)
+                how.update(re.findall(r"^  \w+ .*linked by ([\w ]+?)\s*$", shown[p["email"]],
+                                      re.M))
+        new = how.pop("new", 0)
+        say("   their %d accounts, as `show` tells: %d started their person, the others were "
+            "linked %s" % (new + sum(how.values()), new,
+                           ", ".join("by %s %d" % (k, n) for k, n in how.most_common())))
+
+        guests = {t["email"] for t in org["truth"] if t["guest"]}
+        ok = [p for p in everyone if p["status"] == "off" and p["email"] not in guests]
+        trio = [p for p in ok if active_platforms(p) == list(PLATFORMS)
+                and p["primary_platform"] == "slack"]
+        star = max(trio, key=lambda p: len(set(re.findall(r"linked by (\w+)",
+                                                          shown[p["email"]]))))
+        section("One person, three platforms", "`show` lists the accounts and how each was "
+                "linked to this person (email, alias domain, proxyAddresses, ...).")
+        ps(cfg, "show", star["email"], show=16)
+
+        section("A prompt on each platform", "An admin queues prompts; the next reconcile "
+                "sends each as a DM on the person's primary platform, with a Sync now link.")
+        picks = {pl: [p for p in ok if p["primary_platform"] == pl and p is not star][:2]
+                 for pl in PLATFORMS}
+        picks["slack"].insert(0, star)
+        emails = [p["email"] for pl in PLATFORMS for p in picks[pl]]
+        ps(cfg, "prompt", *emails, show=0)
+        say("  (%d prompts queued: %s)" % (len(emails), ", ".join(
+            "%d %s-primary" % (len(picks[pl]), pl) for pl in PLATFORMS)))
+        ps(cfg, "reconcile", keep="prompts:")
+        links = {}
+        for pl in PLATFORMS:
+            for i, p in enumerate(picks[pl]):
+                to = next(a["user_id"] for a in p["accounts"] if a["platform"] == pl)
+                msg = fake.get("/_control/messages?platform=%s&to=%s" % (pl, to))[-1]
+                text = msg.get("markdown") or msg["text"]
+                links[p["email"]] = LINK.search(text).group(0)
+                if i == 0:
+                    say("the DM the fake %s received (to %s, %s):" % (TITLES[pl], short(to),
+                                                                      p["name"]))
+                    for line in short(text).split("\n"):
+                        for w in textwrap.wrap(line, 96) or [""]:
+                            say("  | " + w)
+
+        section("Sync now", "%s opens the link from the Slack DM; `peoplesync serve` answers "
+                "on 127.0.0.1:%d; each platform's sign-in is the fake's page." %
+                (star["name"], port))
+        serve = Serve(cfg, work, port)
+        done = sync_now(serve, links[star["email"]], star, "slack", True)
+        ps(cfg, "show", star["email"], keep=r"^  (status|primary|sync type) |-> on")
+        for pl in ("teams", "webex"):
+            p = picks[pl][0]
+            h = sync_now(serve, links[p["email"]], p, pl, False)
+            say("%s follows the %s DM's link the same way, chooses %s -> \"%s\"" % (
+                p["name"], TITLES[pl], TITLES[pl], h))
+        rc, serve = serve.stop(), None
         if rc != 0:
-            print(f"reconcile exited {rc}")
-            return rc
-        banner("people (active people; --all adds the deactivated)")
-        sh(cfg, "people")
-        truth = org["truth"]
-        someone = next((t for t in truth if t.get("active") and "'" in t["name"]), truth[0])
-        banner(f"one person in detail: {someone['email']}")
-        sh(cfg, "show", someone["email"])
-        banner("an admin prompts two people; the next run sends the prompts")
-        off = [t for t in truth if t.get("active") and not t.get("guest") and t.get("email")][:2]
-        sh(cfg, "prompt", *[t["email"] for t in off])
-        sh(cfg, "reconcile")
-        import urllib.request
-        with urllib.request.urlopen(fake.base + "/_control/messages") as r:
-            msgs = json.loads(r.read())
-        if msgs:
-            print("\nthe direct message the fake Slack received:\n")
-            print("    " + msgs[0]["text"].replace("\n", "\n    "))
-        banner(f"explain {off[0]['email']}")
-        sh(cfg, "explain", off[0]["email"])
-        banner("export: an HTML report for admins")
-        report = os.path.join(tempfile.gettempdir(), "peoplesync-demo-report.html")
-        sh(cfg, "export", "--format", "html", "-o", report)
-        print(f"open {report} in a browser: a chart of the statuses, a table to filter")
-        banner("third run: nothing changed, nothing written")
-        sh(cfg, "reconcile")
-        banner("database check")
-        sh(cfg, "db", "verify")
-        return 0
+            sys.exit("peoplesync serve: exit %d (%s)" % (rc, os.path.join(work, "serve.log")))
+
+        section("Statuses", "off: never synced; pending: prompted, not yet synced; on: "
+                "completed Sync now. Active people by primary platform:")
+        everyone = people(cfg)
+        status_table(everyone)
+        ps(cfg, "people", "--status", "pending", show=8)
+
+        section("The reports", "The HTML report (summary chart, a table to filter, search "
+                "and sort; no network) and the CSV, for admins.")
+        report, csv_path = os.path.join(work, "report.html"), os.path.join(work, "people.csv")
+        ps(cfg, "export", "--format", "html", "-o", report)
+        ps(cfg, "export", "--format", "csv", "-o", csv_path)
+        with open(report, encoding="utf-8") as f:
+            chart = re.findall(r"<title>([^<:]+): ([\d,]+) (on|pending|off)</title>", f.read())
+        bars = collections.defaultdict(dict)
+        for label, n, st in chart:
+            bars[label][st] = n
+        for label, n in bars.items():
+            say("report summary  %-16s %5s on  %5s pending  %5s off" % (
+                label, n.get("on", "0"), n.get("pending", "0"), n.get("off", "0")))
+        with open(csv_path, encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        say("%s: %d rows, columns %s" % (csv_path, len(rows) - 1, ", ".join(rows[0][:7]) + ", …"))
+
+        section("Slack auto-sync", "With slack.auto_sync = true, Teams and Webex primaries "
+                "need no sign-in: they become on at once, sync type bot (their Slack presence "
+                "is a bot). Shown on a copy of the database, so the report above stays as is.")
+        auto_db = os.path.join(work, "db-autosync")
+        ps(cfg, "db", "backup", auto_db, show=0)
+        auto_cfg = write_config(work, "autosync.cfg", fake, org, port, auto_db, auto_sync=True)
+        say("autosync.cfg differs from peoplesync.cfg in two lines:")
+        with open(cfg) as f1, open(auto_cfg) as f2:
+            for line in difflib.ndiff(f1.readlines(), f2.readlines()):
+                if line.startswith("+ "):
+                    say("  " + line[2:].rstrip())
+        ps(auto_cfg, "reconcile", keep="auto-sync")
+        status_table(people(auto_cfg))
+        ps(auto_cfg, "people", "--type", "bot", "--status", "on", show=5)
     finally:
+        if serve:
+            serve.stop()
         if fake:
             fake.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    took = time.time() - t0
+    section("Done in %.1f s" % took, "Everything is in %s (%s). Open:" % (work, (
+        "kept until the next make demo or make clean" if "DEMO_DIR" not in os.environ
+        else "DEMO_DIR, kept")))
+    say("report       %s" % report)
+    say("CSV          %s" % csv_path)
+    say("database     %s (and %s, the auto-sync copy)" % (os.path.join(work, "db"), auto_db))
+    say("explore      %s -c %s people" % (os.path.abspath(BIN), cfg))
+    say("             (and show, explain, export; the fakes are stopped: no reconcile, serve)")
+    return 0
 
 
 if __name__ == "__main__":
