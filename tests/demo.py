@@ -168,6 +168,10 @@ def hop(b, url, data=None):
     return st, h.get("Location") or "", body
 
 
+def path(url):
+    return urllib.parse.urlsplit(url).path
+
+
 def headline(body):
     m = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
     return html.unescape(re.sub(r"<[^>]+>", "", m.group(1))).strip() if m else "?"
@@ -177,7 +181,6 @@ def sync_now(serve, link, person, primary, verbose):
     """Opens the link, connects every platform of the person on the fake's sign-in page,
     chooses the primary team and returns the confirmation page's headline."""
     b = Browser()
-    path = lambda u: urllib.parse.urlsplit(u).path  # noqa: E731
     st, loc, body = hop(b, link)
     steps = ["GET /s/%s… -> %d %s (a session cookie; the token leaves the address bar)"
              % (path(link)[3:13], st, path(loc))]
@@ -188,7 +191,8 @@ def sync_now(serve, link, person, primary, verbose):
     for pl in active_platforms(person):
         st, authz, _ = hop(b, serve.base + "/connect/" + pl)
         st2, _, page = hop(b, authz)                        # the fake's sign-in page
-        assert st == 302 and st2 == 200 and mine[pl]["user_id"] in page, (st, st2)
+        if st != 302 or st2 != 200 or mine[pl]["user_id"] not in page:
+            sys.exit("connect %s: %d, then the sign-in page %d" % (pl, st, st2))
         st3, cb, _ = hop(b, authz + "&" + urllib.parse.urlencode({"user": mine[pl]["user_id"]}))
         st4, back, _ = hop(b, cb)                           # the callback on serve
         uid = mine[pl]["user_id"]
