@@ -47,8 +47,12 @@ link_key_file = "link.key";
 slack = {{
   api_url = "{base}/slack/api";
   bot_token_file = "slack.token";
+  # the fakes take any pace (the defaults suit the real Slack: 1 message a second)
+  rate = {{ open = {{ per_second = 100; burst = 1; }};
+           post = {{ per_second = 100; burst = 1; }}; }};
   auto_sync = {auto_sync};
-  oauth = {{ authorize_url = "{base}/slack/oauth/v2/authorize"; client_id = "{slack_id}";
+  oauth = {{ authorize_url = "{base}/slack/oauth/v2/authorize";
+            client_id = "{slack_id}";
             client_secret_file = "slack.oauth.secret"; }};
 }};
 teams = {{
@@ -59,12 +63,16 @@ teams = {{
   client_id = "{teams_id}";
   client_secret_file = "teams.secret";
   service_user_refresh_token_file = "teams.refresh";
+  rate = {{ chat = {{ per_second = 100; burst = 1; }};
+           post = {{ per_second = 100; burst = 1; }}; }};
 }};
 webex = {{
   api_url = "{base}/webex/v1";
   token_file = "webex.token";
   org_name = "Corp Webex";
-  oauth = {{ client_id = "{webex_id}"; client_secret_file = "webex.oauth.secret"; }};
+  rate = {{ post = {{ per_second = 100; burst = 1; }}; }};
+  oauth = {{ client_id = "{webex_id}";
+            client_secret_file = "webex.oauth.secret"; }};
 }};
 identity = {{ domain_aliases = ( ("corp.onmicrosoft.com", "corp.com") ); }};
 prompts = {{ quiet_hours = ""; }};    # the demo runs at any hour
@@ -271,20 +279,23 @@ def main():
 
         section("A prompt on each platform", "An admin queues prompts; the next reconcile "
                 "sends each as a DM on the person's primary platform, with a Sync now link.")
-        picks = {pl: [p for p in ok if p["primary_platform"] == pl and p is not star][:2]
-                 for pl in PLATFORMS}
+        # a quarter of each platform's people (at least two), Ewa first
+        picks = {}
+        for pl in PLATFORMS:
+            mine = [p for p in ok if p["primary_platform"] == pl and p is not star]
+            picks[pl] = mine[::4] if len(mine) >= 8 else mine[:2]
         picks["slack"].insert(0, star)
         emails = [p["email"] for pl in PLATFORMS for p in picks[pl]]
-        ps(cfg, "prompt", *emails, show=0)
-        say("  (%d prompts queued: %s)" % (len(emails), ", ".join(
-            "%d %s-primary" % (len(picks[pl]), pl) for pl in PLATFORMS)))
+        print("   $ peoplesync prompt %s %s … (%d people)" % (emails[0], emails[1], len(emails)))
+        ps(cfg, "prompt", *emails, show=1, keep="prompts queued", echo=False)
         ps(cfg, "reconcile", keep="prompts:")
         links = {}
         for pl in PLATFORMS:
+            sent = {m["to"]: m.get("markdown") or m["text"]
+                    for m in fake.get("/_control/messages?platform=" + pl)}
             for i, p in enumerate(picks[pl]):
                 to = next(a["user_id"] for a in p["accounts"] if a["platform"] == pl)
-                msg = fake.get("/_control/messages?platform=%s&to=%s" % (pl, to))[-1]
-                text = msg.get("markdown") or msg["text"]
+                text = sent[to]
                 links[p["email"]] = LINK.search(text).group(0)
                 if i == 0:
                     say("the DM the fake %s received (to %s, %s):" % (TITLES[pl], short(to),
@@ -299,11 +310,18 @@ def main():
         serve = Serve(cfg, work, port)
         done = sync_now(serve, links[star["email"]], star, "slack", True)
         ps(cfg, "show", star["email"], keep=r"^  (status|primary|sync type) |-> on")
-        for pl in ("teams", "webex"):
-            p = picks[pl][0]
-            h = sync_now(serve, links[p["email"]], p, pl, False)
-            say("%s follows the %s DM's link the same way, chooses %s -> \"%s\"" % (
-                p["name"], TITLES[pl], TITLES[pl], h))
+        # half of the others prompted follow their links too, each choosing a team on their
+        # primary platform
+        more = collections.Counter()
+        for pl in PLATFORMS:
+            for p in picks[pl][2 if pl == "slack" else 0::2]:
+                h = sync_now(serve, links[p["email"]], p, pl, False)
+                if h != done:
+                    sys.exit("Sync now of %s ended on \"%s\"" % (p["email"], h))
+                more[pl] += 1
+        say("%d more people follow the links they received the same way: %s -> \"%s\"" % (
+            sum(more.values()), ", ".join("%d choose %s" % (more[pl], TITLES[pl])
+                                         for pl in PLATFORMS), done))
         rc, serve = serve.stop(), None
         if rc != 0:
             sys.exit("peoplesync serve: exit %d (%s)" % (rc, os.path.join(work, "serve.log")))
