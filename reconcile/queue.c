@@ -93,9 +93,10 @@ person_zone(const struct config *cfg, const struct pview *v, const struct accoun
 static void
 enabled_platforms(const struct config *cfg, int out[PLAT_COUNT])
 {
-	out[PLAT_SLACK] = cfg->slack.enabled;
-	out[PLAT_TEAMS] = cfg->teams.enabled && cfg->teams.service_user_refresh_token != NULL;
-	out[PLAT_WEBEX] = cfg->webex.enabled;
+	for (int p = 0; p < PLAT_COUNT; p++)
+		out[p] = rec_platform_enabled(cfg, (enum platform)p);
+	/* Teams sends as the service user: no prompts without its token */
+	out[PLAT_TEAMS] = out[PLAT_TEAMS] && cfg->teams.service_user_refresh_token != NULL;
 }
 
 /* The rules for v; the zone depends on the target, which depends on the rules: decided

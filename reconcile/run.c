@@ -38,11 +38,9 @@ start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o
 		any_only |= o->only[i];
 	for (i = 0; i < PLAT_COUNT; i++) {
 		const struct driver *drv = driver_for((enum platform)i);
-		int enabled = i == PLAT_SLACK ? cfg->slack.enabled : i == PLAT_TEAMS ?
-		    cfg->teams.enabled : cfg->webex.enabled;
 		struct buf cur = { 0 };
 
-		if (!enabled || (any_only && !o->only[i]))
+		if (!rec_platform_enabled(cfg, (enum platform)i) || (any_only && !o->only[i]))
 			continue;
 		sum->p[i].ran = 1;
 		if (drv == NULL) {

@@ -42,13 +42,6 @@ metrics_run_from(struct metrics_run *m, const struct run_summary *sum,
 	}
 }
 
-static int
-enabled(const struct config *cfg, int p)
-{
-	return p == PLAT_SLACK ? cfg->slack.enabled : p == PLAT_TEAMS ? cfg->teams.enabled :
-	    cfg->webex.enabled;
-}
-
 /* ---- counting the database ---- */
 
 #define N_PLAT	(PLAT_COUNT + 1)	/* primary platforms and "none" */
@@ -136,7 +129,7 @@ per_platform(struct buf *b, const struct config *cfg, const char *name, const ch
 {
 	family(b, name, help);
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		if (!enabled(cfg, p))
+		if (!rec_platform_enabled(cfg, (enum platform)p))
 			continue;
 		buf_printf(b, "%s{platform=\"%s\"}", name, platform_name((enum platform)p));
 		value(b, v[p]);
@@ -199,7 +192,8 @@ format_db(struct buf *out, const struct config *cfg, const struct counts *c)
 				 * before its first person; any other combination when it occurs */
 				if (c->people[s][p][ty] == 0 && ty != natural_type[p])
 					continue;
-				if (c->people[s][p][ty] == 0 && p < PLAT_COUNT && !enabled(cfg, p))
+				if (c->people[s][p][ty] == 0 && p < PLAT_COUNT &&
+				    !rec_platform_enabled(cfg, (enum platform)p))
 					continue;
 				buf_printf(out, "peoplesync_people{status=\"%s\",primary_platform="
 				    "\"%s\",sync_type=\"%s\"}", status_name((enum status)s),
@@ -214,7 +208,8 @@ format_db(struct buf *out, const struct config *cfg, const struct counts *c)
 	family(out, "peoplesync_accounts", "Human accounts in the database by platform and "
 	    "whether they are active.");
 	for (p = 0; p < PLAT_COUNT; p++) {
-		if (!enabled(cfg, p) && c->accounts[p][0] + c->accounts[p][1] == 0)
+		if (!rec_platform_enabled(cfg, (enum platform)p) &&
+		    c->accounts[p][0] + c->accounts[p][1] == 0)
 			continue;
 		for (int a = 1; a >= 0; a--) {
 			buf_printf(out, "peoplesync_accounts{platform=\"%s\",active=\"%s\"}",

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "metrics.h"
+#include "reconcile.h"
 #include "run.h"
 #include "util.h"
 
@@ -91,9 +92,7 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if ((rc = cli_load_config(c)) != 0)
 		return rc;
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		int en = p == PLAT_SLACK ? c->cfg.slack.enabled : p == PLAT_TEAMS ?
-		    c->cfg.teams.enabled : c->cfg.webex.enabled;
-		if (o.only[p] && !en) {
+		if (o.only[p] && !rec_platform_enabled(&c->cfg, (enum platform)p)) {
 			log_err("reconcile: --only %s: %s is not enabled in %s",
 			    platform_name((enum platform)p), platform_name((enum platform)p),
 			    c->config_path);
