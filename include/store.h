@@ -206,7 +206,7 @@ int	store_backup(struct store *s, const char *dest);
 /*
  * The state web/ keeps between the requests of a Sync now flow (docs/sync-now.md):
  * sessions (kv space "session", keyed by the SHA-256 of the cookie value: the cookie itself
- * is never stored) and spent link nonces (kv space "nonce": a link whose flow completed).
+ * is never stored; kv space "slink" indexes them by link) and spent link nonces (kv space "nonce": a link whose flow completed).
  * Return values as above: 0, STORE_NOTFOUND, -1 with store_error().
  */
 #define SESSION_KEY_LEN		32	/* SHA-256 */
@@ -241,8 +241,18 @@ void	store_session_free(struct web_session *s);
  * frees), STORE_NOTFOUND (absent, expired or unreadable: *s empty) or -1. */
 int	store_session_get(struct txn *t, const unsigned char key[SESSION_KEY_LEN], time_t now,
 	    struct web_session *s);
-/* Writes s under s->key. 0 or -1. */
+/* Writes s under s->key (and its entry in the index by link). 0 or -1. */
 int	store_session_put(struct txn *t, const struct web_session *s);
+/*
+ * Makes room for a new session of the link of nonce: the sessions that expired at now are
+ * deleted; when the link already has per_link sessions, its oldest go. 0 (room made),
+ * STORE_NOTFOUND (max sessions live already: no room, nothing written but the deletions)
+ * or -1. max is lowered to one session per SESSION_MAP_SHARE bytes of the map, so that
+ * sessions alone can never fill the database.
+ */
+#define SESSION_MAP_SHARE	8192
+int	store_session_admit(struct txn *t, const unsigned char nonce[SESSION_NONCE_LEN],
+	    time_t now, size_t per_link, size_t max);
 /* Deletes the sessions that expired at now (or cannot be read), at most max of them.
  * 0 or -1. */
 int	store_session_sweep(struct txn *t, time_t now, size_t max);

@@ -1,6 +1,7 @@
 /*
  * session.c — the web's state between requests (include/store.h, "web sessions"): Sync now
- * sessions in kv space "session" (record codec in codec.c) and spent link nonces in "nonce".
+ * sessions in kv space "session" (record codec in codec.c), their index by link in
+ * "slink" (what bounds them per link and in total) and spent link nonces in "nonce".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,29 @@ decode(const void *val, size_t vlen, struct web_session *s)
 	return -1;
 }
 
+/* ---- the index "slink": key link nonce | session key, value the session's expiry ---- */
+
+#define SLINK		"slink"
+#define SLINK_KEY	(SESSION_NONCE_LEN + SESSION_KEY_LEN)
+
+static void
+slink_key(unsigned char k[SLINK_KEY], const unsigned char nonce[SESSION_NONCE_LEN],
+    const unsigned char key[SESSION_KEY_LEN])
+{
+	memcpy(k, nonce, SESSION_NONCE_LEN);
+	memcpy(k + SESSION_NONCE_LEN, key, SESSION_KEY_LEN);
+}
+
+/* Deletes a session and its index entry (either may be missing). 0 or -1. */
+static int
+session_del(struct txn *t, const unsigned char ik[SLINK_KEY])
+{
+	if (store_kv_del(t, STORE_KV_SESSION, ik + SESSION_NONCE_LEN, SESSION_KEY_LEN) < 0 ||
+	    store_kv_del(t, SLINK, ik, SLINK_KEY) < 0)
+		return -1;
+	return 0;
+}
+
 int
 store_session_get(struct txn *t, const unsigned char key[SESSION_KEY_LEN], time_t now,
     struct web_session *s)
@@ -72,8 +96,13 @@ store_session_put(struct txn *t, const struct web_session *s)
 	struct buf val = { 0 };
 	int rc;
 
+	unsigned char ik[SLINK_KEY];
+
+	slink_key(ik, s->nonce, s->key);
 	codec_session_encode(s, &val);
 	rc = store_kv_put(t, STORE_KV_SESSION, s->key, SESSION_KEY_LEN, val.p, val.len);
+	if (rc == 0)
+		rc = store_kv_put(t, SLINK, ik, SLINK_KEY, &s->exp, sizeof(s->exp));
 	explicit_bzero(val.p, val.len);
 	buf_free(&val);
 	return rc;
@@ -82,7 +111,7 @@ store_session_put(struct txn *t, const struct web_session *s)
 struct sweep {
 	time_t		 now;
 	size_t		 max;
-	unsigned char	 (*keys)[SESSION_KEY_LEN];
+	unsigned char	 (*keys)[SLINK_KEY];	/* index keys: nonce (zero if unreadable) | key */
 	size_t		 n;
 };
 
@@ -95,7 +124,7 @@ sweep_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	if (klen != SESSION_KEY_LEN)
 		return 0;
 	if (decode(val, vlen, &s) < 0 || s.exp <= (int64_t)sw->now)
-		memcpy(sw->keys[sw->n++], key, SESSION_KEY_LEN);
+		slink_key(sw->keys[sw->n++], s.nonce, key);
 	store_session_free(&s);
 	return sw->n >= sw->max ? 1 : 0;
 }
@@ -108,13 +137,111 @@ store_session_sweep(struct txn *t, time_t now, size_t max)
 
 	if (max == 0)
 		return 0;
-	sw.keys = xcalloc(max, SESSION_KEY_LEN);
+	sw.keys = xcalloc(max, SLINK_KEY);
 	if (store_kv_each(t, STORE_KV_SESSION, sweep_cb, &sw) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < sw.n; i++)
-		if (store_kv_del(t, STORE_KV_SESSION, sw.keys[i], SESSION_KEY_LEN) < 0)
+		if (session_del(t, sw.keys[i]) < 0)
 			rc = -1;
 	free(sw.keys);
+	return rc;
+}
+
+/* The index entries under a prefix: the live ones (key and expiry) and the expired ones. */
+struct slink_scan {
+	time_t		 now;
+	size_t		 plen;
+	unsigned char	 (*live)[SLINK_KEY];
+	int64_t		*exp;
+	size_t		 nlive, cap;
+	unsigned char	 (*dead)[SLINK_KEY];
+	size_t		 ndead, dcap;
+};
+
+static int
+slink_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct slink_scan *sc = arg;
+	int64_t exp = 0;
+
+	if (k->mv_size != sc->plen + SLINK_KEY)
+		return 0;
+	if (v->mv_size == sizeof(exp))
+		memcpy(&exp, v->mv_data, sizeof(exp));
+	if (exp <= (int64_t)sc->now) {
+		if (sc->ndead == sc->dcap) {
+			sc->dcap = sc->dcap ? 2 * sc->dcap : 64;
+			sc->dead = xrealloc(sc->dead, sc->dcap * SLINK_KEY);
+		}
+		memcpy(sc->dead[sc->ndead++], (char *)k->mv_data + sc->plen, SLINK_KEY);
+		return 0;
+	}
+	if (sc->nlive == sc->cap) {
+		sc->cap = sc->cap ? 2 * sc->cap : 64;
+		sc->live = xrealloc(sc->live, sc->cap * SLINK_KEY);
+		sc->exp = xrealloc(sc->exp, sc->cap * sizeof(*sc->exp));
+	}
+	memcpy(sc->live[sc->nlive], (char *)k->mv_data + sc->plen, SLINK_KEY);
+	sc->exp[sc->nlive++] = exp;
+	return 0;
+}
+
+/* Scans the index (one link's part when nonce is not NULL) and deletes the expired
+ * sessions it finds. 0 or -1; sc freed by the caller (slink_scan_free). */
+static int
+slink_scan(struct txn *t, const unsigned char *nonce, time_t now, struct slink_scan *sc)
+{
+	unsigned char prefix[sizeof(SLINK) + SESSION_NONCE_LEN];
+	int rc;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->now = now;
+	sc->plen = sizeof(SLINK);
+	memcpy(prefix, SLINK, sizeof(SLINK));		/* the name and its NUL */
+	if (nonce)
+		memcpy(prefix + sizeof(SLINK), nonce, SESSION_NONCE_LEN);
+	rc = st_each(t, DB_KV, prefix, nonce ? sizeof(prefix) : sizeof(SLINK), slink_cb, sc);
+	for (size_t i = 0; rc == 0 && i < sc->ndead; i++)
+		rc = session_del(t, sc->dead[i]);
+	return rc;
+}
+
+static void
+slink_scan_free(struct slink_scan *sc)
+{
+	free(sc->live);
+	free(sc->exp);
+	free(sc->dead);
+}
+
+int
+store_session_admit(struct txn *t, const unsigned char nonce[SESSION_NONCE_LEN], time_t now,
+    size_t per_link, size_t max)
+{
+	struct slink_scan sc;
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = slink_scan(t, nonce, now, &sc)) == 0) {
+		/* the link's oldest sessions make room for the new one */
+		while (rc == 0 && per_link > 0 && sc.nlive >= per_link) {
+			size_t old = 0;
+			for (size_t i = 1; i < sc.nlive; i++)
+				if (sc.exp[i] < sc.exp[old])
+					old = i;
+			rc = session_del(t, sc.live[old]);
+			sc.nlive--;
+			memcpy(sc.live[old], sc.live[sc.nlive], SLINK_KEY);
+			sc.exp[old] = sc.exp[sc.nlive];
+		}
+	}
+	slink_scan_free(&sc);
+	if (rc == 0 && (rc = slink_scan(t, NULL, now, &sc)) == 0) {
+		if (mdb_env_info(t->s->env, &info) == 0 && info.me_mapsize / SESSION_MAP_SHARE < max)
+			max = info.me_mapsize / SESSION_MAP_SHARE;
+		rc = sc.nlive >= max ? STORE_NOTFOUND : 0;
+	}
+	slink_scan_free(&sc);
 	return rc;
 }
 

@@ -131,6 +131,9 @@ static const struct outcome {
 	    "People Sync could not read or write its database just now.",
 	    "nothing was lost. Reload this page in a minute; if it keeps happening, tell your "
 	    "administrator.", NULL },
+	[WO_BUSY] = { 503, "bad", "Please try again in a few minutes",
+	    "Too many people are in the middle of syncing right now.",
+	    "nothing was changed. Open your Sync now link again in a few minutes.", NULL },
 	[WO_NO_SESSION] = { 403, "bad", "Your Sync now session has ended",
 	    "This page belongs to a Sync now session that has expired (sessions last an hour), "
 	    "or your browser did not send its cookie (cookies must be allowed for this site).",

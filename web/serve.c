@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <microhttpd.h>
@@ -280,6 +281,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/*
+ * libmicrohttpd's messages: about one client's connection (reset, a header too large) at
+ * info; trouble on our side (threads, memory) at warn. A start that fails is reported by
+ * serve_run itself.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -289,7 +295,10 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	buf_vprintf(&b, fmt, ap);
 	while (b.len && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
 		b.p[--b.len] = '\0';
-	log_warn("serve: libmicrohttpd: %s", b.p ? b.p : "");
+	if (b.p && (strcasestr(b.p, "thread") || strcasestr(b.p, "memory")))
+		log_warn("serve: libmicrohttpd: %s", b.p);
+	else
+		log_info("serve: libmicrohttpd: %s", b.p ? b.p : "");
 	buf_free(&b);
 }
 
@@ -427,23 +436,47 @@ serve_free(struct server *sv)
 	free(sv);
 }
 
-/* The daemon, one thread per connection, within this file's limits (NULL: errno). */
+/*
+ * The listen socket, ours alone: SO_REUSEADDR (a restart need not wait for TIME_WAIT; on
+ * Linux it never lets two sockets listen on one address) and no SO_REUSEPORT, so a second
+ * serve on the same address fails here. The socket, or -1 with errno.
+ */
+static int
+listen_socket(const struct server *sv)
+{
+	socklen_t len = sv->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	int fd, one = 1, e;
+
+	fd = socket(sv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)&sv->addr, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* The daemon on socket fd, one thread per connection, within this file's limits (NULL:
+ * it could not start; it logged why). */
 static struct MHD_Daemon *
-start(struct server *sv)
+start(struct server *sv, int fd)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 	    MHD_USE_ERROR_LOG;
 
-	if (sv->addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	/* the logger first: options before it would log through MHD's own (stderr) */
 	return MHD_start_daemon(flags, 0, NULL, NULL, on_request, sv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sv->addr,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 }
 
@@ -454,7 +487,7 @@ serve_run(struct server *sv, struct store *st, struct failure *f)
 	const union MHD_DaemonInfo *info;
 	sigset_t sigs;
 	enum fail rc = FAIL_NONE;
-	int sig = 0;
+	int sig = 0, fd;
 
 	sv->st = st;
 	pthread_mutex_init(&sv->wmu, NULL);
@@ -466,9 +499,16 @@ serve_run(struct server *sv, struct store *st, struct failure *f)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((d = start(sv)) == NULL) {
-		rc = fail_set(f, FAIL_LATER, "serve: cannot listen on %s: %s", sv->listen,
-		    strerror(errno));
+	if ((fd = listen_socket(sv)) < 0) {
+		rc = fail_set(f, FAIL_LATER, "serve: cannot listen on %s: %s%s", sv->listen,
+		    strerror(errno), errno == EADDRINUSE ? " (another serve, or another "
+		    "program, listens there)" : "");
+		goto out;
+	}
+	if ((d = start(sv, fd)) == NULL) {
+		close(fd);
+		rc = fail_set(f, FAIL_LATER, "serve: %s: the web server did not start",
+		    sv->listen);
 		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

@@ -1,7 +1,8 @@
 /*
  * sessions.c — Sync now sessions on the web side: the cookie (a random id; the store keeps
- * only its SHA-256), loading a request's session, starting one for a verified link, and the
- * write transactions of the server's threads (one at a time).
+ * only its SHA-256), loading a request's session, starting one for a verified link (a few
+ * per link, a bounded number in all), and the write transactions of the server's threads
+ * (one at a time).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #define SESSION_TTL	3600		/* seconds a Sync now session lives */
 #define SWEEP_EVERY	600		/* seconds between sweeps of expired sessions */
 #define SWEEP_MAX	1000		/* sessions deleted per sweep at most */
+#define PER_LINK	4		/* sessions of one link (browsers, previewers) at most */
+#define SESSIONS_MAX	10000		/* sessions in all at most (less in a small map) */
 
 _Static_assert(OAUTH_STATE_LEN <= SESSION_SECRET_LEN && OAUTH_VERIFIER_LEN <= SESSION_SECRET_LEN,
     "a session holds an OAuth state and a PKCE verifier");
@@ -69,11 +72,25 @@ sess_load(struct server *sv, struct MHD_Connection *conn, struct reply *rp,
 		store_abort(t);
 		if (rc < 0)
 			return store_fail(sv, rp, "read session");
-		if (rc == 0)
+		if (rc == 0 && sess_link_live(s, rp) == WO_OK)
 			return WO_OK;
+		if (rc == 0) {
+			store_session_free(s);
+			return WO_LINK_EXPIRED;
+		}
 	}
 	snprintf(rp->note, sizeof(rp->note), "no session");
 	return WO_NO_SESSION;
+}
+
+enum web_outcome
+sess_link_live(const struct web_session *s, struct reply *rp)
+{
+	if (s->done || s->link_exp > (int64_t)ps_now())
+		return WO_OK;
+	snprintf(rp->note, sizeof(rp->note), "link expired during the session (person %llu)",
+	    (unsigned long long)s->person);
+	return WO_LINK_EXPIRED;
 }
 
 struct txn *
@@ -142,6 +159,7 @@ sess_start(struct server *sv, struct reply *rp, uint64_t person,
 	struct txn *t;
 	char sid[SID_LEN + 1];
 	enum web_outcome o = WO_TO_SYNC;
+	int rc;
 
 	store_session_init(&s);
 	oauth_random_string(sid, SID_LEN);
@@ -155,7 +173,15 @@ sess_start(struct server *sv, struct reply *rp, uint64_t person,
 		o = store_fail(sv, rp, "begin write");
 		goto out;
 	}
-	if (store_session_put(t, &s) < 0 || sweep(sv, t, now) < 0) {
+	rc = store_session_admit(t, nonce, now, PER_LINK, SESSIONS_MAX);
+	if (rc == STORE_NOTFOUND) {
+		end_write(sv, t, 1);	/* the expired sessions it deleted */
+		snprintf(rp->note, sizeof(rp->note), "too many sessions (person %llu)",
+		    (unsigned long long)person);
+		o = WO_BUSY;
+		goto out;
+	}
+	if (rc < 0 || store_session_put(t, &s) < 0 || sweep(sv, t, now) < 0) {
 		o = store_fail(sv, rp, "write session");
 		end_write(sv, t, 0);
 		goto out;

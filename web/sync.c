@@ -62,6 +62,8 @@ load_person(struct server *sv, struct txn *t, const struct web_session *s, struc
 	int rc;
 
 	memset(p, 0, sizeof(*p));
+	if (sess_link_live(s, rp) != WO_OK)
+		return WO_LINK_EXPIRED;
 	rc = store_nonce_spent(t, s->nonce);
 	if (rc == 0) {
 		snprintf(rp->note, sizeof(rp->note), "link already used (person %llu)",

@@ -60,6 +60,7 @@ enum web_outcome {
 	WO_LINK_USED_MEANWHILE,	/* ... while this session was open */
 	WO_PERSON_GONE,
 	WO_STORE,
+	WO_BUSY,		/* no room for another session now */
 	WO_NO_SESSION,
 	WO_NOTHING_TO_CONNECT,
 	WO_STATE_MISMATCH,
@@ -106,11 +107,17 @@ int	secret_eq(const char *a, const char *b);
 /* The key of the request's session cookie: 0, or -1 when it has no well-formed cookie. */
 int	cookie_key(struct MHD_Connection *conn, unsigned char key[SESSION_KEY_LEN]);
 /* The request's session (read txn): WO_OK with *s filled (caller frees), or the outcome
- * of its absence (WO_NO_SESSION) or of a store error, *s empty. */
+ * of its absence (WO_NO_SESSION), of its link's expiry (WO_LINK_EXPIRED) or of a store
+ * error, *s empty. */
 enum web_outcome sess_load(struct server *sv, struct MHD_Connection *conn, struct reply *rp,
 	    struct web_session *s);
-/* Starts a session for a verified link: stored, expired ones swept now and then, and its
- * cookie set in rp. WO_TO_SYNC, or WO_STORE. */
+/* A session lives no longer than its link: WO_OK while the link is valid (or the session
+ * is done: its confirmation stays), else WO_LINK_EXPIRED (noted). sess_load and
+ * load_person check it. */
+enum web_outcome sess_link_live(const struct web_session *s, struct reply *rp);
+/* Starts a session for a verified link: stored (the link's oldest session goes when it has
+ * too many), expired ones swept now and then, and its cookie set in rp. WO_TO_SYNC, WO_BUSY
+ * (too many sessions in all) or WO_STORE. */
 enum web_outcome sess_start(struct server *sv, struct reply *rp, uint64_t person,
 	    const unsigned char nonce[SESSION_NONCE_LEN], time_t link_expires, time_t now);
 /* Re-reads the session of key in a write txn (another request may have changed it), lets

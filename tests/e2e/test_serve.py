@@ -148,9 +148,12 @@ def query_of(url):
     return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlsplit(url).query).items()}
 
 
-class SyncNow(E2E):
+class ServeCase(E2E):
+    """A reconciled three-platform org and `serve` on a free loopback port; the helpers of
+    the flow. No tests here: test_serve.py and test_serve_abuse.py hold them."""
     org_args = dict(people=40, seed=5, platforms=PLATFORMS)
     platforms = PLATFORMS
+    serve_extra = ""        # more config (a subclass's)
 
     def setUp(self):
         super().setUp()
@@ -161,7 +164,8 @@ class SyncNow(E2E):
                            "set": {"real_name": "<script>alert(1)</script> Mallory",
                                    "profile.real_name": "<script>alert(1)</script> Mallory"}})
         self.port = free_port()
-        self.cfg = serve_config(self.dir, self.fake, self.org, self.port)
+        self.cfg = serve_config(self.dir, self.fake, self.org, self.port,
+                                extra=self.serve_extra)
         self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
         self.serve = Serve(self.cfg, self.dir, self.port)
 
@@ -262,7 +266,9 @@ class SyncNow(E2E):
         self.assertTrue(url.endswith("/done"), url)
         return b, link, page
 
-    # tests ----------------------------------------------------------------------------------
+
+
+class SyncNow(ServeCase):
     def test_full_flow_sets_the_primary_team(self):
         t = self.pick(0)
         before = self.person(t["email"])
