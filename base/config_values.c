@@ -374,11 +374,12 @@ domain_ok(char *d)
 /*
  * Reads a secret file: a regular file without any group/other permission bit, at most
  * SECRET_MAX bytes, one trailing "\n" or "\r\n" trimmed, not empty. 0 and *out (NUL-terminated;
- * wipe it before freeing) or -1 after a problem. The contents never reach a message.
+ * wipe it before freeing) or -1 after a problem. The contents never reach a message; fill
+ * says how a missing or empty file gets its contents.
  */
 static int
 read_secret(struct loader *ld, const config_setting_t *s, const char *key, const char *path,
-    char **out, size_t *outlen)
+    const char *fill, char **out, size_t *outlen)
 {
 	struct stat st;
 	char *p = NULL;
@@ -388,6 +389,10 @@ read_secret(struct loader *ld, const config_setting_t *s, const char *key, const
 
 	/* O_NONBLOCK: a FIFO named by mistake must not hang the load (S_ISREG refuses it). */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1 && errno == ENOENT) {
+		cfg_problem(ld, s, key, "%s: %s; %s", path, strerror(errno), fill);
+		goto out;
+	}
 	if (fd == -1) {
 		cfg_problem(ld, s, key, "%s: %s", path, strerror(errno));
 		goto out;
@@ -433,7 +438,7 @@ read_secret(struct loader *ld, const config_setting_t *s, const char *key, const
 			len--;
 	}
 	if (len == 0) {
-		cfg_problem(ld, s, key, "%s is empty", path);
+		cfg_problem(ld, s, key, "%s is empty; %s", path, fill);
 		goto out_fd;
 	}
 	p[len] = '\0';
@@ -464,7 +469,8 @@ cfg_secret_file(struct loader *ld, const struct key *k, const config_setting_t *
 	if (cfg_gated_off(ld, k))
 		return;			/* a disabled platform's secrets are not read */
 	path = cfg_resolve(ld, v);
-	if (read_secret(ld, s, key, path, &sec, &len) == 0) {
+	if (read_secret(ld, s, key, path, "put the secret in it (one line, mode 0600)", &sec,
+	    &len) == 0) {
 		if (cfg_has_ctl(sec, len, 0)) {
 			cfg_problem(ld, s, key, "%s: contains control characters", path);
 		} else {
@@ -515,7 +521,8 @@ cfg_key_file(struct loader *ld, const struct key *k, const config_setting_t *s, 
 	size_t len;
 
 	cfg_set_str(c, k->off, path);
-	if (read_secret(ld, s, key, path, &sec, &len) == -1)
+	if (read_secret(ld, s, key, path, "put a key in it (openssl rand -hex 32), mode 0600",
+	    &sec, &len) == -1)
 		return;
 	if (len < KEY_MIN) {
 		cfg_problem(ld, s, key, "%s holds %zu bytes; a key needs at least %d "
@@ -539,7 +546,8 @@ cfg_token_file(struct loader *ld, const struct key *k, const config_setting_t *s
 	cfg_set_str(c, k->off, path);
 	if (cfg_gated_off(ld, k))
 		return;
-	if (read_secret(ld, s, key, path, &sec, &len) == -1)
+	if (read_secret(ld, s, key, path, "run `peoplesync login teams` to write it", &sec,
+	    &len) == -1)
 		return;
 	if (cfg_has_ctl(sec, len, 0)) {
 		cfg_problem(ld, s, key, "%s: contains control characters", path);

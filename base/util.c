@@ -670,53 +670,94 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int
-write_file_atomic(const char *path, const void *data, size_t n, int mode)
+/*
+ * Writes data into a fresh temporary file beside base in dfd (mode, and owner uid/gid unless
+ * -1), fsynced and closed. 0 with its name in *tmp, or -1 with errno set and nothing left.
+ */
+static int
+write_temp(int dfd, const char *base, const void *data, size_t n, int mode, uid_t uid,
+    gid_t gid, struct buf *tmp)
+{
+	int fd, saved;
+
+	if ((fd = open_temp(dfd, base, mode, tmp)) < 0)
+		return -1;
+	/* The data must be on disk before a rename or a link makes it visible under its name;
+	 * the owner is set before, so the file never shows up with the wrong one. */
+	if (write_all(fd, data, n) < 0 || fsync(fd) < 0 || fchmod(fd, (mode_t)mode) < 0 ||
+	    ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0)) {
+		saved = errno;
+		close(fd);
+		unlinkat(dfd, tmp->p, 0);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) < 0) {
+		saved = errno;
+		unlinkat(dfd, tmp->p, 0);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The two ways a file is published. replace: only a regular file (or nothing) at path is
+ * replaced, by rename(2). !replace: nothing at path is ever replaced, by link(2).
+ */
+static int
+place_file(const char *path, const void *data, size_t n, int mode, uid_t uid, gid_t gid,
+    int replace)
 {
 	struct buf tmp = { 0 };
 	const char *base;
 	char *dir = dir_of(path, &base);
-	int fd = -1, dfd, rc = -1, saved;
+	int dfd, rc = -1, saved;
 	struct stat st;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (dfd < 0)
 		return -1;
-	/* Only a regular file is ever replaced: not a device, a fifo, a symlink or a directory. */
+	/* Only a regular file is ever replaced: not a device, a fifo, a symlink or a directory;
+	 * and when nothing may be replaced, a name taken leaves the directory untouched (not
+	 * even a temp file in it). */
 	if (*base == '\0' || (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !S_ISREG(st.st_mode))) {
-		errno = *base == '\0' || S_ISDIR(st.st_mode) ? EISDIR : EEXIST;
+	    (!replace || !S_ISREG(st.st_mode)))) {
+		errno = *base == '\0' || (replace && S_ISDIR(st.st_mode)) ? EISDIR : EEXIST;
 		goto out;
 	}
-	if ((fd = open_temp(dfd, base, mode, &tmp)) < 0)
+	if (write_temp(dfd, base, data, n, mode, uid, gid, &tmp) < 0)
 		goto out;
-	/* The data must be on disk before the rename makes it visible under its name. */
-	if (write_all(fd, data, n) < 0 || fsync(fd) < 0 || fchmod(fd, (mode_t)mode) < 0)
-		goto out_unlink;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out_unlink;
-	}
-	fd = -1;
-	if (renameat(dfd, tmp.p, dfd, base) < 0)
-		goto out_unlink;
-	/* And the rename itself must survive a crash: sync the directory. */
-	fsync(dfd);
-	rc = 0;
-	goto out;
-out_unlink:
+	/* link(2), unlike rename(2), fails with EEXIST when anything (even a dangling symlink)
+	 * holds the name by now: the complete file appears at once, or nothing is touched. */
+	if (replace ? renameat(dfd, tmp.p, dfd, base) == 0 : linkat(dfd, tmp.p, dfd, base, 0) == 0)
+		rc = 0;
 	saved = errno;
-	unlinkat(dfd, tmp.p, 0);
+	if (rc < 0 || !replace)
+		unlinkat(dfd, tmp.p, 0);
 	errno = saved;
+	/* And the new name must survive a crash: sync the directory. */
+	if (rc == 0)
+		fsync(dfd);
 out:
 	saved = errno;
-	if (fd >= 0)
-		close(fd);
 	close(dfd);
 	errno = saved;
 	buf_free(&tmp);
 	return rc;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t n, int mode)
+{
+	return place_file(path, data, n, mode, (uid_t)-1, (gid_t)-1, 1);
+}
+
+int
+create_file_excl(const char *path, const void *data, size_t n, int mode, uid_t uid, gid_t gid)
+{
+	return place_file(path, data, n, mode, uid, gid, 0);
 }
 
 void

@@ -41,6 +41,7 @@ int	cmd_people(struct cli *c, int argc, char **argv);
 int	cmd_show(struct cli *c, int argc, char **argv);
 int	cmd_export(struct cli *c, int argc, char **argv);
 int	cmd_check_config(struct cli *c, int argc, char **argv);
+int	cmd_init(struct cli *c, int argc, char **argv);
 int	cmd_db(struct cli *c, int argc, char **argv);
 int	cmd_serve(struct cli *c, int argc, char **argv);
 int	cmd_sync_link(struct cli *c, int argc, char **argv);

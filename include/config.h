@@ -160,4 +160,34 @@ void	config_free(struct config *cfg);
  * messages in place of a path. Same contract as config_load. */
 int	config_load_string(const char *name, const char *text, struct config *cfg, int check_files);
 
+/*
+ * A new config file, as `peoplesync init` writes it (base/config_draft.c): every key with a
+ * comment; keys the admin must choose (public_url, teams.tenant_id...) commented out until
+ * given. Paths in draft_opts are absolute.
+ */
+struct buf;
+struct config_draft;
+struct draft_opts {
+	int		 platform[PLAT_COUNT];	/* the platform blocks to write */
+	const char	*dir;			/* key and secret files go here */
+	const char	*database;
+	const char	*spool_dir;
+	const char	*public_url;		/* NULL: left for the admin */
+};
+/* sets: "KEY=VALUE", any single-valued key of the key table (of a platform written), value
+ * checked against the key's type; it replaces the template's value or joins its group, and
+ * a row storing into the same place (bot_token_file vs bot_token_env) is left out.
+ * NULL after naming a refused --set on stderr. */
+struct config_draft *config_draft_new(const struct draft_opts *o, char *const *sets,
+	    size_t nsets);
+void	config_draft_free(struct config_draft *d);
+/* Appends the file's text (header: the opening comment) to out. */
+void	config_draft_text(const struct config_draft *d, const char *header, struct buf *out);
+/* The value key is written with (paths absolute unless a --set gave a relative one), or
+ * NULL when the key is absent or commented out. Valid until config_draft_free. */
+const char *config_draft_str(const struct config_draft *d, const char *key);
+/* "required" or "wanted" when key is one the admin still has to set (commented out), else
+ * NULL. */
+const char *config_draft_unset(const struct config_draft *d, const char *key);
+
 #endif

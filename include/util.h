@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -90,6 +91,12 @@ int	read_file(const char *path, size_t cap, struct buf *out);
  * is replaced: a symlink, device or fifo there is refused with EEXIST, a directory with
  * EISDIR, and left as it was. 0 on success, -1 with errno set. */
 int	write_file_atomic(const char *path, const void *data, size_t n, int mode);
+/* Creates path with data, never replacing anything: the same temp file as above (mode, owner
+ * uid/gid unless (uid_t)-1/(gid_t)-1, set before it is visible), then link(2) to path, which
+ * fails with EEXIST when anything holds the name (a file, a symlink, a directory). 0 on
+ * success, -1 with errno set (nothing created). */
+int	create_file_excl(const char *path, const void *data, size_t n, int mode, uid_t uid,
+	    gid_t gid);
 
 /* Big-endian 64-bit integers (keys sort as numbers; tokens carry them portably). */
 void	put_be64(unsigned char *p, uint64_t v);

@@ -42,6 +42,9 @@ static const char usage_text[] =
 "                        the web endpoint behind Sync now links\n"
 "  sync-link PERSON      print a fresh Sync now link for a person\n"
 "  check-config          validate the config file and every file it names\n"
+"  init [--platforms LIST] [--set KEY=VALUE]... [DIR]\n"
+"                        write a commented config, keys and directories; never\n"
+"                        overwrites a file; prints what is left to do\n"
 "  db stats | db verify | db backup DEST\n"
 "\n"
 "Options:\n"
@@ -66,6 +69,7 @@ static const struct {
 	{ "serve", cmd_serve },
 	{ "sync-link", cmd_sync_link },
 	{ "check-config", cmd_check_config },
+	{ "init", cmd_init },
 	{ "db", cmd_db },
 	{ "link", cmd_link },
 	{ "unlink", cmd_unlink },

@@ -709,13 +709,16 @@ test_secret_missing_empty_dir(void **state)
 	char *d = in_dir(f, "adir");
 
 	load(f, SLACK_FILE("none.token"), 0);
-	expect_err(f, "@C:4: slack.bot_token_file: @D/none.token: No such file or directory\n");
+	expect_err(f, "@C:4: slack.bot_token_file: @D/none.token: No such file or directory; "
+	    "put the secret in it (one line, mode 0600)\n");
 	put(f, "empty.token", "\n", 0600);
 	load(f, SLACK_FILE("empty.token"), 0);
-	expect_err(f, "@C:4: slack.bot_token_file: @D/empty.token is empty\n");
+	expect_err(f, "@C:4: slack.bot_token_file: @D/empty.token is empty; put the secret in it "
+	    "(one line, mode 0600)\n");
 	put(f, "empty.token", "", 0600);
 	load(f, SLACK_FILE("empty.token"), 0);
-	expect_err(f, "@C:4: slack.bot_token_file: @D/empty.token is empty\n");
+	expect_err(f, "@C:4: slack.bot_token_file: @D/empty.token is empty; put the secret in it "
+	    "(one line, mode 0600)\n");
 	assert_int_equal(mkdir(d, 0700), 0);
 	load(f, SLACK_FILE("adir"), 0);
 	expect_err(f, "@C:4: slack.bot_token_file: @D/adir: not a regular file\n");
@@ -942,7 +945,8 @@ test_link_key(void **state)
 	put(f, "link.key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
 	    0600);
 	load(f, PUB "link_key_file = \"link.key\";\ntoken_key_file = \"nope.key\";\n", 0);
-	expect_err(f, "@C:3: token_key_file: @D/nope.key: No such file or directory\n");
+	expect_err(f, "@C:3: token_key_file: @D/nope.key: No such file or directory; put a key in "
+	    "it (openssl rand -hex 32), mode 0600\n");
 	load(f, PUB "link_key_file = \"link.key\";\n", 0);
 	expect_ok(f);
 	assert_int_equal(f->c.link_key_len, 64);

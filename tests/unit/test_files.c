@@ -1,6 +1,7 @@
 /*
  * test_files.c — published files (write_file_atomic): what is planted at the target or at a
- * temporary name is never followed or replaced; only a regular file is replaced.
+ * temporary name is never followed or replaced; only a regular file is replaced. Files that
+ * init creates (create_file_excl): created whole with their mode, never replacing anything.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +224,60 @@ test_missing_directory_fails_cleanly(void **state)
 	free(p);
 }
 
+static void
+test_create_excl_creates_with_mode(void **state)
+{
+	struct dir *d = *state;
+	char *p = at(d, "link.key"), *s;
+	struct stat st;
+
+	assert_int_equal(create_file_excl(p, "k\n", 2, 0600, (uid_t)-1, (gid_t)-1), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	s = get(p);
+	assert_string_equal(s, "k\n");
+	free(s);
+	only(d, 1);
+	free(p);
+}
+
+/* Whatever holds the name is kept as it was: a file, a symlink (dangling or not), a
+ * directory; nothing else is left behind in the directory. */
+static void
+test_create_excl_never_replaces(void **state)
+{
+	struct dir *d = *state;
+	char *f = at(d, "peoplesync.cfg"), *l = at(d, "link"), *gone = at(d, "gone"),
+	    *sub = at(d, "sub"), *s;
+	struct stat st;
+
+	put(f, "mine\n");
+	errno = 0;
+	assert_int_equal(create_file_excl(f, "new", 3, 0600, (uid_t)-1, (gid_t)-1), -1);
+	assert_int_equal(errno, EEXIST);
+	s = get(f);
+	assert_string_equal(s, "mine\n");
+	free(s);
+
+	assert_int_equal(symlink(gone, l), 0);
+	errno = 0;
+	assert_int_equal(create_file_excl(l, "new", 3, 0600, (uid_t)-1, (gid_t)-1), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(lstat(gone, &st), -1);
+	assert_int_equal(lstat(l, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+
+	assert_int_equal(mkdir(sub, 0700), 0);
+	errno = 0;
+	assert_int_equal(create_file_excl(sub, "new", 3, 0600, (uid_t)-1, (gid_t)-1), -1);
+	assert_int_equal(errno, EEXIST);
+	only(d, 3);
+	free(f);
+	free(l);
+	free(gone);
+	free(sub);
+}
+
 int
 main(void)
 {
@@ -237,6 +292,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_a_device_is_never_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_directory_fails_cleanly, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_create_excl_creates_with_mode, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_create_excl_never_replaces, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
