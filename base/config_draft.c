@@ -43,10 +43,12 @@ static const struct tpl {
 	{ "public_url", NP, H_REQ, "https://sync.example.com", "Required: the https address where "
 	  "`peoplesync serve` is reached (behind a TLS proxy): base of the Sync now links "
 	  "PUBLIC_URL/s/<token>, of the OAuth redirects and of the event URLs.", NULL },
-	{ "link_key_file", NP, H_SET, "@dir/link.key", "HMAC key signing the Sync now links: 32 "
-	  "random bytes, hex (mode 0600). Replacing it invalidates every link sent so far.", NULL },
-	{ "token_key_file", NP, H_SET, "@dir/token.key", "Key encrypting the users' OAuth tokens "
-	  "kept in the database (mode 0600). Replacing it makes people sign in again.", NULL },
+	{ "link_key_file", NP, H_SET, "@dir/link.key", "Key signing the Sync now links and the "
+	  "web sessions: 32 random bytes, mode 0600. Replacing it invalidates every link and "
+	  "session issued before (and, without token_key_file, the stored user tokens).", NULL },
+	{ "token_key_file", NP, H_OPT, "@dir/token.key", "Key encrypting the users' OAuth tokens "
+	  "kept in the database (at least 32 bytes, mode 0600). Default: derived from the link "
+	  "key; a file of its own lets the two keys be rotated apart.", NULL },
 	{ "link_ttl_hours", NP, H_OPT, "168", "How long a Sync now link stays valid, in hours.", NULL },
 
 	{ "slack", SL, H_GROUP, NULL, "Slack: the bot of a Slack app (`peoplesync slack-manifest` "

@@ -39,7 +39,7 @@ static const struct item {
 	const char	*todo;	/* {file}: the file, or the config for N_SET; {c}: " -c CFG" or "" */
 } items[] = {
 	{ N_KEY, NP, "link_key_file", NULL },
-	{ N_KEY, NP, "token_key_file", NULL },
+	{ N_KEY, NP, "token_key_file", NULL },	/* when a --set names one */
 	{ N_APP, PLAT_SLACK, "slack.bot_token_file", "run `peoplesync{c} slack-manifest` and create "
 	  "the Slack app from it (api.slack.com/apps, \"From an app manifest\"), then install it" },
 	{ N_SECRET, PLAT_SLACK, "slack.bot_token_file", "put the Slack bot token (xoxb-...) in {file} "
@@ -156,25 +156,19 @@ make_file(const char *path, const void *data, size_t n, int mode, uid_t uid, gid
 	return -1;
 }
 
-/* 64 hex digits of 32 random bytes: what `openssl rand -hex 32` gives, so the key is text
- * (a raw byte could be the newline the loader trims). */
+/* 32 random bytes; never one ending in "\n", which the loader would trim off. */
 static int
 make_key(const char *path, const struct owner *ow, FILE *out)
 {
-	unsigned char r[32];
-	char hex[2 * sizeof(r) + 2];
-	size_t i;
+	unsigned char key[32];
 	int rc;
 
-	random_bytes(r, sizeof(r));
-	for (i = 0; i < sizeof(r); i++)
-		snprintf(hex + 2 * i, 3, "%02x", r[i]);
-	hex[2 * sizeof(r)] = '\n';
-	hex[2 * sizeof(r) + 1] = '\0';
-	rc = make_file(path, hex, 2 * sizeof(r) + 1, 0600, ow->uid, ow->gid,
-	    "random key, 32 bytes", out);
-	explicit_bzero(r, sizeof(r));
-	explicit_bzero(hex, sizeof(hex));
+	do
+		random_bytes(key, sizeof(key));
+	while (key[sizeof(key) - 1] == '\n');
+	rc = make_file(path, key, sizeof(key), 0600, ow->uid, ow->gid, "random key, 32 bytes",
+	    out);
+	explicit_bzero(key, sizeof(key));
 	return rc;
 }
 

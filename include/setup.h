@@ -19,8 +19,8 @@ struct setup_opts {
 };
 
 /*
- * Creates draft.dir (0755), the config (0640, group peoplesync), link_key_file and
- * token_key_file (64 hex digits of 32 bytes from the CSPRNG, 0600), the secret files the
+ * Creates draft.dir (0755), the config (0640, group peoplesync), link_key_file (and
+ * token_key_file when a --set names one: 32 bytes from the CSPRNG, 0600), the secret files the
  * config names (empty, 0600, for the admin to fill), the database (0700) and spool (0770)
  * directories. Run as root, keys, secrets and directories belong to the user and group
  * peoplesync when they exist (else root, and out says so). An existing file or directory is

@@ -65,15 +65,15 @@ class InitFiles(unittest.TestCase):
         e = self.etc
         self.assertEqual(self.mode(e), 0o755)
         self.assertEqual(self.mode(self.cfg), 0o640)
-        for key in ("link.key", "token.key"):
-            p = os.path.join(e, key)
-            self.assertEqual(self.mode(p), 0o600, key)
-            with open(p) as f:
-                text = f.read()
-            self.assertRegex(text, r"^[0-9a-f]{64}\n$")     # 32 random bytes, hex
-            self.assertIn(f"created {p} (mode 0600", r.out)
-        with open(os.path.join(e, "link.key")) as a, open(os.path.join(e, "token.key")) as b:
-            self.assertNotEqual(a.read(), b.read())
+        p = os.path.join(e, "link.key")
+        self.assertEqual(self.mode(p), 0o600)
+        with open(p, "rb") as f:
+            key = f.read()
+        self.assertEqual(len(key), 32)          # 32 random bytes
+        self.assertNotEqual(key[-1:], b"\n")    # which the loader would trim
+        self.assertIn(f"created {p} (mode 0600, random key, 32 bytes)", r.out)
+        # the token key is derived from the link key unless the admin wants a file of its own
+        self.assertFalse(os.path.exists(os.path.join(e, "token.key")))
         for sec in ("slack-bot.token", "teams-client.secret", "webex-bot.token"):
             p = os.path.join(e, sec)
             self.assertEqual(self.mode(p), 0o600, sec)
@@ -155,6 +155,25 @@ class InitFiles(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         self.assertFalse(os.path.exists(target))
         self.assertTrue(os.path.islink(os.path.join(self.etc, "link.key")))
+
+    def test_set_names_a_token_key_file(self):
+        r = self.init("--platforms", "webex", "--set", "token_key_file=token.key",
+                      "--set", "webex.token_env=WEBEX_TOKEN")
+        self.assertEqual(r.rc, 0, r)
+        p = os.path.join(self.etc, "token.key")     # relative: against the config's directory
+        self.assertEqual(self.mode(p), 0o600)
+        self.assertEqual(os.path.getsize(p), 32)
+        with open(self.cfg) as f:
+            text = f.read()
+        self.assertIn('token_key_file = "token.key";', text)
+        # an _env key replaces its _file: no file to fill, none written in the config
+        self.assertIn('token_env = "WEBEX_TOKEN";', text)
+        self.assertNotIn("token_file =", text)
+        self.assertFalse(os.path.exists(os.path.join(self.etc, "webex-bot.token")))
+        self.assertNotIn("slack", text)
+        cc = run(self.cfg, "check-config", env={"WEBEX_TOKEN": "tok"})
+        self.assertNotIn("webex.token", cc.err)
+        self.assertNotIn("token_key_file", cc.err)
 
     def test_refused_set_creates_nothing(self):
         for bad, msg in (("slack.bot_tokn_file=x", "no such key"),
