@@ -1,6 +1,6 @@
 /*
  * usertokens.h — upkeep of the user tokens that Sync now collects (the engine's part; the
- * OAuth grant itself is drivers/ work, the records are utoken_* of oauth.h).
+ * OAuth grant itself is drivers/ work, the records are utoken_* of usertoken_store.h).
  */
 #ifndef PS_USERTOKENS_H
 #define PS_USERTOKENS_H

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "oauth.h"
+#include "usertoken_store.h"
 #include "usertokens.h"
 #include "util.h"
 

@@ -10,6 +10,7 @@
 
 #include "oauth.h"
 #include "reconcile.h"
+#include "usertoken_store.h"
 #include "web_p.h"
 
 /* ---- GET /connect/<platform> ---- */

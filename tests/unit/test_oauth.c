@@ -16,6 +16,7 @@
 
 #include "oauth.h"
 #include "store.h"
+#include "usertoken_store.h"
 
 struct fx {
 	char		 dir[64];

@@ -26,6 +26,7 @@
 #include "http.h"
 #include "json.h"
 #include "oauth.h"
+#include "usertoken_store.h"
 #include "usertokens.h"
 #include "store.h"
 
