@@ -135,7 +135,7 @@ utoken_put(const struct config *cfg, struct txn *t, const struct utoken *u)
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, UT_TAG, tag) != 1)
 		goto out;
 	buf_add(&val, tag, UT_TAG);
-	rc = store_kv_put(t, "utoken", key.p, key.len, val.p, val.len);
+	rc = store_utoken_put(t, key.p, key.len, val.p, val.len);
 out:
 	EVP_CIPHER_CTX_free(ctx);
 	if (pt.p)
@@ -227,7 +227,7 @@ utoken_get(const struct config *cfg, struct txn *t, enum platform p, const char 
 
 	memset(out, 0, sizeof(*out));
 	utoken_key(&key, p, team, user);
-	rc = store_kv_get(t, "utoken", key.p, key.len, &val);
+	rc = store_utoken_get(t, key.p, key.len, &val);
 	if (rc == 0 && utoken_open(cfg, key.p, key.len, val.p, val.len, out) < 0)
 		rc = -1;
 	buf_free(&key);
@@ -263,5 +263,5 @@ utoken_each(const struct config *cfg, struct txn *t, utoken_cb cb, void *arg)
 {
 	struct each_ctx e = { cfg, cb, arg };
 
-	return store_kv_each(t, "utoken", each_cb, &e) < 0 ? -1 : 0;
+	return store_utoken_each(t, each_cb, &e) < 0 ? -1 : 0;
 }
