@@ -21,6 +21,7 @@
 #include "driver.h"
 #include "json.h"
 #include "paging.h"
+#include "tokens.h"
 
 #define SELECT	"id,userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled," \
 		"userType,displayName,givenName,externalUserState"
@@ -72,60 +73,82 @@ graph_fini(struct driver_ctx *ctx)
 	ctx->priv = NULL;
 }
 
+/*
+ * The Microsoft identity platform's token endpoint, {login}/{tenant}/oauth2/v2.0/token: the
+ * roster's app-only token (client credentials: refresh is NULL) and the service user's
+ * delegated one (the refresh_token grant). On 0, tok holds the tokens (caller frees) and
+ * *expires when to renew the access token (monotonic seconds: a minute before it expires).
+ * On -1, err says why ("teams: POST token (client credentials): HTTP 401, error
+ * invalid_client") and code holds the answer's error code, or "".
+ */
+static int
+ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const char *what,
+    struct oauth_tokens *tok, double *expires, char *code, size_t codelen, char *err,
+    size_t errlen)
+{
+	const struct cfg_teams *t = &ctx->cfg->teams;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf url = { 0 }, form = { 0 };
+	int64_t now = (int64_t)ps_now(), in;
+	int rc = -1;
+
+	code[0] = '\0';
+	buf_printf(&url, "%s/", t->login_url);
+	buf_urlencode(&url, t->tenant_id, strlen(t->tenant_id));
+	buf_adds(&url, "/oauth2/v2.0/token");
+	token_param(&form, "grant_type", refresh ? "refresh_token" : "client_credentials");
+	token_param(&form, "client_id", t->client_id);
+	token_param(&form, "client_secret", t->client_secret);
+	if (refresh)
+		token_param(&form, "refresh_token", refresh);
+	token_param(&form, "scope", scope);
+	http_set_bearer(ctx->http, NULL);
+	if (token_post(ctx->http, url.p, NULL, NULL, &form, what, &resp, &j, err, errlen) < 0)
+		goto out;
+	if (resp.status != 200 || j.ntok == 0) {
+		token_error_code(&j, code, codelen);
+		snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp.status,
+		    code[0] ? ", error " : "", code);
+		goto out;
+	}
+	if (token_take(&j, 0, now, tok) < 0) {
+		snprintf(err, errlen, "teams: %s: no access_token in the answer", what);
+		goto out;
+	}
+	in = tok->expires ? tok->expires - now : 3599;
+	*expires = ps_monotonic() + (double)(in > 120 ? in - 60 : in / 2);
+	rc = 0;
+out:
+	buf_free(&form);
+	buf_free(&url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
 /* Client-credentials token, kept until a minute before it expires. */
 static int
 graph_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 {
 	struct graph_priv *gp = ctx->priv;
-	const struct cfg_teams *t = &ctx->cfg->teams;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
-	struct buf url = { 0 }, body = { 0 };
-	int64_t expires_in = 3599;
-	int rc = -1;
+	struct oauth_tokens tok = { 0 };
+	char code[80];
+	int rc;
 
 	if (!force && gp->token && ps_monotonic() < gp->expires)
 		return 0;
-	buf_printf(&url, "%s/", t->login_url);
-	buf_urlencode(&url, t->tenant_id, strlen(t->tenant_id));
-	buf_adds(&url, "/oauth2/v2.0/token");
-	buf_adds(&body, "grant_type=client_credentials&client_id=");
-	buf_urlencode(&body, t->client_id, strlen(t->client_id));
-	buf_adds(&body, "&client_secret=");
-	buf_urlencode(&body, t->client_secret, strlen(t->client_secret));
-	buf_adds(&body, "&scope=");
-	buf_urlencode(&body, "https://graph.microsoft.com/.default", 36);
-	http_set_bearer(ctx->http, NULL);
-	if (http_json(ctx->http, "POST", url.p, NULL, "application/x-www-form-urlencoded", body.p,
-	    body.len, "POST token (client credentials)", &resp, &j, err, errlen) < 0)
-		goto out;
-	if (resp.status != 200 || j.ntok == 0) {
-		char *code = j.ntok ? json_strdup(&j, json_get(&j, 0, "error")) : NULL;
-		snprintf(err, errlen, "teams: POST token (client credentials): HTTP %ld%s%s",
-		    resp.status, code ? ", error " : "", code ? code : "");
-		free(code);
-		goto out;
+	rc = ms_token(ctx, NULL, "https://graph.microsoft.com/.default",
+	    "POST token (client credentials)", &tok, &gp->expires, code, sizeof(code), err,
+	    errlen);
+	if (rc == 0) {
+		zfree(&gp->token);
+		gp->token = tok.access;
+		tok.access = NULL;
 	}
-	if (gp->token) {
-		explicit_bzero(gp->token, strlen(gp->token));
-		free(gp->token);
-	}
-	gp->token = json_strdup(&j, json_get(&j, 0, "access_token"));
-	if (gp->token == NULL || *gp->token == '\0') {
-		snprintf(err, errlen, "teams: POST token: no access_token in the answer");
-		goto out;
-	}
-	json_i64(&j, json_get(&j, 0, "expires_in"), &expires_in);
-	gp->expires = ps_monotonic() + (double)(expires_in > 120 ? expires_in - 60 : expires_in / 2);
-	rc = 0;
-out:
 	if (gp->token)
 		http_set_bearer(ctx->http, gp->token);
-	explicit_bzero(body.p, body.len);
-	buf_free(&body);
-	buf_free(&url);
-	json_free(&j);
-	http_resp_free(&resp);
+	oauth_tokens_free(&tok);
 	return rc;
 }
 
@@ -393,84 +416,54 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
  * Sending chat messages needs a delegated token (application permissions are not
  * supported): the service user's refresh token is exchanged for an access token; the answer
  * carries a new refresh token, which replaces the stored one atomically (mode 0600), so a
- * crash never leaves the file half-written or the old token lost.
+ * crash never leaves the file half-written or the old token lost. Returns enum dm_rc: with
+ * no delegated token every prompt waits, none is the person's fault.
  */
 static int
 graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 {
 	struct graph_priv *gp = ctx->priv;
-	const struct cfg_teams *t = &ctx->cfg->teams;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
-	struct buf url = { 0 }, body = { 0 }, file = { 0 };
-	int64_t expires_in = 3599;
-	char *nref = NULL;
+	const char *path = ctx->cfg->teams.service_user_refresh_token_file;
+	struct oauth_tokens tok = { 0 };
+	struct buf file = { 0 };
+	char code[80];
 	int rc = DM_UNAVAILABLE;
 
 	if (!force && gp->utoken && ps_monotonic() < gp->uexpires)
 		return DM_OK;
-	buf_printf(&url, "%s/", t->login_url);
-	buf_urlencode(&url, t->tenant_id, strlen(t->tenant_id));
-	buf_adds(&url, "/oauth2/v2.0/token");
-	buf_adds(&body, "grant_type=refresh_token&client_id=");
-	buf_urlencode(&body, t->client_id, strlen(t->client_id));
-	buf_adds(&body, "&client_secret=");
-	buf_urlencode(&body, t->client_secret, strlen(t->client_secret));
-	buf_adds(&body, "&refresh_token=");
-	buf_urlencode(&body, gp->refresh, strlen(gp->refresh));
-	buf_adds(&body, "&scope=");
-	buf_urlencode(&body, "offline_access Chat.Create ChatMessage.Send User.Read", 53);
-	http_set_bearer(ctx->http, NULL);
-	if (http_json(ctx->http, "POST", url.p, NULL, "application/x-www-form-urlencoded", body.p,
-	    body.len, "POST token (refresh_token, service user)", &resp, &j, err, errlen) < 0)
-		goto out;
-	if (resp.status != 200 || j.ntok == 0) {
-		char *code = j.ntok ? json_strdup(&j, json_get(&j, 0, "error")) : NULL;
-		snprintf(err, errlen, "teams: POST token (refresh_token, service user): HTTP %ld%s%s%s",
-		    resp.status, code ? ", error " : "", code ? code : "",
-		    code && strcmp(code, "invalid_grant") == 0 ? " (the service user must sign in "
-		    "again and teams.service_user_refresh_token_file be replaced)" : "");
-		/* no delegated token: every prompt waits, none is the person's fault */
-		rc = DM_UNAVAILABLE;
-		free(code);
+	if (ms_token(ctx, gp->refresh, "offline_access Chat.Create ChatMessage.Send User.Read",
+	    "POST token (refresh_token, service user)", &tok, &gp->uexpires, code, sizeof(code),
+	    err, errlen) < 0) {
+		size_t n = strlen(err);
+
+		if (strcmp(code, "invalid_grant") == 0 && n < errlen)
+			snprintf(err + n, errlen - n, " (the service user must sign in again and "
+			    "teams.service_user_refresh_token_file be replaced)");
 		goto out;
 	}
 	zfree(&gp->utoken);
-	gp->utoken = json_strdup(&j, json_get(&j, 0, "access_token"));
-	nref = json_strdup(&j, json_get(&j, 0, "refresh_token"));
-	json_i64(&j, json_get(&j, 0, "expires_in"), &expires_in);
-	gp->uexpires = ps_monotonic() + (double)(expires_in > 120 ? expires_in - 60 : expires_in / 2);
-	if (gp->utoken == NULL) {
-		snprintf(err, errlen, "teams: POST token (service user): no access_token");
-		goto out;
-	}
-	if (nref && strcmp(nref, gp->refresh) != 0) {
-		buf_adds(&file, nref);
+	gp->utoken = tok.access;
+	tok.access = NULL;
+	if (tok.refresh && strcmp(tok.refresh, gp->refresh) != 0) {
+		buf_adds(&file, tok.refresh);
 		buf_addc(&file, '\n');
-		if (write_file_atomic(t->service_user_refresh_token_file, file.p, file.len,
-		    0600) < 0) {
+		if (write_file_atomic(path, file.p, file.len, 0600) < 0) {
 			snprintf(err, errlen, "teams: %s: cannot save the rotated refresh token: %s",
-			    t->service_user_refresh_token_file, strerror(errno));
-			rc = DM_UNAVAILABLE;
+			    path, strerror(errno));
 			goto out;
 		}
 		zfree(&gp->refresh);
-		gp->refresh = nref;
-		nref = NULL;
+		gp->refresh = tok.refresh;
+		tok.refresh = NULL;
 	}
 	rc = DM_OK;
 out:
 	if (gp->utoken)
 		http_set_bearer(ctx->http, gp->utoken);
-	zfree(&nref);
+	oauth_tokens_free(&tok);
 	if (file.p)
 		explicit_bzero(file.p, file.len);
-	explicit_bzero(body.p, body.len);
 	buf_free(&file);
-	buf_free(&body);
-	buf_free(&url);
-	json_free(&j);
-	http_resp_free(&resp);
 	return rc;
 }
 
@@ -642,10 +635,68 @@ graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- Sync now (drivers/oauth.c) ---- */
+
+/* The user behind the new token: GET /me, in the configured tenant. */
+static char *
+graph_me(const struct config *cfg)
+{
+	return xasprintf("%s/me?$select=id", cfg->teams.graph_url);
+}
+
+static const char *
+graph_tenant(const struct config *cfg)
+{
+	return cfg->teams.tenant_id;
+}
+
+static int
+graph_grant_dead(long status, const char *code, const struct json *j)
+{
+	(void)j;
+	return status == 400 && (strcmp(code, "invalid_grant") == 0 ||
+	    strcmp(code, "interaction_required") == 0);
+}
+
+/* The first of error_codes, as " (AADSTS70000)". */
+static void
+graph_error_detail(const struct json *j, char *out, size_t outlen)
+{
+	int ec = json_get(j, 0, "error_codes");
+	int64_t v;
+
+	if (json_is_array(j, ec) && json_i64(j, json_first(j, ec), &v) == 0)
+		snprintf(out, outlen, " (AADSTS%lld)", (long long)v);
+}
+
+static const struct driver_oauth graph_oauth = {
+	.flags = OAUTH_PKCE | OAUTH_SCOPED,
+	.endpoint = "token",
+	.authorize = (const char *const[]){ "client_id", "response_type=code", "redirect_uri",
+	    "response_mode=query", "scope", "state", "code_challenge", NULL },
+	.me = graph_me,
+	.me_what = "GET /me",
+	.team = graph_tenant,
+	.grant_dead = graph_grant_dead,
+	.error_detail = graph_error_detail,
+};
+
+/* HTML: a name is text, also inside an attribute. */
+static const char *const graph_escape[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;",
+};
+
 const struct driver graph_driver = {
 	.platform = PLAT_TEAMS,
 	.name = "teams",
+	.title = "Microsoft Teams",
 	.caps = DRV_CAP_DM | DRV_CAP_DELTA,
+	.oauth = &graph_oauth,
+	.prompt_default = "<p>Hi {first_name}!</p><p>Our company chats across Slack, Microsoft "
+	    "Teams and Webex. Sync your account once so that messages from colleagues on the "
+	    "other platforms reach you here, as normal Teams messages.</p><p><a href=\"{link}\">"
+	    "<b>Sync now</b></a> <small>(ref {ref})</small></p>",
+	.escape = graph_escape,
 	.init = graph_init,
 	.fini = graph_fini,
 	.pull = graph_pull,

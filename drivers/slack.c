@@ -10,6 +10,7 @@
 #include "driver.h"
 #include "json.h"
 #include "paging.h"
+#include "tokens.h"
 
 struct slack_priv {
 	char	*team_id;	/* from auth.test */
@@ -416,10 +417,76 @@ slack_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- Sync now (drivers/oauth.c) ---- */
+
+/* The exchange's tokens are the user's, in authed_user; a refresh answers with rotated user
+ * tokens at the top level, though some answers nest authed_user. */
+static int
+slack_tokens_at(const struct json *j, int exchange)
+{
+	int au = json_get(j, 0, "authed_user");
+
+	if (exchange)
+		return json_is_object(j, au) ? au : -1;
+	return json_get(j, 0, "access_token") < 0 && json_is_object(j, au) ? au : 0;
+}
+
+/* oauth.v2.access says who signed in: authed_user.id in team.id. */
+static int
+slack_identity(const struct json *j, const char *what, struct oauth_identity *id, char *err,
+    size_t errlen)
+{
+	id->user_id = json_strdup(j, json_path(j, 0, "authed_user.id"));
+	id->team_id = json_strdup(j, json_path(j, 0, "team.id"));
+	if (id->user_id == NULL || *id->user_id == '\0' || id->team_id == NULL ||
+	    *id->team_id == '\0') {
+		snprintf(err, errlen, "slack: %s: no authed_user.id or team.id in the answer", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+slack_grant_dead(long status, const char *code, const struct json *j)
+{
+	static const char *const dead[] = { "invalid_refresh_token", "invalid_grant",
+	    "token_revoked", "token_expired", "invalid_auth", "account_inactive", NULL };
+
+	(void)status;
+	(void)j;
+	for (int i = 0; dead[i]; i++)
+		if (strcmp(code, dead[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct driver_oauth slack_oauth = {
+	.flags = OAUTH_BASIC | OAUTH_OK_FIELD,
+	.endpoint = "oauth.v2.access",
+	.authorize = (const char *const[]){ "client_id", "user_scope", "redirect_uri", "state",
+	    NULL },
+	.no_token = "no user token in the answer (is slack.oauth.scopes empty?)",
+	.tokens_at = slack_tokens_at,
+	.identity = slack_identity,
+	.grant_dead = slack_grant_dead,
+};
+
+/* mrkdwn: &, < and > are the only characters to escape. */
+static const char *const slack_escape[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+};
+
 const struct driver slack_driver = {
 	.platform = PLAT_SLACK,
 	.name = "slack",
+	.title = "Slack",
 	.caps = DRV_CAP_DM,
+	.oauth = &slack_oauth,
+	.prompt_default = "Hi {first_name}! Our company chats across Slack, Microsoft Teams "
+	    "and Webex. Sync your account once so that messages from colleagues on the other "
+	    "platforms reach you here, as normal Slack messages.\n<{link}|*Sync now*>  "
+	    "_(ref {ref})_",
+	.escape = slack_escape,
 	.init = slack_init,
 	.fini = slack_fini,
 	.pull = slack_pull,

@@ -11,6 +11,7 @@
 #include "driver.h"
 #include "json.h"
 #include "paging.h"
+#include "tokens.h"
 
 static int
 webex_init(struct driver_ctx *ctx, char *err, size_t errlen)
@@ -265,10 +266,58 @@ webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- Sync now (drivers/oauth.c) ---- */
+
+/* The person behind the new token: GET /people/me (id, orgId). */
+static char *
+webex_me(const struct config *cfg)
+{
+	return xasprintf("%s/people/me", cfg->webex.api_url);
+}
+
+/* A dead refresh token: invalid_grant, or a 400 whose message speaks of the refresh token. */
+static int
+webex_grant_dead(long status, const char *code, const struct json *j)
+{
+	char *m;
+	int dead;
+
+	if (status != 400)
+		return 0;
+	m = j->ntok > 0 ? json_strdup(j, json_get(j, 0, "message")) : NULL;
+	dead = strcmp(code, "invalid_grant") == 0 || (m && strcasestr(m, "refresh token"));
+	free(m);
+	return dead;
+}
+
+static const struct driver_oauth webex_oauth = {
+	.endpoint = "access_token",
+	.authorize = (const char *const[]){ "client_id", "response_type=code", "redirect_uri",
+	    "scope", "state", NULL },
+	.me = webex_me,
+	.me_what = "GET /people/me",
+	.team_key = "orgId",
+	.grant_dead = webex_grant_dead,
+};
+
+/* Markdown: HTML's three, and markdown punctuation in a name stays text. */
+static const char *const webex_escape[128] = {
+	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
+	['['] = "\\[", [']'] = "\\]", ['*'] = "\\*", ['_'] = "\\_", ['`'] = "\\`",
+	['\\'] = "\\\\",
+};
+
 const struct driver webex_driver = {
 	.platform = PLAT_WEBEX,
 	.name = "webex",
+	.title = "Webex",
 	.caps = DRV_CAP_DM,
+	.oauth = &webex_oauth,
+	.prompt_default = "Hi {first_name}! Our company chats across Slack, Microsoft Teams "
+	    "and Webex. Sync your account once so that messages from colleagues on the other "
+	    "platforms reach you here, as normal Webex messages.\n\n**[Sync now]({link})** "
+	    "(ref {ref})",
+	.escape = webex_escape,
 	.init = webex_init,
 	.fini = webex_fini,
 	.pull = webex_pull,

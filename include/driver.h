@@ -62,10 +62,59 @@ enum dm_rc {
 	DM_UNAVAILABLE = -2	/* network, 5xx or rate limits beyond the retries: try later */
 };
 
+struct oauth_identity;
+
+/*
+ * Sync now's OAuth on one platform: what the grants of drivers/oauth.c need to know of it.
+ * Hooks may be NULL where said; they never log or put a token into err.
+ */
+#define OAUTH_BASIC	0x1u	/* the client authenticates with HTTP Basic, not in the form */
+#define OAUTH_PKCE	0x2u	/* PKCE S256: a challenge in the authorize URL, the verifier in
+				   the code exchange */
+#define OAUTH_SCOPED	0x4u	/* token requests repeat the scopes */
+#define OAUTH_OK_FIELD	0x8u	/* an answer is good with HTTP 200 and "ok": true only */
+
+struct driver_oauth {
+	unsigned	 flags;
+	const char	*endpoint;	/* the token endpoint in errors: "oauth.v2.access" */
+	/* The authorize URL's query, in order: "client_id", "redirect_uri", "state", the
+	 * scopes under their parameter name ("scope", "user_scope"), "code_challenge" (with
+	 * code_challenge_method=S256, when there is a challenge), or "name=value" as is. */
+	const char *const *authorize;
+	/* err after "what: " when a code exchange's answer has no access token; NULL: "no
+	 * access_token in the answer". */
+	const char	*no_token;
+	/* Where a token answer keeps the tokens (exchange: the code exchange's, else a
+	 * refresh's): 0 (top level), a nested object's index, or -1. NULL: the top level. */
+	int	(*tokens_at)(const struct json *j, int exchange);
+	/* Who signed in, after the code exchange. identity: NULL, or reads it from the answer
+	 * j: 0, or -1 with err ("slack: what: no team.id ..."). Else the platform is asked:
+	 * GET me(cfg) (a URL the caller frees) with the new token, me_what in errors; the user
+	 * is the answer's "id", the team its team_key, or team(cfg) when team_key is NULL. */
+	int	(*identity)(const struct json *j, const char *what, struct oauth_identity *id,
+		    char *err, size_t errlen);
+	char	*(*me)(const struct config *cfg);
+	const char	*me_what;
+	const char	*team_key;
+	const char	*(*team)(const struct config *cfg);
+	/* A refused refresh: 1 when the grant is dead (the person must sign in again), given
+	 * the HTTP status, the answer's error code (made safe) and the answer. */
+	int	(*grant_dead)(long status, const char *code, const struct json *j);
+	/* NULL, or more about a refused token answer for err (" (AADSTS70000)"). */
+	void	(*error_detail)(const struct json *j, char *out, size_t outlen);
+};
+
 struct driver {
 	enum platform	 platform;
 	const char	*name;
+	const char	*title;		/* in pages: "Microsoft Teams" */
 	unsigned	 caps;
+	const struct driver_oauth *oauth;	/* Sync now's grants */
+	/* Direct-message markup (Slack mrkdwn, Teams HTML, Webex markdown): the prompt text
+	 * when the config has none ({first_name}, {link}, {ref} filled in), and what a
+	 * character of a name becomes in it (escape[c] for c < 128, NULL: itself). */
+	const char		*prompt_default;
+	const char *const	*escape;
 	/* Sets up ctx->priv (tokens...). 0 or -1 with err. */
 	int	(*init)(struct driver_ctx *ctx, char *err, size_t errlen);
 	void	(*fini)(struct driver_ctx *ctx);

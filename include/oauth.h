@@ -1,12 +1,9 @@
 /*
- * oauth.h — each platform's OAuth 2.0 for "Sync now" (authorize URL, code exchange, who the
- * user is, refresh). The tokens it yields are stored by include/usertoken_store.h.
- *
- *	Slack	OAuth v2: authorize with user_scope; oauth.v2.access (client id and secret as HTTP
- *		Basic) returns authed_user{id, access_token, refresh_token?, expires_in?} and
- *		team{id}: that is the identity.
- *	Teams	Microsoft identity platform v2.0 with PKCE S256; the identity is GET {graph}/me.
- *	Webex	integration OAuth; the identity is GET {api}/people/me (id, orgId).
+ * oauth.h — OAuth 2.0 for "Sync now": the grant mechanics (state, PKCE, authorize URL, code
+ * exchange, who the user is, refresh) on any platform. What differs between platforms is
+ * each driver's struct driver_oauth (driver.h: Slack's user_scope and authed_user, Teams'
+ * PKCE and /me, Webex's /people/me). The tokens it yields are stored by
+ * include/usertoken_store.h.
  *
  * Nothing here logs or puts a token, code, verifier or client secret into an error message:
  * errors name the platform, the step and the HTTP status or the platform's error code.
@@ -18,29 +15,18 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "tokens.h"
 #include "util.h"
 
 #define OAUTH_STATE_LEN		43	/* 32 random bytes, base64url */
 #define OAUTH_VERIFIER_LEN	43	/* PKCE code_verifier: 32 random bytes, base64url */
 #define OAUTH_CHALLENGE_LEN	43	/* base64url(SHA-256(verifier)) */
 
-struct oauth_tokens {
-	char	*access;
-	char	*refresh;		/* NULL when the platform gave none */
-	int64_t	 expires;		/* unix seconds; 0 = does not expire */
-	int64_t	 refresh_expires;	/* unix seconds; 0 = unknown / does not expire */
-};
-/* Wipes and frees the strings; the struct is zeroed. NULL is fine. */
-void	oauth_tokens_free(struct oauth_tokens *t);
-
-struct oauth_identity {
-	char	*team_id;		/* Slack team id, tenant id, Webex orgId */
-	char	*user_id;
-};
-void	oauth_identity_free(struct oauth_identity *id);
-
 /* Display name of a platform in pages: "Slack", "Microsoft Teams", "Webex". */
 const char *oauth_platform_title(enum platform p);
+/* 1 when platform p's grant uses PKCE (oauth_authorize_url wants a challenge, oauth_exchange
+ * the verifier). */
+int	oauth_uses_pkce(enum platform p);
 
 /* 1 when platform p is enabled and has what OAuth needs: client id and secret, authorize and
  * token URLs. */

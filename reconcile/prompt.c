@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
 #include "prompt.h"
 #include "reconcile.h"
 
@@ -168,46 +169,19 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 
 /* ---- texts ---- */
 
+/* A name in the platform's markup stays text: the driver says what each character becomes. */
 static void
-escape_for(enum platform pl, const char *s, struct buf *out)
+escape_for(const struct driver *d, const char *s, struct buf *out)
 {
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(out, "&amp;"); break;
-		case '<': buf_adds(out, "&lt;"); break;
-		case '>': buf_adds(out, "&gt;"); break;
-		case '"':
-			if (pl == PLAT_TEAMS)
-				buf_adds(out, "&quot;");
-			else
-				buf_addc(out, '"');
-			break;
-		case '[': case ']': case '*': case '_': case '`': case '\\':
-			if (pl == PLAT_WEBEX)
-				buf_addc(out, '\\');	/* markdown punctuation in a name stays text */
+		const char *r = (unsigned char)*s < 128 ? d->escape[(unsigned char)*s] : NULL;
+
+		if (r)
+			buf_adds(out, r);
+		else
 			buf_addc(out, *s);
-			break;
-		default:
-			buf_addc(out, *s);
-		}
 	}
 }
-
-static const char *const default_templates[PLAT_COUNT] = {
-	/* Slack mrkdwn */
-	"Hi {first_name}! Our company chats across Slack, Microsoft Teams and Webex. "
-	"Sync your account once so that messages from colleagues on the other platforms reach "
-	"you here, as normal Slack messages.\n<{link}|*Sync now*>  _(ref {ref})_",
-	/* Teams HTML */
-	"<p>Hi {first_name}!</p><p>Our company chats across Slack, Microsoft Teams and Webex. "
-	"Sync your account once so that messages from colleagues on the other platforms reach "
-	"you here, as normal Teams messages.</p><p><a href=\"{link}\"><b>Sync now</b></a> "
-	"<small>(ref {ref})</small></p>",
-	/* Webex markdown */
-	"Hi {first_name}! Our company chats across Slack, Microsoft Teams and Webex. "
-	"Sync your account once so that messages from colleagues on the other platforms reach "
-	"you here, as normal Webex messages.\n\n**[Sync now]({link})** (ref {ref})",
-};
 
 void
 prompt_render(const struct config *cfg, enum platform pl, const char *first_name,
@@ -215,15 +189,16 @@ prompt_render(const struct config *cfg, enum platform pl, const char *first_name
 {
 	const char *tpl = pl == PLAT_SLACK ? cfg->slack.prompt_template : pl == PLAT_TEAMS ?
 	    cfg->teams.prompt_template : cfg->webex.prompt_template;
+	const struct driver *d = driver_for(pl);
 	const char *p;
 
 	if (tpl == NULL || *tpl == '\0')
-		tpl = default_templates[pl];
+		tpl = d->prompt_default;
 	if (first_name == NULL || *first_name == '\0')
 		first_name = "there";
 	for (p = tpl; *p; ) {
 		if (strncmp(p, "{first_name}", 12) == 0 || strncmp(p, "{name}", 6) == 0) {
-			escape_for(pl, first_name, out);
+			escape_for(d, first_name, out);
 			p += p[1] == 'f' ? 12 : 6;
 		} else if (strncmp(p, "{link}", 6) == 0) {
 			buf_adds(out, link);	/* our own URL: base64url token, no escaping needed */

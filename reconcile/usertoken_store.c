@@ -20,12 +20,12 @@
 void
 utoken_free(struct utoken *u)
 {
-	if (u == NULL)
-		return;
-	free(u->team_id);
-	free(u->user_id);
-	oauth_tokens_free(&u->tok);
-	memset(u, 0, sizeof(*u));
+	if (u != NULL) {
+		oauth_tokens_free(&u->tok);
+		free(u->team_id);
+		free(u->user_id);
+		memset(u, 0, sizeof(*u));
+	}
 }
 
 static void

@@ -56,7 +56,7 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 		goto out;
 	}
 	oauth_random_string(state, OAUTH_STATE_LEN);
-	if (pl == PLAT_TEAMS) {
+	if (oauth_uses_pkce(pl)) {
 		oauth_random_string(verifier, OAUTH_VERIFIER_LEN);
 		oauth_pkce_challenge(verifier, challenge);
 	}
@@ -66,7 +66,7 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 		goto out;
 	}
 	buf_printf(&redir, "%s/oauth/%s/callback", sv->base, platform_name(pl));
-	oauth_authorize_url(sv->cfg, pl, redir.p, state, pl == PLAT_TEAMS ? challenge : NULL,
+	oauth_authorize_url(sv->cfg, pl, redir.p, state, oauth_uses_pkce(pl) ? challenge : NULL,
 	    &url);
 	rp->location = xstrdup(url.p);
 	snprintf(rp->note, sizeof(rp->note), "to %s sign-in (person %llu)", platform_name(pl),
