@@ -28,6 +28,15 @@ utoken_free(struct utoken *u)
 	}
 }
 
+/* Frees a buffer that held clear text, wiped first. */
+static void
+wipe_buf(struct buf *b)
+{
+	if (b->p)
+		explicit_bzero(b->p, b->cap);
+	buf_free(b);
+}
+
 static void
 put_be(unsigned char *p, uint64_t v, int n)
 {
@@ -138,9 +147,7 @@ utoken_put(const struct config *cfg, struct txn *t, const struct utoken *u)
 	rc = store_utoken_put(t, key.p, key.len, val.p, val.len);
 out:
 	EVP_CIPHER_CTX_free(ctx);
-	if (pt.p)
-		explicit_bzero(pt.p, pt.len);
-	buf_free(&pt);
+	wipe_buf(&pt);
 	buf_free(&key);
 	buf_free(&aad);
 	buf_free(&val);
@@ -208,9 +215,7 @@ out:
 	if (rc < 0)
 		utoken_free(out);
 	EVP_CIPHER_CTX_free(ctx);
-	if (pt.p)
-		explicit_bzero(pt.p, pt.cap);
-	buf_free(&pt);
+	wipe_buf(&pt);
 	buf_free(&key);
 	buf_free(&aad);
 	free(ks);
