@@ -1,4 +1,6 @@
 /* driver.c — helpers the platform drivers share (below them: the table is registry.c). */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,25 @@ pull_result_free(struct pull_result *r)
 {
 	free(r->cursor_out);
 	r->cursor_out = NULL;
+}
+
+void
+pull_fail(struct pull_result *res, enum fail cls, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->cls = cls;
+	va_start(ap, fmt);
+	vsnprintf(res->err, sizeof(res->err), fmt, ap);
+	va_end(ap);
+}
+
+enum fail
+drv_status_fail(long status)
+{
+	if (status == 401 || status == 403)
+		return FAIL_CONFIG;
+	return status >= 500 ? FAIL_LATER : FAIL_DATA;
 }
 
 void
@@ -57,18 +78,24 @@ drv_dm_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a
 	for (;;) {
 		long before = http_stats(ctx->http)->throttled;
 
-		if (c->credential && (rc = c->credential(ctx, renewed, err, errlen)) != DM_OK)
+		if (c->credential && (rc = c->credential(ctx, renewed, err, errlen)) != DM_OK) {
+			a->cls = FAIL_LATER;
 			return rc;
+		}
 		bucket_take(&ctx->rate[c->which]);
 		rc = http_send(ctx->http, &c->rq, &a->resp, a->j, err, errlen);
 		rate_after(ctx, c->which, before);
-		if (rc < 0)
+		if (rc < 0) {
+			a->cls = FAIL_LATER;
 			return DM_UNAVAILABLE;
+		}
 		if (a->resp.status == 401 && c->credential && !renewed) {
 			renewed = 1;
 			continue;
 		}
-		return c->status(&a->resp, a->j, c->rq.what, err, errlen);
+		a->cls = c->status(&a->resp, a->j, c->rq.what, err, errlen);
+		return a->cls == FAIL_NONE ? DM_OK : a->cls == FAIL_DATA ? DM_REFUSED :
+		    DM_UNAVAILABLE;
 	}
 }
 

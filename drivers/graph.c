@@ -79,9 +79,10 @@ graph_fini(struct driver_ctx *ctx)
  * delegated one (the refresh_token grant). On 0, tok holds the tokens (caller frees) and
  * *expires when to renew the access token (monotonic seconds: a minute before it expires).
  * On -1, err says why ("teams: POST token (client credentials): HTTP 401, error
- * invalid_client") and code holds the answer's error code, or "".
+ * invalid_client") with its class (FAIL_LATER: no answer; FAIL_CONFIG: refused; FAIL_DATA:
+ * an answer without a token), and code holds the answer's error code, or "".
  */
-static int
+static enum fail
 ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const char *what,
     struct oauth_tokens *tok, double *expires, char *code, size_t codelen, char *err,
     size_t errlen)
@@ -91,7 +92,7 @@ ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const c
 	struct json j = { 0 };
 	struct buf url = { 0 }, form = { 0 };
 	int64_t now = (int64_t)ps_now(), in;
-	int rc = -1;
+	enum fail rc = FAIL_LATER;
 
 	code[0] = '\0';
 	buf_printf(&url, "%s/", t->login_url);
@@ -106,6 +107,7 @@ ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const c
 	http_set_bearer(ctx->http, NULL);
 	if (token_post(ctx->http, url.p, NULL, NULL, &form, what, &resp, &j, err, errlen) < 0)
 		goto out;
+	rc = resp.status == 200 ? FAIL_DATA : FAIL_CONFIG;
 	if (resp.status != 200 || j.ntok == 0) {
 		token_error_code(&j, code, codelen);
 		snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp.status,
@@ -118,7 +120,7 @@ ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const c
 	}
 	in = tok->expires ? tok->expires - now : 3599;
 	*expires = ps_monotonic() + (double)(in > 120 ? in - 60 : in / 2);
-	rc = 0;
+	rc = FAIL_NONE;
 out:
 	buf_free(&form);
 	buf_free(&url);
@@ -127,21 +129,22 @@ out:
 	return rc;
 }
 
-/* Client-credentials token, kept until a minute before it expires. */
-static int
+/* Client-credentials token, kept until a minute before it expires. FAIL_NONE, or the class
+ * of the trouble (ms_token) with err set. */
+static enum fail
 graph_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 {
 	struct graph_priv *gp = ctx->priv;
 	struct oauth_tokens tok = { 0 };
 	char code[80];
-	int rc;
+	enum fail rc;
 
 	if (!force && gp->token && ps_monotonic() < gp->expires)
-		return 0;
+		return FAIL_NONE;
 	rc = ms_token(ctx, NULL, "https://graph.microsoft.com/.default",
 	    "POST token (client credentials)", &tok, &gp->expires, code, sizeof(code), err,
 	    errlen);
-	if (rc == 0) {
+	if (rc == FAIL_NONE) {
 		zfree(&gp->token);
 		gp->token = tok.access;
 		tok.access = NULL;
@@ -166,29 +169,31 @@ graph_error_code(const struct json *j)
 	return json_strdup(j, e);
 }
 
-/* GET with the token; renews the token once on a 401. On 0, resp/j hold a 2xx answer,
- * or *rejected is set for a delta link Graph refused. */
-static int
+/* GET with the token; renews the token once on a 401. On FAIL_NONE, resp/j hold a 2xx
+ * answer, or *rejected is set for a delta link Graph refused; else the class of the trouble,
+ * err set. */
+static enum fail
 graph_get(struct driver_ctx *ctx, const char *url, const char *what, struct http_resp *resp,
     struct json *j, int *rejected, char *err, size_t errlen)
 {
+	enum fail cls;
 	int renewed = 0;
 	char *code;
 
-	if (graph_token(ctx, 0, err, errlen) < 0)
-		return -1;
+	if ((cls = graph_token(ctx, 0, err, errlen)) != FAIL_NONE)
+		return cls;
 	for (;;) {
 		if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what, resp, j, err,
 		    errlen) < 0)
-			return -1;
+			return FAIL_LATER;
 		if (resp->status >= 200 && resp->status < 300)
-			return 0;
+			return FAIL_NONE;
 		code = graph_error_code(j);
 		if (resp->status == 401 && !renewed) {
 			free(code);
 			renewed = 1;
-			if (graph_token(ctx, 1, err, errlen) < 0)
-				return -1;
+			if ((cls = graph_token(ctx, 1, err, errlen)) != FAIL_NONE)
+				return cls;
 			continue;
 		}
 		if (rejected && (resp->status == 410 || (code && (strcmp(code,
@@ -198,12 +203,12 @@ graph_get(struct driver_ctx *ctx, const char *url, const char *what, struct http
 			    code ? " " : "", code ? code : "");
 			*rejected = 1;
 			free(code);
-			return 0;
+			return FAIL_NONE;
 		}
 		snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp->status,
 		    code ? ", error " : "", code ? code : "");
 		free(code);
-		return -1;
+		return drv_status_fail(resp->status);
 	}
 }
 
@@ -286,8 +291,8 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 		 * them, whatever came before (the deltaLink of a full pull) */
 		buf_reset(&what);
 		buf_printf(&what, "GET %s page %ld", label, ++page);
-		if (graph_get(ctx, url, what.p, &resp, &j, rejected, res->err,
-		    sizeof(res->err)) < 0)
+		if ((res->cls = graph_get(ctx, url, what.p, &resp, &j, rejected, res->err,
+		    sizeof(res->err))) != FAIL_NONE)
 			goto out;
 		if (rejected && *rejected) {
 			rc = 0;
@@ -295,7 +300,7 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 		}
 		arr = json_get(&j, 0, "value");
 		if (!json_is_array(&j, arr)) {
-			snprintf(res->err, sizeof(res->err), "teams: %s: no \"value\" array", what.p);
+			pull_fail(res, FAIL_DATA, "teams: %s: no \"value\" array", what.p);
 			goto out;
 		}
 		if (json_count(&j, arr) > cap) {
@@ -312,6 +317,7 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 			account_free(&accts[e]);
 		if (rc < 0) {
 			rc = -1;
+			res->cls = FAIL_IO;
 			goto out;
 		}
 		rc = -1;
@@ -321,7 +327,7 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 			if (delta) {
 				char *dl = json_strdup(&j, json_get(&j, 0, "@odata.deltaLink"));
 				if (dl == NULL) {
-					snprintf(res->err, sizeof(res->err), "teams: %s: neither "
+					pull_fail(res, FAIL_DATA, "teams: %s: neither "
 					    "@odata.nextLink nor @odata.deltaLink", what.p);
 					goto out;
 				}
@@ -331,8 +337,8 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 			break;
 		}
 		if (cursor_guard_seen(&guard, url)) {
-			snprintf(res->err, sizeof(res->err), "teams: %s: @odata.nextLink repeats an "
-			    "earlier link; refusing to loop", what.p);
+			pull_fail(res, FAIL_DATA, "teams: %s: @odata.nextLink repeats an earlier "
+			    "link; refusing to loop", what.p);
 			goto out;
 		}
 	}
@@ -358,7 +364,7 @@ graph_latest_delta(struct driver_ctx *ctx)
 	char err[512] = "";
 
 	if (graph_get(ctx, url, "GET users/delta ($deltaToken=latest)", &resp, &j, NULL, err,
-	    sizeof(err)) == 0)
+	    sizeof(err)) == FAIL_NONE)
 		dl = json_strdup(&j, json_get(&j, 0, "@odata.deltaLink"));
 	if (dl == NULL)
 		log_warn("teams: no delta link this run (%s); the next run pulls in full",
@@ -433,7 +439,7 @@ graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
 		return DM_OK;
 	if (ms_token(ctx, gp->refresh, "offline_access Chat.Create ChatMessage.Send User.Read",
 	    "POST token (refresh_token, service user)", &tok, &gp->uexpires, code, sizeof(code),
-	    err, errlen) < 0) {
+	    err, errlen) != FAIL_NONE) {
 		size_t n = strlen(err);
 
 		if (strcmp(code, "invalid_grant") == 0 && n < errlen)
@@ -467,20 +473,23 @@ out:
 	return rc;
 }
 
-static int
+/* A delegated call's answer: a 401 even with a renewed token is the credential's trouble,
+ * not the message's (FAIL_CONFIG); a 5xx the platform's (FAIL_LATER); else FAIL_DATA. */
+static enum fail
 graph_dm_status(const struct http_resp *resp, const struct json *j, const char *what,
     char *err, size_t errlen)
 {
 	char *code;
 
 	if (resp->status >= 200 && resp->status < 300)
-		return DM_OK;
+		return FAIL_NONE;
 	code = graph_error_code(j);
 	snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp->status, code ? ", error " : "",
 	    code ? code : "");
 	free(code);
-	/* 401 even with a renewed token: the credential's trouble, not the message's */
-	return resp->status >= 500 || resp->status == 401 ? DM_UNAVAILABLE : DM_REFUSED;
+	if (resp->status == 401)
+		return FAIL_CONFIG;
+	return resp->status >= 500 ? FAIL_LATER : FAIL_DATA;
 }
 
 /* A delegated call, rate-limited on bucket which, with the service user's token renewed

@@ -42,30 +42,59 @@ slack_fini(struct driver_ctx *ctx)
 	ctx->priv = NULL;
 }
 
-/* Slack answers logical errors with HTTP 200 and {"ok":false,"error":"..."}. */
-static int
+/*
+ * What a Slack error code says against: the credential (FAIL_CONFIG: gone, revoked, not
+ * allowed), nobody (FAIL_LATER: too fast, Slack had trouble), else the request itself
+ * (FAIL_DATA).
+ */
+static enum fail
+slack_error_class(const char *code)
+{
+	static const char *const credential[] = {
+		"not_authed", "invalid_auth", "account_inactive", "token_revoked",
+		"token_expired", "no_permission", "missing_scope", "not_allowed_token_type",
+		"org_login_required", "ekm_access_denied", "two_factor_setup_required",
+		"team_added_to_org", NULL
+	};
+	static const char *const trouble[] = {
+		"ratelimited", "rate_limited", "fatal_error", "internal_error",
+		"service_unavailable", "request_timeout", NULL
+	};
+
+	for (int i = 0; code && credential[i]; i++)
+		if (strcmp(code, credential[i]) == 0)
+			return FAIL_CONFIG;
+	for (int i = 0; code && trouble[i]; i++)
+		if (strcmp(code, trouble[i]) == 0)
+			return FAIL_LATER;
+	return FAIL_DATA;
+}
+
+/* Slack answers logical errors with HTTP 200 and {"ok":false,"error":"..."}. FAIL_NONE, or
+ * the class of the trouble with err set. */
+static enum fail
 slack_check(const struct json *j, const struct http_resp *resp, const char *what, char *err,
     size_t errlen)
 {
+	char *code = json_strdup(j, json_get(j, 0, "error"));
+	enum fail cls = slack_error_class(code);
 	int ok = 0;
-	char *code;
 
 	if (resp->status != 200) {
 		snprintf(err, errlen, "slack: %s: HTTP %ld", what, resp->status);
-		return -1;
-	}
-	if (j->ntok == 0 || json_bool(j, json_get(j, 0, "ok"), &ok) < 0) {
+		if (resp->status == 401 || resp->status == 403)
+			cls = FAIL_CONFIG;
+	} else if (j->ntok == 0 || json_bool(j, json_get(j, 0, "ok"), &ok) < 0) {
 		snprintf(err, errlen, "slack: %s: HTTP 200 without an \"ok\" field", what);
-		return -1;
-	}
-	if (!ok) {
-		code = json_strdup(j, json_get(j, 0, "error"));
+		cls = FAIL_DATA;
+	} else if (ok) {
+		cls = FAIL_NONE;
+	} else {
 		snprintf(err, errlen, "slack: %s: HTTP 200, error \"%s\"", what,
 		    code ? code : "unknown");
-		free(code);
-		return -1;
 	}
-	return 0;
+	free(code);
+	return cls;
 }
 
 static int
@@ -152,9 +181,12 @@ slack_auth_test(struct driver_ctx *ctx, struct pull_result *res)
 	int rc = -1;
 
 	if (http_json(ctx->http, "POST", url, NULL, NULL, "", 0, "POST auth.test", &resp, &j,
-	    res->err, sizeof(res->err)) < 0)
+	    res->err, sizeof(res->err)) < 0) {
+		res->cls = FAIL_LATER;
 		goto out;
-	if (slack_check(&j, &resp, "POST auth.test", res->err, sizeof(res->err)) < 0)
+	}
+	if ((res->cls = slack_check(&j, &resp, "POST auth.test", res->err,
+	    sizeof(res->err))) != FAIL_NONE)
 		goto out;
 	sp->team_id = json_strdup(&j, json_get(&j, 0, "team_id"));
 	sp->team_name = json_strdup(&j, json_get(&j, 0, "team"));
@@ -198,14 +230,16 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 		buf_reset(&what);
 		buf_printf(&what, "GET users.list page %ld", res->pages + 1);
 		if (http_json(ctx->http, "GET", url.p, NULL, NULL, NULL, 0, what.p, &resp, &j,
-		    res->err, sizeof(res->err)) < 0)
+		    res->err, sizeof(res->err)) < 0) {
+			res->cls = FAIL_LATER;
 			goto out;
-		if (slack_check(&j, &resp, what.p, res->err, sizeof(res->err)) < 0)
+		}
+		if ((res->cls = slack_check(&j, &resp, what.p, res->err,
+		    sizeof(res->err))) != FAIL_NONE)
 			goto out;
 		members = json_get(&j, 0, "members");
 		if (!json_is_array(&j, members)) {
-			snprintf(res->err, sizeof(res->err), "slack: %s: no \"members\" array",
-			    what.p);
+			pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what.p);
 			goto out;
 		}
 		if (json_count(&j, members) > cap) {
@@ -223,6 +257,7 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			account_free(&accts[m]);
 		if (rc < 0) {
 			rc = -1;
+			res->cls = FAIL_IO;
 			if (res->err[0] == '\0')
 				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
 				    "failed", what.p);
@@ -234,8 +269,8 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 		if (cursor == NULL || *cursor == '\0')
 			break;		/* "", null or absent: the end (not a short page) */
 		if (cursor_guard_seen(&guard, cursor)) {
-			snprintf(res->err, sizeof(res->err), "slack: %s: next_cursor repeats an "
-			    "earlier cursor; refusing to loop", what.p);
+			pull_fail(res, FAIL_DATA, "slack: %s: next_cursor repeats an earlier "
+			    "cursor; refusing to loop", what.p);
 			goto out;
 		}
 	}
@@ -269,47 +304,15 @@ slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	return DM_OK;
 }
 
-/*
- * Error codes that say nothing against the message or its recipient: the credential is
- * gone, the call came too fast, Slack had trouble. The prompt waits for a later run
- * (DM_UNAVAILABLE); marking it failed would lose it for good. Any other code refuses it.
- */
-static int
-slack_error_transient(const char *code)
-{
-	static const char *const codes[] = {
-		"not_authed", "invalid_auth", "account_inactive", "token_revoked",
-		"token_expired", "no_permission", "missing_scope", "not_allowed_token_type",
-		"org_login_required", "ekm_access_denied", "two_factor_setup_required",
-		"ratelimited", "rate_limited", "fatal_error", "internal_error",
-		"service_unavailable", "request_timeout", "team_added_to_org", NULL
-	};
-
-	for (int i = 0; code && codes[i]; i++)
-		if (strcmp(code, codes[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* How Slack answered a DM call: DM_OK with ok:true, DM_REFUSED with the Slack error code in
- * err when Slack refused this message, DM_UNAVAILABLE for a transient or credential error
- * (the code in err). */
-static int
+/* How Slack answered a DM call: FAIL_DATA when Slack refused this message, FAIL_CONFIG or
+ * FAIL_LATER for a credential or transient error (the Slack error code in err). */
+static enum fail
 slack_dm_status(const struct http_resp *resp, const struct json *j, const char *what,
     char *err, size_t errlen)
 {
-	char *code;
-	int rc;
-
 	if (resp->status >= 500)
-		return DM_UNAVAILABLE;
-	if (slack_check(j, resp, what, err, errlen) == 0)
-		return DM_OK;
-	code = j->ntok ? json_strdup(j, json_get(j, 0, "error")) : NULL;
-	rc = resp->status == 401 || resp->status == 403 || slack_error_transient(code) ?
-	    DM_UNAVAILABLE : DM_REFUSED;
-	free(code);
-	return rc;
+		return FAIL_LATER;
+	return slack_check(j, resp, what, err, errlen);
 }
 
 /* A Web API call with a JSON body, rate-limited on bucket which (drv_dm_call). once: a call

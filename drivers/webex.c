@@ -100,6 +100,27 @@ clean_next(const char *url)
 	return b.p;
 }
 
+/* A Webex answer: FAIL_NONE for a 2xx, else err "webex: what: HTTP n, message, trackingId
+ * id" and its class: 401 the token's trouble, not the message's (FAIL_CONFIG); 423 and 5xx
+ * the platform's (FAIL_LATER); anything else refuses the request (FAIL_DATA). */
+static enum fail
+webex_status(const struct http_resp *resp, const struct json *j, const char *what, char *err,
+    size_t errlen)
+{
+	char *m;
+
+	if (resp->status >= 200 && resp->status < 300)
+		return FAIL_NONE;
+	m = j->ntok ? json_strdup(j, json_get(j, 0, "message")) : NULL;
+	snprintf(err, errlen, "webex: %s: HTTP %ld%s%s%s%s", what, resp->status, m ? ", " : "",
+	    m ? m : "", resp->tracking_id ? ", trackingId " : "",
+	    resp->tracking_id ? resp->tracking_id : "");
+	free(m);
+	if (resp->status == 401)
+		return FAIL_CONFIG;
+	return resp->status >= 500 || resp->status == 423 ? FAIL_LATER : FAIL_DATA;
+}
+
 static int
 webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
     struct pull_result *res)
@@ -122,20 +143,17 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 		buf_reset(&what);
 		buf_printf(&what, "GET people page %ld", res->pages + 1);
 		if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what.p, &resp, &j,
-		    res->err, sizeof(res->err)) < 0)
+		    res->err, sizeof(res->err)) < 0) {
+			res->cls = FAIL_LATER;
 			goto out;
-		if (resp.status != 200) {
-			char *m = j.ntok ? json_strdup(&j, json_get(&j, 0, "message")) : NULL;
-			snprintf(res->err, sizeof(res->err), "webex: %s: HTTP %ld%s%s%s%s", what.p,
-			    resp.status, m ? ", " : "", m ? m : "",
-			    resp.tracking_id ? ", trackingId " : "",
-			    resp.tracking_id ? resp.tracking_id : "");
-			free(m);
+		}
+		if (webex_status(&resp, &j, what.p, res->err, sizeof(res->err)) != FAIL_NONE) {
+			res->cls = drv_status_fail(resp.status);
 			goto out;
 		}
 		arr = json_get(&j, 0, "items");
 		if (!json_is_array(&j, arr)) {
-			snprintf(res->err, sizeof(res->err), "webex: %s: no \"items\" array", what.p);
+			pull_fail(res, FAIL_DATA, "webex: %s: no \"items\" array", what.p);
 			goto out;
 		}
 		if (json_count(&j, arr) > cap) {
@@ -157,6 +175,7 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			account_free(&accts[e]);
 		if (rc < 0) {
 			rc = -1;
+			res->cls = FAIL_IO;
 			goto out;
 		}
 		rc = -1;
@@ -166,8 +185,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			break;
 		url = clean_next(resp.link_next);
 		if (cursor_guard_seen(&guard, url)) {
-			snprintf(res->err, sizeof(res->err), "webex: %s: Link rel=\"next\" repeats an "
-			    "earlier link; refusing to loop", what.p);
+			pull_fail(res, FAIL_DATA, "webex: %s: Link rel=\"next\" repeats an earlier "
+			    "link; refusing to loop", what.p);
 			goto out;
 		}
 	}
@@ -198,24 +217,6 @@ webex_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	bucket_init(&ctx->rate[RATE_POST], c->rate_post.per_second, c->rate_post.burst);
 	bucket_init(&ctx->rate[RATE_OPEN], c->rate_post.per_second, c->rate_post.burst);
 	return DM_OK;
-}
-
-static int
-webex_status(const struct http_resp *resp, const struct json *j, const char *what, char *err,
-    size_t errlen)
-{
-	char *m;
-
-	if (resp->status >= 200 && resp->status < 300)
-		return DM_OK;
-	m = j->ntok ? json_strdup(j, json_get(j, 0, "message")) : NULL;
-	snprintf(err, errlen, "webex: %s: HTTP %ld%s%s%s%s", what, resp->status, m ? ", " : "",
-	    m ? m : "", resp->tracking_id ? ", trackingId " : "",
-	    resp->tracking_id ? resp->tracking_id : "");
-	free(m);
-	/* 401: the token's trouble, not the message's: the prompt waits */
-	return resp->status >= 500 || resp->status == 423 || resp->status == 401 ?
-	    DM_UNAVAILABLE : DM_REFUSED;
 }
 
 static int

@@ -6,6 +6,7 @@
 #define PS_DRIVER_H
 
 #include "config.h"
+#include "fail.h"
 #include "http.h"
 #include "model.h"
 
@@ -28,8 +29,17 @@ struct pull_result {
 	long	 pages;
 	long	 accounts;
 	char	 err[512];	/* on failure: "slack: GET users.list page 3: HTTP 503 ..." */
+	enum fail cls;		/* on failure: FAIL_LATER (the platform or the network is
+				   unavailable), FAIL_CONFIG (the credential is refused),
+				   FAIL_DATA (an answer we cannot use), FAIL_IO (the sink) */
 };
 void	pull_result_free(struct pull_result *r);
+/* A failed pull: res->cls = cls and res->err the formatted message. */
+void	pull_fail(struct pull_result *res, enum fail cls, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* The class of an HTTP answer a pull cannot use: 401 and 403 refuse the credential
+ * (FAIL_CONFIG), 5xx is the platform's trouble (FAIL_LATER), anything else FAIL_DATA. */
+enum fail drv_status_fail(long status);
 
 /* Rate-limited endpoints of direct messages, per platform (token buckets). */
 enum { RATE_OPEN = 0, RATE_POST = 1, RATE_COUNT = 2 };
@@ -146,15 +156,19 @@ struct driver {
 struct dm_answer {
 	struct http_resp	 resp;
 	struct json		*j;		/* the parsed body (owned) */
+	enum fail		 cls;		/* unless DM_OK: FAIL_LATER (no answer, the
+						   platform's trouble), FAIL_CONFIG, FAIL_DATA */
 };
 void	dm_answer_free(struct dm_answer *a);
 
 struct dm_call {
 	int		 which;		/* bucket: RATE_OPEN or RATE_POST */
 	struct http_req	 rq;		/* rq.once for a post: never repeated blindly */
-	/* The platform's reading of an answer that came: enum dm_rc, err set unless DM_OK. */
-	int	(*status)(const struct http_resp *resp, const struct json *j, const char *what,
-		    char *err, size_t errlen);
+	/* The platform's reading of an answer that came, err set unless FAIL_NONE:
+	 * FAIL_DATA refuses the message (DM_REFUSED), FAIL_LATER or FAIL_CONFIG (the
+	 * credential's trouble, not the message's) leave it for later (DM_UNAVAILABLE). */
+	enum fail (*status)(const struct http_resp *resp, const struct json *j,
+		    const char *what, char *err, size_t errlen);
 	/* NULL, or (re)gets the credential (force: even if it looks valid); enum dm_rc. */
 	int	(*credential)(struct driver_ctx *ctx, int force, char *err, size_t errlen);
 };
