@@ -60,8 +60,6 @@ class Layering(unittest.TestCase):
                                 src], check=True)
         return objdir
 
-    # Until the layout move of issue 10 is complete (removed when it is).
-    @unittest.expectedFailure
     def test_the_real_tree_is_clean(self):
         if not os.path.isdir(os.path.join(OBJECTS, "reconcile")):
             self.fail("build/test has no objects: make test builds them first")
