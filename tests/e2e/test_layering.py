@@ -67,6 +67,20 @@ class Layering(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("calls checked", out)
 
+    def test_no_file_over_900_lines_no_function_over_100(self):
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check-size.py")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout)
+
+    def test_the_size_check_fails_on_a_long_function(self):
+        body = "".join("\tx += %d;\n" % i for i in range(101))
+        self.write("reconcile/long.c", "int\nlong_one(int x)\n{\n" + body + "\treturn x;\n}\n")
+        p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "check-size.py"),
+                            "--root", self.tmp], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("reconcile/long.c:2: long_one: 105 lines (at most 100)", p.stdout)
+
     def test_a_clean_miniature_passes(self):
         self.tree()
         rc, out = run_check(self.tmp, self.compile_tree())
