@@ -17,7 +17,8 @@
  *	GET  /done			the confirmation page
  *
  * libmicrohttpd runs one thread per connection (OAuth callbacks wait on the platforms; they
- * must not hold up other people's pages). Each request uses its own short LMDB transaction;
+ * must not hold up other people's pages); guard.c keeps slow clients from holding those
+ * connections (a deadline per request, a cap per client address). Each request uses its own short LMDB transaction;
  * none is held across a network call. Read transactions never wait; write transactions are
  * serialized by LMDB and, inside this process, by wmu (which also keeps store_error()'s
  * message ours while we copy it).
@@ -46,7 +47,9 @@
 
 #define BODY_MAX	8192		/* bytes of a request body (the one form is tiny) */
 #define CONN_LIMIT	64		/* under LMDB's 126 reader slots */
-#define CONN_TIMEOUT	30		/* seconds of silence before a connection is closed */
+#define CONN_PER_IP	16		/* connections of one client address at most */
+#define CONN_TIMEOUT	30		/* seconds of silence before a connection is closed (a
+					 * request must also come whole within guard.c's deadline) */
 #define CONN_MEMORY	(64 * 1024)	/* per-connection buffer for headers and body */
 
 struct req {
@@ -249,6 +252,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	guard_request(conn, 1);
 	memset(&rp, 0, sizeof(rp));
 	if (pn && strncmp(path, sv->prefix, pn) == 0 && (path[pn] == '/' || path[pn] == '\0'))
 		path = path[pn] ? path + pn : "/";
@@ -270,8 +274,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct req *r = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	guard_request(conn, 0);
 	if (r == NULL)
 		return;
 	if (r->body.p)
@@ -474,6 +478,8 @@ start(struct server *sv, int fd)
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)CONN_PER_IP,
+	    MHD_OPTION_NOTIFY_CONNECTION, guard_notify, sv->guard,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -505,6 +511,11 @@ serve_run(struct server *sv, struct store *st, struct failure *f)
 		    "program, listens there)" : "");
 		goto out;
 	}
+	if ((sv->guard = guard_new()) == NULL) {
+		close(fd);
+		rc = fail_set(f, FAIL_LATER, "serve: cannot start a thread: %s", strerror(errno));
+		goto out;
+	}
 	if ((d = start(sv, fd)) == NULL) {
 		close(fd);
 		rc = fail_set(f, FAIL_LATER, "serve: %s: the web server did not start",
@@ -520,6 +531,8 @@ serve_run(struct server *sv, struct store *st, struct failure *f)
 	MHD_stop_daemon(d);
 	log_info("serve: stopped");
 out:
+	guard_free(sv->guard);
+	sv->guard = NULL;
 	pthread_mutex_destroy(&sv->wmu);
 	sv->st = NULL;
 	return rc;

@@ -28,6 +28,7 @@ struct server {
 	int			 secure;	/* https: cookies get Secure */
 	pthread_mutex_t		 wmu;		/* serializes our write txns (sessions.c) */
 	time_t			 last_sweep;
+	struct guard		*guard;		/* slow connections (guard.c) */
 };
 
 struct reply {
@@ -83,6 +84,19 @@ enum web_outcome {
 	WO_INTERNAL,
 	WO_COUNT
 };
+
+/* ---- guard.c: a deadline for each request, the oldest waiting connections pushed out ---- */
+
+/* The sweeper thread started (NULL with errno: it could not be); guard_free stops it,
+ * after MHD_stop_daemon. */
+struct guard *guard_new(void);
+void	guard_free(struct guard *g);
+/* MHD_OPTION_NOTIFY_CONNECTION's callback (cls: the guard). */
+void	guard_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+	    enum MHD_ConnectionNotificationCode code);
+/* The connection's request is in (in != 0: no deadline while it is handled) or done (0: the
+ * next one has the deadline). */
+void	guard_request(struct MHD_Connection *conn, int in);
 
 /* ---- pages.c ---- */
 

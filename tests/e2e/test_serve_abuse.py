@@ -143,3 +143,72 @@ class SessionBounds(ServeCase):
         self.assertEqual(st, 503, page)
         self.assertIn("try again in a few minutes", page)
         self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
+
+
+class SlowClients(ServeCase):
+    """Sockets that trickle a header line now and then, as the probe's did."""
+    DEADLINE = 10                       # web/guard.c: seconds to deliver a whole request
+
+    def trickler(self, src="127.0.0.1"):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", self.port))
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        except OSError:
+            pass                        # refused at once: fine
+        return s
+
+    def healthz(self, src):
+        """Seconds a fresh connection from src takes to get "ok" (fails the test if none)."""
+        t0 = time.time()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5,
+                                          source_address=(src, 0))
+        try:
+            conn.request("GET", "/healthz")
+            r = conn.getresponse()
+            self.assertEqual((r.status, r.read()), (200, b"ok\n"))
+        finally:
+            conn.close()
+        return time.time() - t0
+
+    def test_trickling_sockets_do_not_shut_serve_out(self):
+        socks = [self.trickler() for _ in range(70)]
+        try:
+            for i in range(6):          # three seconds of trickling
+                for s in socks:
+                    try:
+                        s.sendall(b"X-Slow-%d: 1\r\n" % i)
+                    except OSError:
+                        pass
+                self.assertLess(self.healthz("127.0.0.1"), 1.0)     # the same client
+                self.assertLess(self.healthz("127.0.0.2"), 1.0)     # another one
+                time.sleep(0.5)
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_trickling_does_not_extend_the_deadline(self):
+        s = self.trickler()
+        t0 = time.time()
+        closed = None
+        try:
+            while time.time() - t0 < self.DEADLINE + 5:
+                try:
+                    s.sendall(b"X-Slow: 1\r\n")
+                    s.settimeout(1)
+                    if s.recv(4096) == b"":
+                        closed = time.time() - t0
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed = time.time() - t0
+                    break
+        finally:
+            s.close()
+        self.assertIsNotNone(closed, "a trickling socket was kept past the deadline")
+        self.assertGreater(closed, self.DEADLINE - 1)
+        # a whole request in time is answered as always, and keep-alive still works
+        self.assertEqual(get_many(self.port, ["/healthz"] * 3), [200] * 3)
