@@ -109,6 +109,24 @@ sweeper(void *arg)
 	return NULL;
 }
 
+void
+guard_free(struct guard *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->stop = 1;
+	pthread_cond_signal(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->sweeper, NULL);
+	while (g->head) {		/* none after MHD_stop_daemon; for the record */
+		struct gconn *c = g->head;
+		g->head = c->next;
+		free(c);
+	}
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+}
+
 struct guard *
 guard_new(void)
 {
@@ -125,26 +143,6 @@ guard_new(void)
 		return NULL;
 	}
 	return g;
-}
-
-void
-guard_free(struct guard *g)
-{
-	if (g == NULL)
-		return;
-	pthread_mutex_lock(&g->mu);
-	g->stop = 1;
-	pthread_cond_signal(&g->cv);
-	pthread_mutex_unlock(&g->mu);
-	pthread_join(g->sweeper, NULL);
-	while (g->head) {		/* none after MHD_stop_daemon; for the record */
-		struct gconn *c = g->head;
-		g->head = c->next;
-		free(c);
-	}
-	pthread_cond_destroy(&g->cv);
-	pthread_mutex_destroy(&g->mu);
-	free(g);
 }
 
 /* A new connection: listed, waiting; older waiting ones pushed out past the limits. */

@@ -531,7 +531,8 @@ serve_run(struct server *sv, struct store *st, struct failure *f)
 	MHD_stop_daemon(d);
 	log_info("serve: stopped");
 out:
-	guard_free(sv->guard);
+	if (sv->guard)
+		guard_free(sv->guard);
 	sv->guard = NULL;
 	pthread_mutex_destroy(&sv->wmu);
 	sv->st = NULL;

@@ -87,8 +87,8 @@ enum web_outcome {
 
 /* ---- guard.c: a deadline for each request, the oldest waiting connections pushed out ---- */
 
-/* The sweeper thread started (NULL with errno: it could not be); guard_free stops it,
- * after MHD_stop_daemon. */
+/* The sweeper thread started (NULL with errno: it could not be); guard_free (g not NULL)
+ * stops it, after MHD_stop_daemon. */
 struct guard *guard_new(void);
 void	guard_free(struct guard *g);
 /* MHD_OPTION_NOTIFY_CONNECTION's callback (cls: the guard). */
