@@ -175,6 +175,7 @@ class SlowClients(ServeCase):
 
     def test_trickling_sockets_do_not_shut_serve_out(self):
         socks = [self.trickler() for _ in range(70)]
+        time.sleep(1)                   # serve takes them all in (most pushed out at once)
         try:
             for i in range(6):          # three seconds of trickling
                 for s in socks:
