@@ -33,6 +33,31 @@ drv_status_fail(long status)
 	return status >= 500 ? FAIL_LATER : FAIL_DATA;
 }
 
+struct account *
+drv_accounts(struct account *accts, int *cap, int n)
+{
+	if (n > *cap) {
+		*cap = n;
+		accts = xrealloc(accts, (size_t)n * sizeof(*accts));
+	}
+	return accts;
+}
+
+int
+drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n)
+{
+	int rc;
+
+	res->pages++;
+	res->accounts += n;
+	rc = sink->page(sink, accts, n);
+	for (int i = 0; i < n; i++)
+		account_free(&accts[i]);
+	if (rc < 0)
+		res->cls = FAIL_IO;
+	return rc < 0 ? -1 : 0;
+}
+
 void
 dm_out_free(struct dm_out *o)
 {

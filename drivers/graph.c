@@ -303,23 +303,12 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 			pull_fail(res, FAIL_DATA, "teams: %s: no \"value\" array", what.p);
 			goto out;
 		}
-		if (json_count(&j, arr) > cap) {
-			cap = json_count(&j, arr);
-			accts = xrealloc(accts, (size_t)cap * sizeof(*accts));
-		}
+		accts = drv_accounts(accts, &cap, json_count(&j, arr));
 		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e))
 			if (graph_parse_user(&j, e, ctx->cfg->teams.tenant_id, &accts[n]) == 0)
 				n++;
-		res->pages++;
-		res->accounts += n;
-		rc = sink->page(sink, accts, n);
-		for (e = 0; e < n; e++)
-			account_free(&accts[e]);
-		if (rc < 0) {
-			rc = -1;
-			res->cls = FAIL_IO;
+		if ((rc = drv_page(sink, res, accts, n)) < 0)
 			goto out;
-		}
 		rc = -1;
 		free(url);
 		url = json_strdup(&j, json_get(&j, 0, "@odata.nextLink"));

@@ -242,22 +242,12 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what.p);
 			goto out;
 		}
-		if (json_count(&j, members) > cap) {
-			cap = json_count(&j, members);
-			accts = xrealloc(accts, (size_t)cap * sizeof(*accts));
-		}
+		accts = drv_accounts(accts, &cap, json_count(&j, members));
 		for (m = json_first(&j, members); m >= 0; m = json_next(&j, members, m)) {
 			if (slack_parse_member(&j, m, sp->team_id, &accts[n]) == 0)
 				n++;
 		}
-		res->pages++;
-		res->accounts += n;
-		rc = sink->page(sink, accts, n);
-		for (m = 0; m < n; m++)
-			account_free(&accts[m]);
-		if (rc < 0) {
-			rc = -1;
-			res->cls = FAIL_IO;
+		if ((rc = drv_page(sink, res, accts, n)) < 0) {
 			if (res->err[0] == '\0')
 				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
 				    "failed", what.p);

@@ -156,10 +156,7 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			pull_fail(res, FAIL_DATA, "webex: %s: no \"items\" array", what.p);
 			goto out;
 		}
-		if (json_count(&j, arr) > cap) {
-			cap = json_count(&j, arr);
-			accts = xrealloc(accts, (size_t)cap * sizeof(*accts));
-		}
+		accts = drv_accounts(accts, &cap, json_count(&j, arr));
 		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e))
 			if (webex_parse_person(&j, e, &accts[n]) == 0)
 				n++;
@@ -168,16 +165,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			    ctx->cfg->webex.org_name : accts[0].team_id);
 			named = 1;
 		}
-		res->pages++;
-		res->accounts += n;
-		rc = sink->page(sink, accts, n);
-		for (e = 0; e < n; e++)
-			account_free(&accts[e]);
-		if (rc < 0) {
-			rc = -1;
-			res->cls = FAIL_IO;
+		if ((rc = drv_page(sink, res, accts, n)) < 0)
 			goto out;
-		}
 		rc = -1;
 		free(url);
 		url = NULL;
@@ -241,9 +230,9 @@ webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 		o->message_id = json_strdup(a.j, json_get(a.j, 0, "id"));
 		o->channel = json_strdup(a.j, json_get(a.j, 0, "roomId"));
 	}
-	free(url);
-	buf_free(&body);
 	dm_answer_free(&a);
+	buf_free(&body);
+	free(url);
 	return rc;
 }
 

@@ -40,6 +40,11 @@ void	pull_fail(struct pull_result *res, enum fail cls, const char *fmt, ...)
 /* The class of an HTTP answer a pull cannot use: 401 and 403 refuse the credential
  * (FAIL_CONFIG), 5xx is the platform's trouble (FAIL_LATER), anything else FAIL_DATA. */
 enum fail drv_status_fail(long status);
+/* accts grown to hold n accounts (*cap: what it holds). */
+struct account *drv_accounts(struct account *accts, int *cap, int n);
+/* Hands one page's n accounts to the sink and frees them; counts the page. 0, or -1 when the
+ * sink refused it (res->cls FAIL_IO; the sink says why in res->err, if anyone does). */
+int	drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n);
 
 /* Rate-limited endpoints of direct messages, per platform (token buckets). */
 enum { RATE_OPEN = 0, RATE_POST = 1, RATE_COUNT = 2 };
