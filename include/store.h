@@ -19,7 +19,7 @@
  *
  * Code: env.c (open, schema, txns, meta), stage.c (staging and merge), records.c (accounts,
  * people, indexes, history, teams), prompts.c (the outbox), kv.c (kv spaces), maint.c
- * (stats, verify, backup).
+ * (stats, verify, backup), check.c (data.mdb's pages checked before LMDB reads them).
  *
  * Return values: 0 success; STORE_NOTFOUND when a looked-up key is absent; -1 on error with a
  * message available from store_error() (names the operation and LMDB's reason).
@@ -45,10 +45,14 @@ struct txn;
 
 /*
  * Opens (creating if needed, mode 0700) the environment in dir. readonly opens for reading
- * only (and does not create). Returns NULL on failure with f (if not NULL) set: FAIL_CONFIG
- * when the database's schema is newer than STORE_SCHEMA ("database schema 3 is newer than
- * this peoplesync understands (1): upgrade peoplesync"), FAIL_IO otherwise; the message,
- * naming dir, in f->msg. On success f->cls is FAIL_NONE.
+ * only (and does not create). Before LMDB maps it, data.mdb passes a quick check (its meta
+ * pages, free list, main and meta trees and the roots of the others, read with pread; a
+ * few hundred pages at most) and must not carry the mark of a failed `db verify`.
+ * Returns NULL on failure with f (if not NULL) set: FAIL_CONFIG when the database's schema
+ * is newer than STORE_SCHEMA ("database schema 3 is newer than this peoplesync understands
+ * (1): upgrade peoplesync"), FAIL_DATA when data.mdb is damaged or marked ("DIR/data.mdb:
+ * meta page 1: ..."), FAIL_IO otherwise; the message, naming dir, in f->msg. On success
+ * f->cls is FAIL_NONE.
  */
 struct store	*store_open(const char *dir, size_t map_mb, int readonly, struct failure *f);
 void		 store_close(struct store *s);
@@ -197,6 +201,16 @@ int	store_stats(struct store *s, FILE *f);
 /* `db verify`: every index consistent with its records; prints each problem to f and
  * returns the number of problems (0 = consistent), or -1 on error. */
 long	store_verify(struct store *s, FILE *f);
+/*
+ * `db verify DIR`: data.mdb's pages first, read without trusting them (store/check.c), then,
+ * when they are sound, store_verify. Each problem is printed to out. A database with
+ * problems is marked (in meta) so that store_open refuses it, with FAIL_DATA and a message
+ * naming data.mdb and `db verify`, until a verify passes (after a restored backup); a
+ * database whose meta, free list or main tree is damaged is refused at open without a mark.
+ * Returns the number of problems, or -1 with f (not NULL) set: FAIL_IO when the file cannot
+ * be read, FAIL_CONFIG for a newer schema, as store_open.
+ */
+long	store_verify_db(const char *dir, size_t map_mb, FILE *out, struct failure *f);
 /* Total record versions ever written (accounts + people); meta counter. */
 int	store_record_writes(struct txn *t, uint64_t *out);
 /* `db backup DEST`: a consistent compacted copy. */

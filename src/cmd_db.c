@@ -12,12 +12,14 @@ static const char db_usage[] =
 "usage: peoplesync db stats | db verify | db backup DEST\n"
 "\n"
 "  stats    entries of every sub-database, space used, record versions written\n"
-"  verify   check that every index agrees with the records it indexes; exit 65 if not\n"
+"  verify   check every page of the database file, then that every index agrees with the\n"
+"           records it indexes; exit 65 if not (and commands refuse it until it passes)\n"
 "  backup   write a consistent, compacted copy of the database into directory DEST\n";
 
 int
 cmd_db(struct cli *c, int argc, char **argv)
 {
+	struct failure f;
 	long problems;
 	int rc;
 
@@ -37,14 +39,14 @@ cmd_db(struct cli *c, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "verify") == 0 && argc == 2) {
-		if ((rc = cli_open_store(c, 1)) != 0)
+		if ((rc = cli_load_config(c)) != 0)
 			return rc;
-		problems = store_verify(c->st, stdout);
+		problems = store_verify_db(c->cfg.database, (size_t)c->cfg.map_size_mb, stdout, &f);
 		if (problems < 0)
-			return cli_store_error(c);
+			return cli_fail(&f);
 		if (problems > 0) {
-			printf("%ld problem%s found in %s\n", problems, problems == 1 ? "" : "s",
-			    c->cfg.database);
+			printf("%ld problem%s found in %s/data.mdb\n", problems,
+			    problems == 1 ? "" : "s", c->cfg.database);
 			return EX_DATAERR;
 		}
 		printf("%s: every index is consistent\n", c->cfg.database);

@@ -1,6 +1,7 @@
 /*
- * env.c — the LMDB environment behind include/store.h: open (schema check), close, sync,
- * transactions with their counters, meta keys, and the cursor walk the other files share.
+ * env.c — the LMDB environment behind include/store.h: open (file check, schema, a failed
+ * verify's mark), close, sync, transactions with their counters, meta keys, and the cursor
+ * walk the other files share.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -166,22 +167,49 @@ schema_check(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
 	return 0;
 }
 
+/* A failed `db verify` recorded in meta (ST_VERIFY_MARK): the database is refused. */
+static int
+mark_check(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
+{
+	MDB_val k = val_of(ST_VERIFY_MARK, strlen(ST_VERIFY_MARK)), v;
+	int rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		fail_set(f, FAIL_IO, "%s: reading %s: %s", dir, ST_VERIFY_MARK, mdb_strerror(rc));
+		return -1;
+	}
+	fail_set(f, FAIL_DATA, "%s/data.mdb: %.*s: refused until it passes; run 'peoplesync db "
+	    "verify' for the list, then restore a backup (see peoplesync(1), db verify)", dir,
+	    (int)(v.mv_size < 200 ? v.mv_size : 200), (const char *)v.mv_data);
+	return -1;
+}
+
 struct store *
 store_open(const char *dir, size_t map_mb, int readonly, struct failure *f)
 {
+	return st_open(dir, map_mb, readonly ? ST_RDONLY : 0, f);
+}
+
+struct store *
+st_open(const char *dir, size_t map_mb, int flags, struct failure *f)
+{
 	struct store *s = xcalloc(1, sizeof(*s));
 	MDB_txn *txn = NULL;
-	int rc;
+	int rc, readonly = (flags & ST_RDONLY) != 0;
 
 	s->path = xstrdup(dir);
 	s->readonly = readonly;
-	if (env_open(s, dir, map_mb, readonly, f) < 0)
+	/* LMDB follows the file's page numbers without a check: check them first */
+	if (st_check_file(dir, 0, NULL, f) > 0 || env_open(s, dir, map_mb, readonly, f) < 0)
 		goto fail;
 	if ((rc = mdb_txn_begin(s->env, NULL, readonly ? MDB_RDONLY : 0, &txn)) != 0) {
 		fail_set(f, FAIL_IO, "%s: %s", dir, mdb_strerror(rc));
 		goto fail;
 	}
-	if (dbs_open(s, txn, dir, f) < 0 || schema_check(s, txn, dir, f) < 0)
+	if (dbs_open(s, txn, dir, f) < 0 || schema_check(s, txn, dir, f) < 0 ||
+	    (!(flags & ST_ANY) && mark_check(s, txn, dir, f) < 0))
 		goto fail;
 	/* committed even when read-only: an aborted txn would close the dbi handles */
 	rc = mdb_txn_commit(txn);

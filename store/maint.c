@@ -1,6 +1,7 @@
 /*
  * maint.c — maintenance: `db stats` (counts of every sub-database, map use), `db verify`
- * (every index consistent with its records) and `db backup` (a compacted copy).
+ * (the pages, then every index consistent with its records; the outcome recorded) and
+ * `db backup` (a compacted copy).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store_p.h"
 
@@ -344,6 +346,74 @@ out:
 	store_abort(vf.t);
 	buf_free(&vf.key);
 	return ret;
+}
+
+/*
+ * Records (problems > 0) or clears (0) a failed verify in meta: store_open refuses a marked
+ * database. Written only when the quick check passes (free list, main and meta trees sound:
+ * the write touches nothing else); a database that fails it is refused without a mark.
+ */
+static void
+verify_record(const char *dir, size_t map_mb, long problems, FILE *out)
+{
+	struct failure f;
+	struct store *s = st_open(dir, map_mb, ST_ANY, &f);
+	struct txn *t;
+	char text[128], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc = -1;
+
+	if (s == NULL) {
+		if (f.cls != FAIL_DATA)
+			fprintf(out, "(not recorded: %s)\n", f.msg);
+		return;
+	}
+	if ((t = store_begin(s, 1)) != NULL) {
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", gmtime_r(&now, &tm));
+		snprintf(text, sizeof(text), "'db verify' found %ld problem%s on %s", problems,
+		    problems == 1 ? "" : "s", when);
+		rc = problems ? store_meta_put(t, ST_VERIFY_MARK, text, strlen(text)) :
+		    store_meta_del(t, ST_VERIFY_MARK);
+		if (rc == 0)
+			rc = store_commit(t);
+		else
+			store_abort(t);
+	}
+	if (rc < 0)
+		fprintf(out, "(not recorded: %s)\n", store_error(s));
+	store_close(s);
+}
+
+long
+store_verify_db(const char *dir, size_t map_mb, FILE *out, struct failure *f)
+{
+	struct store *s;
+	struct buf b = { 0 };
+	struct txn *t;
+	long n;
+	int marked = 0;
+
+	fail_set(f, FAIL_NONE, "%s", "");
+	if ((n = st_check_file(dir, 1, out, f)) > 0 && f->cls == FAIL_IO)
+		return -1;
+	if (n == 0) {
+		/* the pages are sound: LMDB may read them */
+		if ((s = st_open(dir, map_mb, ST_RDONLY | ST_ANY, f)) == NULL)
+			return -1;
+		if ((t = store_begin(s, 0)) != NULL)
+			marked = store_meta_get(t, ST_VERIFY_MARK, &b) == 0;
+		store_abort(t);
+		buf_free(&b);
+		n = t ? store_verify(s, out) : -1;
+		if (n < 0)
+			fail_set(f, FAIL_IO, "%s", store_error(s));
+		store_close(s);
+		if (n < 0 || (n == 0 && !marked))
+			return n;
+	}
+	verify_record(dir, map_mb, n, out);
+	return n;
 }
 
 /* ---- backup ---- */

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <lmdb.h>
 
@@ -44,6 +45,26 @@ val_of(const void *p, size_t n)
 	MDB_val v = { n, (void *)p };
 	return v;
 }
+
+/*
+ * check.c: data.mdb in dir read with pread, never through LMDB's map: both meta pages, then
+ * the B-trees from their roots, every page number checked (inside the file, the right kind of
+ * page, nodes inside it) before it is followed. deep walks every page of every tree and
+ * prints each problem to out (may be NULL); otherwise (quick, at every open) the free list,
+ * the main and meta trees and small trees whole, the root page of large ones. Returns the
+ * number of problems, the first in f (FAIL_DATA; FAIL_IO when the file cannot be read);
+ * 0 when sound or when there is no data.mdb yet.
+ */
+long	st_check_file(const char *dir, int deep, FILE *out, struct failure *f);
+
+/*
+ * store_open with flags: ST_RDONLY, ST_ANY (`db verify`: opens a database that a failed
+ * verify marked). The marked meta key holds "db verify found N problems on DATE".
+ */
+#define ST_RDONLY	0x1
+#define ST_ANY		0x2
+#define ST_VERIFY_MARK	"verify_failed"
+struct store	*st_open(const char *dir, size_t map_mb, int flags, struct failure *f);
 
 /* Sets s->err to "path: what: LMDB's reason" and returns -1. */
 int	st_fail(struct store *s, const char *what, int rc);

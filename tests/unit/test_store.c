@@ -191,6 +191,64 @@ test_verify_finds_problems(void **state)
 	account_free(&a);
 }
 
+/* A verify that finds problems marks the database: every open refuses it, naming the file. */
+static void
+test_verify_marks_database(void **state)
+{
+	struct fx *f = *state;
+	struct account a;
+	struct txn *t;
+	struct failure fl;
+	FILE *out = tmpfile();
+	char file[96];
+
+	mk(&a, PLAT_WEBEX, "org", "w1", "w@x.com");
+	a.person_id = 42;		/* no such person */
+	t = store_begin(f->st, 1);
+	assert_int_equal(store_account_put(t, &a, 0), 0);
+	assert_int_equal(store_commit(t), 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_verify_db(f->dir, 64, out, &fl), 1);
+	snprintf(file, sizeof(file), "%s/data.mdb", f->dir);
+	for (int ro = 0; ro < 2; ro++) {
+		assert_null(store_open(f->dir, 64, ro, &fl));
+		assert_int_equal(fl.cls, FAIL_DATA);
+		assert_non_null(strstr(fl.msg, file));
+		assert_non_null(strstr(fl.msg, "'db verify' found 1 problem on"));
+	}
+	/* verify itself still runs, and still finds them */
+	assert_int_equal(store_verify_db(f->dir, 64, out, &fl), 1);
+	fclose(out);
+	account_free(&a);
+}
+
+/* A damaged meta page is refused before LMDB maps the file; a sound database verifies. */
+static void
+test_damaged_meta_refused(void **state)
+{
+	struct fx *f = *state;
+	struct failure fl;
+	char file[96];
+	FILE *fp;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_verify_db(f->dir, 64, stdout, &fl), 0);
+	assert_int_equal(fl.cls, FAIL_NONE);
+	snprintf(file, sizeof(file), "%s/data.mdb", f->dir);
+	assert_non_null(fp = fopen(file, "r+b"));
+	assert_int_equal(fseek(fp, 16, SEEK_SET), 0);		/* meta page 0's magic */
+	assert_int_equal(fwrite("\0\0\0\0", 1, 4, fp), 4);
+	fclose(fp);
+	assert_null(store_open(f->dir, 64, 0, &fl));
+	assert_int_equal(fl.cls, FAIL_DATA);
+	assert_non_null(strstr(fl.msg, file));
+	assert_non_null(strstr(fl.msg, "meta page 0: not an LMDB meta page"));
+	assert_int_equal(store_verify_db(f->dir, 64, stderr, &fl), 1);
+	assert_int_equal(fl.cls, FAIL_DATA);
+}
+
 struct merge_log {
 	char	seen[16][32];
 	int	n;
@@ -331,6 +389,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_account_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_people_and_indexes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_finds_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_marks_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_meta_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_newer_refused, setup, teardown),
 		cmocka_unit_test(test_readonly_missing),
