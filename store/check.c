@@ -400,16 +400,17 @@ meta_check(struct chk *c, int *which)
 	struct stat st;
 	int w, i;
 
-	if (fstat(c->fd, &st) < 0) {
-		c->io = 1;
-		problem(c, "cannot be read: %s", strerror(errno));
-		return -1;
-	}
 	if (meta_read(c, 0, 0, &m[0]) < 0)
 		return -1;
 	c->psize = m[0].dbs[0].pad;
 	if (meta_read(c, 1, c->psize, &m[1]) < 0)
 		return -1;
+	/* after the metas: a writer writes its pages before the meta that points to them */
+	if (fstat(c->fd, &st) < 0) {
+		c->io = 1;
+		problem(c, "cannot be read: %s", strerror(errno));
+		return -1;
+	}
 	*which = w = m[0].txnid < m[1].txnid;
 	c->meta = m[w];
 	c->txnid = m[w].txnid;
