@@ -496,8 +496,8 @@ st_check_file(const char *dir, int deep, FILE *out, struct failure *f)
 		c.f = f;
 		c.deep = deep;
 		if ((c.fd = open(c.path, O_RDONLY | O_CLOEXEC)) < 0) {
-			if (errno == ENOENT)
-				return 0;	/* nothing yet: LMDB creates it */
+			if (errno == ENOENT || errno == ENOTDIR)
+				return 0;	/* nothing yet: env_open creates or reports it */
 			fail_set(f, FAIL_IO, "%s: cannot be read: %s", c.path, strerror(errno));
 			return 1;
 		}
