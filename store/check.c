@@ -459,7 +459,7 @@ check_pass(struct chk *c)
 		/* quick: the meta sub-database (read at every open) and small trees whole,
 		 * within a budget; of the others, the root page */
 		pages = c->subs[i].db.branch + c->subs[i].db.leaf + c->subs[i].db.overflow;
-		is_meta = strcmp(c->subs[i].name, st_db_names[DB_META]) == 0;
+		is_meta = strcmp(c->subs[i].name, ST_META_DB) == 0;
 		c->descend = c->deep || is_meta || pages <= budget;
 		if (!c->deep && !is_meta && c->descend)
 			budget -= pages;

@@ -15,7 +15,7 @@
 #include "store_p.h"
 
 const char *const st_db_names[DB_COUNT] = {
-	"meta", "accounts", "people", "emails", "pacct", "history", "teams",
+	ST_META_DB, "accounts", "people", "emails", "pacct", "history", "teams",
 	"stage.slack", "stage.teams", "stage.webex", "kv", "outbox", "outq"
 };
 

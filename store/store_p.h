@@ -18,6 +18,7 @@ enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAM
 	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_COUNT };
 
 extern const char *const st_db_names[DB_COUNT];
+#define ST_META_DB	"meta"		/* st_db_names[DB_META], for check.c */
 
 #define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
 
