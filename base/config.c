@@ -404,44 +404,45 @@ static void
 finish(struct loader *ld)
 {
 	struct config *c = ld->cfg;
+	struct cfg_platform *sl = &c->plat[PLAT_SLACK], *tm = &c->plat[PLAT_TEAMS];
+	struct cfg_platform *wx = &c->plat[PLAT_WEBEX];
 	const config_setting_t *s;
 
-	c->slack.enabled = ld->enabled[PLAT_SLACK];
-	c->teams.enabled = ld->enabled[PLAT_TEAMS];
-	c->webex.enabled = ld->enabled[PLAT_WEBEX];
+	for (int p = 0; p < PLAT_COUNT; p++)
+		c->plat[p].enabled = ld->enabled[p];
 
 	required(ld);
 
 	/* Teams signs users in with the same app registration unless told otherwise, so each of
 	 * teams.oauth.client_id / client_secret falls back to the teams block on its own. */
-	if (c->teams.oauth.client_id == NULL && c->teams.client_id != NULL)
-		c->teams.oauth.client_id = xstrdup(c->teams.client_id);
-	if (c->teams.oauth.client_secret == NULL && c->teams.client_secret != NULL)
-		c->teams.oauth.client_secret = xstrdup(c->teams.client_secret);
+	if (tm->oauth.client_id == NULL && c->teams.client_id != NULL)
+		tm->oauth.client_id = xstrdup(c->teams.client_id);
+	if (tm->oauth.client_secret == NULL && c->teams.client_secret != NULL)
+		tm->oauth.client_secret = xstrdup(c->teams.client_secret);
 	oauth_pair(ld, PLAT_SLACK);
 	oauth_pair(ld, PLAT_WEBEX);
 
-	if (c->teams.tenant_name == NULL && c->teams.tenant_id != NULL)
-		c->teams.tenant_name = xstrdup(c->teams.tenant_id);
+	if (tm->team_name == NULL && c->teams.tenant_id != NULL)
+		tm->team_name = xstrdup(c->teams.tenant_id);
 
 	/* Endpoints that follow from the API base, so a loopback fake needs one URL only. */
-	if (c->slack.oauth.token_url == NULL && c->slack.api_url != NULL)
-		c->slack.oauth.token_url = xasprintf("%s/oauth.v2.access", c->slack.api_url);
+	if (sl->oauth.token_url == NULL && sl->api_url != NULL)
+		sl->oauth.token_url = xasprintf("%s/oauth.v2.access", sl->api_url);
 	if (c->teams.login_url != NULL) {
 		const char *t = c->teams.tenant_id != NULL ? c->teams.tenant_id : "common";
 
-		if (c->teams.oauth.authorize_url == NULL)
-			c->teams.oauth.authorize_url = xasprintf("%s/%s/oauth2/v2.0/authorize",
+		if (tm->oauth.authorize_url == NULL)
+			tm->oauth.authorize_url = xasprintf("%s/%s/oauth2/v2.0/authorize",
 			    c->teams.login_url, t);
-		if (c->teams.oauth.token_url == NULL)
-			c->teams.oauth.token_url = xasprintf("%s/%s/oauth2/v2.0/token",
+		if (tm->oauth.token_url == NULL)
+			tm->oauth.token_url = xasprintf("%s/%s/oauth2/v2.0/token",
 			    c->teams.login_url, t);
 	}
-	if (c->webex.api_url != NULL) {
-		if (c->webex.oauth.authorize_url == NULL)
-			c->webex.oauth.authorize_url = xasprintf("%s/authorize", c->webex.api_url);
-		if (c->webex.oauth.token_url == NULL)
-			c->webex.oauth.token_url = xasprintf("%s/access_token", c->webex.api_url);
+	if (wx->api_url != NULL) {
+		if (wx->oauth.authorize_url == NULL)
+			wx->oauth.authorize_url = xasprintf("%s/authorize", wx->api_url);
+		if (wx->oauth.token_url == NULL)
+			wx->oauth.token_url = xasprintf("%s/access_token", wx->api_url);
 	}
 
 	derive_token_key(c);

@@ -66,51 +66,51 @@ const struct key cfg_keys[] = {
 	INT("link_ttl_hours", NP, link_ttl_hours, 1, 8760, 168),
 
 	GROUP("slack", SL),
-	BOOL("slack.enabled", SL, slack.enabled, 0),
-	STR("slack.api_url", K_URL, SL, 0, slack.api_url, "https://slack.com/api"),
-	SECRET("slack.bot_token", SL, F_REQ, slack.bot_token),
+	BOOL("slack.enabled", SL, plat[PLAT_SLACK].enabled, 0),
+	STR("slack.api_url", K_URL, SL, 0, plat[PLAT_SLACK].api_url, "https://slack.com/api"),
+	SECRET("slack.bot_token", SL, F_REQ, plat[PLAT_SLACK].token),
 	BOOL("slack.auto_sync", SL, slack.auto_sync, 0),
-	INT("slack.page_limit", SL, slack.page_limit, 1, 1000, 200),
-	BOOL("slack.include_guests", SL, slack.include_guests, 0),
+	INT("slack.page_limit", SL, plat[PLAT_SLACK].page_size, 1, 1000, 200),
+	BOOL("slack.include_guests", SL, plat[PLAT_SLACK].include_guests, 0),
 	GROUP("slack.rate", SL),
-	RATE("slack.rate.open", SL, slack.rate_open, 50.0 / 60.0, 5),
-	RATE("slack.rate.post", SL, slack.rate_post, 1, 1),
-	OAUTH("slack.oauth", SL, slack.oauth, "https://slack.com/oauth/v2/authorize",
+	RATE("slack.rate.open", SL, plat[PLAT_SLACK].rate[RATE_OPEN], 50.0 / 60.0, 5),
+	RATE("slack.rate.post", SL, plat[PLAT_SLACK].rate[RATE_POST], 1, 1),
+	OAUTH("slack.oauth", SL, plat[PLAT_SLACK].oauth, "https://slack.com/oauth/v2/authorize",
 	    "users:read,users:read.email"),
-	STR("slack.prompt_template", K_TEXT, SL, 0, slack.prompt_template, NULL),
+	STR("slack.prompt_template", K_TEXT, SL, 0, plat[PLAT_SLACK].prompt_template, NULL),
 
 	GROUP("teams", TM),
-	BOOL("teams.enabled", TM, teams.enabled, 0),
-	STR("teams.graph_url", K_URL, TM, 0, teams.graph_url, "https://graph.microsoft.com/v1.0"),
+	BOOL("teams.enabled", TM, plat[PLAT_TEAMS].enabled, 0),
+	STR("teams.graph_url", K_URL, TM, 0, plat[PLAT_TEAMS].api_url, "https://graph.microsoft.com/v1.0"),
 	STR("teams.login_url", K_URL, TM, 0, teams.login_url, "https://login.microsoftonline.com"),
 	STR("teams.tenant_id", K_TENANT, TM, F_REQ, teams.tenant_id, NULL),
-	STR("teams.tenant_name", K_STR, TM, 0, teams.tenant_name, NULL),
+	STR("teams.tenant_name", K_STR, TM, 0, plat[PLAT_TEAMS].team_name, NULL),
 	STR("teams.client_id", K_ID, TM, F_REQ, teams.client_id, NULL),
 	SECRET("teams.client_secret", TM, F_REQ, teams.client_secret),
 	{ "teams.service_user_refresh_token_file", K_TOKEN_FILE, TM, 0,
 	  O(teams.service_user_refresh_token_file), O(teams.service_user_refresh_token), 0,
 	  0, 0, 0, NULL },
-	INT("teams.page_size", TM, teams.page_size, 1, 999, 999),
+	INT("teams.page_size", TM, plat[PLAT_TEAMS].page_size, 1, 999, 999),
 	BOOL("teams.use_delta", TM, teams.use_delta, 1),
-	BOOL("teams.include_guests", TM, teams.include_guests, 0),
+	BOOL("teams.include_guests", TM, plat[PLAT_TEAMS].include_guests, 0),
 	GROUP("teams.rate", TM),
-	RATE("teams.rate.chat", TM, teams.rate_chat, 2, 2),
-	RATE("teams.rate.post", TM, teams.rate_post, 2, 2),
-	OAUTH("teams.oauth", TM, teams.oauth, NULL,
+	RATE("teams.rate.chat", TM, plat[PLAT_TEAMS].rate[RATE_OPEN], 2, 2),
+	RATE("teams.rate.post", TM, plat[PLAT_TEAMS].rate[RATE_POST], 2, 2),
+	OAUTH("teams.oauth", TM, plat[PLAT_TEAMS].oauth, NULL,
 	    "openid profile email offline_access User.Read"),
-	STR("teams.prompt_template", K_TEXT, TM, 0, teams.prompt_template, NULL),
+	STR("teams.prompt_template", K_TEXT, TM, 0, plat[PLAT_TEAMS].prompt_template, NULL),
 
 	GROUP("webex", WX),
-	BOOL("webex.enabled", WX, webex.enabled, 0),
-	STR("webex.api_url", K_URL, WX, 0, webex.api_url, "https://webexapis.com/v1"),
-	SECRET("webex.token", WX, F_REQ, webex.token),
-	STR("webex.org_name", K_STR, WX, 0, webex.org_name, NULL),
-	INT("webex.page_max", WX, webex.page_max, 1, 1000, 1000),
-	BOOL("webex.include_guests", WX, webex.include_guests, 0),
+	BOOL("webex.enabled", WX, plat[PLAT_WEBEX].enabled, 0),
+	STR("webex.api_url", K_URL, WX, 0, plat[PLAT_WEBEX].api_url, "https://webexapis.com/v1"),
+	SECRET("webex.token", WX, F_REQ, plat[PLAT_WEBEX].token),
+	STR("webex.org_name", K_STR, WX, 0, plat[PLAT_WEBEX].team_name, NULL),
+	INT("webex.page_max", WX, plat[PLAT_WEBEX].page_size, 1, 1000, 1000),
+	BOOL("webex.include_guests", WX, plat[PLAT_WEBEX].include_guests, 0),
 	GROUP("webex.rate", WX),
-	RATE("webex.rate.post", WX, webex.rate_post, 5, 5),
-	OAUTH("webex.oauth", WX, webex.oauth, NULL, "spark:people_read"),
-	STR("webex.prompt_template", K_TEXT, WX, 0, webex.prompt_template, NULL),
+	RATE("webex.rate.post", WX, plat[PLAT_WEBEX].rate[RATE_POST], 5, 5),
+	OAUTH("webex.oauth", WX, plat[PLAT_WEBEX].oauth, NULL, "spark:people_read"),
+	STR("webex.prompt_template", K_TEXT, WX, 0, plat[PLAT_WEBEX].prompt_template, NULL),
 
 	GROUP("identity", NP),
 	{ "identity.domain_aliases", K_ALIASES, NP, 0, O(identity.aliases), 0, 0, 0, 0, 0, NULL },
@@ -159,6 +159,12 @@ platform_name(enum platform p)
 	if ((unsigned)p >= PLAT_COUNT)
 		return "?";
 	return plat_names[p];
+}
+
+int
+config_enabled(const struct config *cfg, enum platform p)
+{
+	return (unsigned)p < PLAT_COUNT && cfg->plat[p].enabled;
 }
 
 int

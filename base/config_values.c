@@ -748,7 +748,7 @@ cfg_check_paths(struct loader *ld)
 		check_dir(ld, "events.spool_dir", c->events.spool_dir, 0);
 	if (c->metrics.file != NULL)
 		check_parent(ld, "metrics.file", c->metrics.file);
-	if (c->teams.enabled && c->teams.service_user_refresh_token != NULL)
+	if (c->plat[PLAT_TEAMS].enabled && c->teams.service_user_refresh_token != NULL)
 		check_parent(ld, "teams.service_user_refresh_token_file",
 		    c->teams.service_user_refresh_token_file);
 	if (c->http.ca_file != NULL) {

@@ -92,6 +92,17 @@ dm_answer_free(struct dm_answer *a)
 	a->j = NULL;
 }
 
+void
+drv_buckets_init(struct driver_ctx *ctx, enum platform p)
+{
+	const struct cfg_rate *r = ctx->cfg->plat[p].rate;
+	/* A platform without a separate "open a DM" endpoint (Webex) paces both by its post. */
+	const struct cfg_rate *open = r[RATE_OPEN].per_second > 0 ? &r[RATE_OPEN] : &r[RATE_POST];
+
+	bucket_init(&ctx->rate[RATE_OPEN], open->per_second, open->burst);
+	bucket_init(&ctx->rate[RATE_POST], r[RATE_POST].per_second, r[RATE_POST].burst);
+}
+
 int
 drv_dm_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a, char *err,
     size_t errlen)

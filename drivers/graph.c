@@ -349,7 +349,7 @@ graph_latest_delta(struct driver_ctx *ctx)
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
 	char *url = xasprintf("%s/users/delta?$select=" SELECT "&$deltaToken=latest",
-	    ctx->cfg->teams.graph_url), *dl = NULL;
+	    ctx->cfg->plat[PLAT_TEAMS].api_url), *dl = NULL;
 	char err[512] = "";
 
 	if (graph_get(ctx, url, "GET users/delta ($deltaToken=latest)", &resp, &j, NULL, err,
@@ -369,11 +369,12 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
     struct pull_result *res)
 {
 	const struct cfg_teams *t = &ctx->cfg->teams;
+	const struct cfg_platform *pc = &ctx->cfg->plat[PLAT_TEAMS];
 	char *dl = NULL, *url;
 	int rejected = 0, rc;
 
 	if (sink->team)
-		sink->team(sink, t->tenant_id, t->tenant_name ? t->tenant_name : t->tenant_id);
+		sink->team(sink, t->tenant_id, pc->team_name ? pc->team_name : t->tenant_id);
 	if (t->use_delta && cursor_in) {
 		res->full = 0;
 		rc = graph_pages(ctx, cursor_in, "users/delta", 1, sink, res, &rejected);
@@ -391,8 +392,8 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	res->full = 1;
 	if (t->use_delta)
 		dl = graph_latest_delta(ctx);	/* a request, not a roster page */
-	url = xasprintf("%s/users?$select=" SELECT "&$top=%d", t->graph_url,
-	    t->page_size > 0 ? t->page_size : 999);
+	url = xasprintf("%s/users?$select=" SELECT "&$top=%d", pc->api_url,
+	    pc->page_size > 0 ? pc->page_size : 999);
 	rc = graph_pages(ctx, url, "users", 0, sink, res, NULL);
 	free(url);
 	if (rc < 0) {
@@ -513,9 +514,8 @@ graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 		return DM_REFUSED;
 	gp = ctx->priv;
 	gp->refresh = xstrdup(t->service_user_refresh_token);
-	bucket_init(&ctx->rate[RATE_OPEN], t->rate_chat.per_second, t->rate_chat.burst);
-	bucket_init(&ctx->rate[RATE_POST], t->rate_post.per_second, t->rate_post.burst);
-	url = xasprintf("%s/me?$select=id", t->graph_url);
+	drv_buckets_init(ctx, PLAT_TEAMS);
+	url = xasprintf("%s/me?$select=id", ctx->cfg->plat[PLAT_TEAMS].api_url);
 	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, 0, "GET me (service user)", &a,
 	    err, errlen);
 	if (rc == DM_OK && (gp->me = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
@@ -546,7 +546,7 @@ graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
     size_t errlen)
 {
 	struct graph_priv *gp = ctx->priv;
-	const char *g = ctx->cfg->teams.graph_url;
+	const char *g = ctx->cfg->plat[PLAT_TEAMS].api_url;
 	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	char *url;
@@ -578,7 +578,7 @@ chat_messages_url(struct driver_ctx *ctx, const char *chat)
 {
 	struct buf u = { 0 };
 
-	buf_printf(&u, "%s/chats/", ctx->cfg->teams.graph_url);
+	buf_printf(&u, "%s/chats/", ctx->cfg->plat[PLAT_TEAMS].api_url);
 	buf_urlencode(&u, chat, strlen(chat));
 	buf_adds(&u, "/messages");
 	return u.p;
@@ -639,7 +639,7 @@ graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 static char *
 graph_me(const struct config *cfg)
 {
-	return xasprintf("%s/me?$select=id", cfg->teams.graph_url);
+	return xasprintf("%s/me?$select=id", cfg->plat[PLAT_TEAMS].api_url);
 }
 
 static const char *

@@ -32,28 +32,14 @@ oauth_uses_pkce(enum platform p)
 	return d && (d->oauth->flags & OAUTH_PKCE);
 }
 
-static const struct cfg_oauth *
-oa(const struct config *cfg, enum platform p)
-{
-	return p == PLAT_SLACK ? &cfg->slack.oauth : p == PLAT_TEAMS ? &cfg->teams.oauth :
-	    &cfg->webex.oauth;
-}
-
-static int
-enabled(const struct config *cfg, enum platform p)
-{
-	return p == PLAT_SLACK ? cfg->slack.enabled : p == PLAT_TEAMS ? cfg->teams.enabled :
-	    p == PLAT_WEBEX ? cfg->webex.enabled : 0;
-}
-
 int
 oauth_configured(const struct config *cfg, enum platform p)
 {
 	const struct cfg_oauth *o;
 
-	if ((int)p < 0 || p >= PLAT_COUNT || !enabled(cfg, p))
+	if ((int)p < 0 || p >= PLAT_COUNT || !config_enabled(cfg, p))
 		return 0;
-	o = oa(cfg, p);
+	o = (&cfg->plat[p].oauth);
 	return o->client_id && o->client_secret && o->authorize_url && o->token_url;
 }
 
@@ -94,7 +80,7 @@ void
 oauth_authorize_url(const struct config *cfg, enum platform p, const char *redirect_uri,
     const char *state, const char *challenge, struct buf *out)
 {
-	const struct cfg_oauth *o = oa(cfg, p);
+	const struct cfg_oauth *o = (&cfg->plat[p].oauth);
 	const char *const *n;
 
 	buf_adds(out, o->authorize_url);
@@ -148,7 +134,7 @@ grant_begin(struct grant *g, const struct config *cfg, enum platform p, const ch
 		return -1;
 	}
 	g->d = driver_for(p);
-	g->o = oa(cfg, p);
+	g->o = (&cfg->plat[p].oauth);
 	snprintf(g->what, sizeof(g->what), "POST %s (%s)", g->d->oauth->endpoint, step);
 	if (!(g->d->oauth->flags & OAUTH_BASIC)) {
 		token_param(&g->form, "client_id", g->o->client_id);

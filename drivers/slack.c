@@ -20,11 +20,11 @@ struct slack_priv {
 static int
 slack_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	if (ctx->cfg->slack.bot_token == NULL) {
+	if (ctx->cfg->plat[PLAT_SLACK].token == NULL) {
 		snprintf(err, errlen, "slack: no bot token configured");
 		return -1;
 	}
-	http_set_bearer(ctx->http, ctx->cfg->slack.bot_token);
+	http_set_bearer(ctx->http, ctx->cfg->plat[PLAT_SLACK].token);
 	ctx->priv = xcalloc(1, sizeof(struct slack_priv));
 	return 0;
 }
@@ -177,7 +177,7 @@ slack_auth_test(struct driver_ctx *ctx, struct pull_result *res)
 	struct slack_priv *sp = ctx->priv;
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
-	char *url = xasprintf("%s/auth.test", ctx->cfg->slack.api_url);
+	char *url = xasprintf("%s/auth.test", ctx->cfg->plat[PLAT_SLACK].api_url);
 	int rc = -1;
 
 	if (http_json(ctx->http, "POST", url, NULL, NULL, "", 0, "POST auth.test", &resp, &j,
@@ -221,8 +221,8 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 		int members, m, n = 0;
 
 		buf_reset(&url);
-		buf_printf(&url, "%s/users.list?limit=%d", ctx->cfg->slack.api_url,
-		    ctx->cfg->slack.page_limit > 0 ? ctx->cfg->slack.page_limit : 200);
+		buf_printf(&url, "%s/users.list?limit=%d", ctx->cfg->plat[PLAT_SLACK].api_url,
+		    ctx->cfg->plat[PLAT_SLACK].page_size > 0 ? ctx->cfg->plat[PLAT_SLACK].page_size : 200);
 		if (cursor) {
 			buf_adds(&url, "&cursor=");
 			buf_urlencode(&url, cursor, strlen(cursor));
@@ -282,15 +282,14 @@ out:
 static int
 slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	const struct cfg_slack *c = &ctx->cfg->slack;
+	const struct cfg_platform *c = &ctx->cfg->plat[PLAT_SLACK];
 
-	if (c->bot_token == NULL) {
+	if (c->token == NULL) {
 		snprintf(err, errlen, "slack: no bot token configured");
 		return DM_REFUSED;
 	}
-	http_set_bearer(ctx->http, c->bot_token);
-	bucket_init(&ctx->rate[RATE_OPEN], c->rate_open.per_second, c->rate_open.burst);
-	bucket_init(&ctx->rate[RATE_POST], c->rate_post.per_second, c->rate_post.burst);
+	http_set_bearer(ctx->http, c->token);
+	drv_buckets_init(ctx, PLAT_SLACK);
 	return DM_OK;
 }
 
@@ -311,7 +310,7 @@ static int
 slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
     int once, struct dm_answer *a, char *err, size_t errlen)
 {
-	char *url = xasprintf("%s/%s", ctx->cfg->slack.api_url, method);
+	char *url = xasprintf("%s/%s", ctx->cfg->plat[PLAT_SLACK].api_url, method);
 	char *what = xasprintf("POST %s", method);
 	const struct dm_call c = { which, { "POST", url, NULL, "application/json; charset=utf-8",
 	    body->p, body->len, what, once }, slack_dm_status, NULL };

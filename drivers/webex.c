@@ -16,11 +16,11 @@
 static int
 webex_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	if (ctx->cfg->webex.token == NULL) {
+	if (ctx->cfg->plat[PLAT_WEBEX].token == NULL) {
 		snprintf(err, errlen, "webex: no token configured");
 		return -1;
 	}
-	http_set_bearer(ctx->http, ctx->cfg->webex.token);
+	http_set_bearer(ctx->http, ctx->cfg->plat[PLAT_WEBEX].token);
 	return 0;
 }
 
@@ -135,8 +135,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 
 	(void)cursor_in;
 	res->full = 1;
-	url = xasprintf("%s/people?max=%d", ctx->cfg->webex.api_url,
-	    ctx->cfg->webex.page_max > 0 ? ctx->cfg->webex.page_max : 1000);
+	url = xasprintf("%s/people?max=%d", ctx->cfg->plat[PLAT_WEBEX].api_url,
+	    ctx->cfg->plat[PLAT_WEBEX].page_size > 0 ? ctx->cfg->plat[PLAT_WEBEX].page_size : 1000);
 	for (;;) {
 		int arr, e, n = 0;
 
@@ -161,8 +161,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			if (webex_parse_person(&j, e, &accts[n]) == 0)
 				n++;
 		if (!named && n > 0 && sink->team) {
-			sink->team(sink, accts[0].team_id, ctx->cfg->webex.org_name ?
-			    ctx->cfg->webex.org_name : accts[0].team_id);
+			sink->team(sink, accts[0].team_id, ctx->cfg->plat[PLAT_WEBEX].team_name ?
+			    ctx->cfg->plat[PLAT_WEBEX].team_name : accts[0].team_id);
 			named = 1;
 		}
 		if ((rc = drv_page(sink, res, accts, n)) < 0)
@@ -196,15 +196,14 @@ out:
 static int
 webex_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	const struct cfg_webex *c = &ctx->cfg->webex;
+	const struct cfg_platform *c = &ctx->cfg->plat[PLAT_WEBEX];
 
 	if (c->token == NULL) {
 		snprintf(err, errlen, "webex: no token configured");
 		return DM_REFUSED;
 	}
 	http_set_bearer(ctx->http, c->token);
-	bucket_init(&ctx->rate[RATE_POST], c->rate_post.per_second, c->rate_post.burst);
-	bucket_init(&ctx->rate[RATE_OPEN], c->rate_post.per_second, c->rate_post.burst);
+	drv_buckets_init(ctx, PLAT_WEBEX);
 	return DM_OK;
 }
 
@@ -214,7 +213,7 @@ webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 {
 	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
-	char *url = xasprintf("%s/messages", ctx->cfg->webex.api_url);
+	char *url = xasprintf("%s/messages", ctx->cfg->plat[PLAT_WEBEX].api_url);
 	int rc;
 
 	buf_adds(&body, "{\"toPersonId\":");
@@ -245,7 +244,7 @@ webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	int rc;
 
 	*found = 0;
-	buf_printf(&url, "%s/messages/direct?personId=", ctx->cfg->webex.api_url);
+	buf_printf(&url, "%s/messages/direct?personId=", ctx->cfg->plat[PLAT_WEBEX].api_url);
 	buf_urlencode(&url, m->to->user_id, strlen(m->to->user_id));
 	rc = drv_dm_call(ctx, &(const struct dm_call){ RATE_OPEN, { "GET", url.p, NULL, NULL,
 	    NULL, 0, "GET messages/direct", 0 }, webex_status, NULL }, &a, err, errlen);
@@ -262,7 +261,7 @@ webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 static char *
 webex_me(const struct config *cfg)
 {
-	return xasprintf("%s/people/me", cfg->webex.api_url);
+	return xasprintf("%s/people/me", cfg->plat[PLAT_WEBEX].api_url);
 }
 
 /* A dead refresh token: invalid_grant, or a 400 whose message speaks of the refresh token. */

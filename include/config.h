@@ -17,6 +17,7 @@ enum platform { PLAT_SLACK = 0, PLAT_TEAMS = 1, PLAT_WEBEX = 2, PLAT_COUNT = 3 }
 const char *platform_name(enum platform p);		/* "slack", "teams", "webex" */
 int platform_parse(const char *s, enum platform *out);	/* 0 or -1 */
 
+
 struct cfg_oauth {
 	char	*authorize_url;		/* default per platform */
 	char	*token_url;		/* default per platform */
@@ -30,48 +31,48 @@ struct cfg_rate {
 	int	 burst;			/* bucket size */
 };
 
-struct cfg_slack {
-	int		 enabled;
-	char		*api_url;		/* default "https://slack.com/api" */
-	char		*bot_token;		/* from bot_token_file / bot_token_env; required if enabled */
-	int		 auto_sync;		/* default 0 */
-	int		 page_limit;		/* users.list limit, 1..1000, default 200 */
-	int		 include_guests;	/* treat restricted users as people to prompt; default 0 */
-	struct cfg_rate	 rate_open;		/* conversations.open, default 50/min burst 5 */
-	struct cfg_rate	 rate_post;		/* chat.postMessage, default 1/s burst 1 */
-	struct cfg_oauth oauth;
+/* Rate-limited endpoints of direct messages, per platform (token buckets): opening a DM
+ * (Slack conversations.open, Teams POST /chats; Webex has none) and posting into it. */
+enum { RATE_OPEN = 0, RATE_POST = 1, RATE_COUNT = 2 };
+
+/*
+ * What every platform has, read one way: cfg->plat[p].enabled, .api_url, .token ... The keys
+ * keep their platform's names in the file (slack.page_limit, teams.page_size, webex.page_max
+ * are all page_size here); the comments give each platform's key and default.
+ */
+struct cfg_platform {
+	int		 enabled;		/* the block is present (or enabled = true) */
+	char		*api_url;		/* slack.api_url "https://slack.com/api",
+						   teams.graph_url "https://graph.microsoft.com/v1.0",
+						   webex.api_url "https://webexapis.com/v1" */
+	char		*token;			/* slack.bot_token_file, webex.token_file (or *_env);
+						   required if enabled; Teams: NULL (app credentials) */
+	char		*team_name;		/* teams.tenant_name (default tenant_id),
+						   webex.org_name; Slack: from auth.test */
+	int		 page_size;		/* slack.page_limit 1..1000 (200), teams.page_size
+						   1..999 (999), webex.page_max 1..1000 (1000) */
+	int		 include_guests;	/* prompt guests too; default 0 */
+	struct cfg_rate	 rate[RATE_COUNT];	/* slack.rate.open (50/min, 5) and .post (1/s, 1),
+						   teams.rate.chat and .post (2/s, 2),
+						   webex.rate.post (5/s, 5) */
+	struct cfg_oauth oauth;			/* the Sync now sign-in */
 	char		*prompt_template;	/* NULL = built-in default */
 };
 
+/* What only Slack has. */
+struct cfg_slack {
+	int		 auto_sync;		/* default 0 */
+};
+
+/* What only Teams has: the app registration, the service user that sends prompts. */
 struct cfg_teams {
-	int		 enabled;
-	char		*graph_url;		/* default "https://graph.microsoft.com/v1.0" */
 	char		*login_url;		/* default "https://login.microsoftonline.com" */
 	char		*tenant_id;		/* required if enabled */
-	char		*tenant_name;		/* display name of the tenant, default tenant_id */
 	char		*client_id;		/* required if enabled */
 	char		*client_secret;		/* client_secret_file / client_secret_env; required */
 	char		*service_user_refresh_token_file; /* path (written back on rotation) */
 	char		*service_user_refresh_token;	/* its contents when teams is enabled, or NULL */
-	int		 page_size;		/* $top, 1..999, default 999 */
 	int		 use_delta;		/* default 1 */
-	int		 include_guests;	/* default 0 */
-	struct cfg_rate	 rate_chat;		/* POST /chats, default 2/s burst 2 */
-	struct cfg_rate	 rate_post;		/* POST /chats/{id}/messages, default 2/s burst 2 */
-	struct cfg_oauth oauth;
-	char		*prompt_template;
-};
-
-struct cfg_webex {
-	int		 enabled;
-	char		*api_url;		/* default "https://webexapis.com/v1" */
-	char		*token;			/* token_file / token_env; required if enabled */
-	char		*org_name;		/* display name of the org, optional */
-	int		 page_max;		/* max, 1..1000, default 1000 */
-	int		 include_guests;	/* default 0 */
-	struct cfg_rate	 rate_post;		/* POST /messages, default 5/s burst 5 */
-	struct cfg_oauth oauth;
-	char		*prompt_template;
 };
 
 struct domain_alias {
@@ -95,9 +96,9 @@ struct config {
 	int		 token_key_derived;	/* token_key came from link_key */
 	int		 link_ttl_hours;	/* default 168 */
 
+	struct cfg_platform plat[PLAT_COUNT];	/* indexed by enum platform */
 	struct cfg_slack slack;
 	struct cfg_teams teams;
-	struct cfg_webex webex;
 
 	struct {
 		struct domain_alias	*aliases;
@@ -144,6 +145,9 @@ struct config {
 		char	*listen;		/* serve default "127.0.0.1:8080" */
 	} serve;
 };
+
+/* 1 when platform p is enabled in cfg (0 for a p out of range). */
+int	config_enabled(const struct config *cfg, enum platform p);
 
 /*
  * Loads and validates path. On success returns 0 and fills *cfg (caller calls config_free).

@@ -46,8 +46,11 @@ struct account *drv_accounts(struct account *accts, int *cap, int n);
  * sink refused it (res->cls FAIL_IO; the sink says why in res->err, if anyone does). */
 int	drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n);
 
-/* Rate-limited endpoints of direct messages, per platform (token buckets). */
-enum { RATE_OPEN = 0, RATE_POST = 1, RATE_COUNT = 2 };
+/* The DM token buckets of platform p from its config (rate.open / rate.chat and rate.post;
+ * a platform without an "open" endpoint paces both by rate.post). */
+struct driver_ctx;
+void	drv_buckets_init(struct driver_ctx *ctx, enum platform p);
+
 
 struct driver_ctx {
 	const struct config	*cfg;

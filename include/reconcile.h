@@ -11,8 +11,6 @@
 #include "config.h"
 #include "model.h"
 
-/* Is platform p enabled in cfg (<platform>.enabled)? The one place that reads it. */
-int	rec_platform_enabled(const struct config *cfg, enum platform p);
 
 /*
  * Normalises one address: trims white space, strips a "smtp:" prefix (any case), lower-cases,

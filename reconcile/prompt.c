@@ -9,20 +9,10 @@
 #include "prompt.h"
 #include "reconcile.h"
 
-static int
-include_guests(const struct config *cfg, enum platform pl)
-{
-	switch (pl) {
-	case PLAT_SLACK: return cfg->slack.include_guests;
-	case PLAT_TEAMS: return cfg->teams.include_guests;
-	default: return cfg->webex.include_guests;
-	}
-}
-
 int
 rec_auto_sync_applies(const struct config *cfg, const struct person *p)
 {
-	return cfg->slack.enabled && cfg->slack.auto_sync && p->active &&
+	return cfg->plat[PLAT_SLACK].enabled && cfg->slack.auto_sync && p->active &&
 	    (p->primary_platform == PLAT_TEAMS || p->primary_platform == PLAT_WEBEX);
 }
 
@@ -116,7 +106,7 @@ rec_prompt_decide(const struct config *cfg, const struct prompt_input *in,
 		    in->via_platform >= 0 ? platform_name((enum platform)in->via_platform) : "");
 		return;
 	}
-	if ((p->flags & PERSON_GUEST) && !include_guests(cfg, out->target->platform)) {
+	if ((p->flags & PERSON_GUEST) && !cfg->plat[out->target->platform].include_guests) {
 		snprintf(out->why, sizeof(out->why), "not prompted: a guest (%s.include_guests is "
 		    "off)", platform_name(out->target->platform));
 		out->target = NULL;
@@ -187,8 +177,7 @@ void
 prompt_render(const struct config *cfg, enum platform pl, const char *first_name,
     const char *link, const char *ref, struct buf *out)
 {
-	const char *tpl = pl == PLAT_SLACK ? cfg->slack.prompt_template : pl == PLAT_TEAMS ?
-	    cfg->teams.prompt_template : cfg->webex.prompt_template;
+	const char *tpl = cfg->plat[pl].prompt_template;
 	const struct driver *d = driver_for(pl);
 	const char *p;
 

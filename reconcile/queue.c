@@ -94,7 +94,7 @@ static void
 enabled_platforms(const struct config *cfg, int out[PLAT_COUNT])
 {
 	for (int p = 0; p < PLAT_COUNT; p++)
-		out[p] = rec_platform_enabled(cfg, (enum platform)p);
+		out[p] = config_enabled(cfg, (enum platform)p);
 	/* Teams sends as the service user: no prompts without its token */
 	out[PLAT_TEAMS] = out[PLAT_TEAMS] && cfg->teams.service_user_refresh_token != NULL;
 }
@@ -363,7 +363,7 @@ prompts_auto_sync(const struct config *cfg, struct store *st, time_t now, long *
 	struct act a = { cfg, now };
 
 	*n = 0;
-	if (!cfg->slack.enabled || !cfg->slack.auto_sync)
+	if (!cfg->plat[PLAT_SLACK].enabled || !cfg->slack.auto_sync)
 		return 0;
 	return each_chosen(st, auto_keep, 1000, auto_act, &a, n);
 }

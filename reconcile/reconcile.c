@@ -11,17 +11,6 @@
 /* Flags that are our own bookkeeping, not facts from the platform. */
 #define OWN_FLAGS	(ACCT_ADMIN_LINK | ACCT_CONFLICT)
 
-int
-rec_platform_enabled(const struct config *cfg, enum platform p)
-{
-	switch (p) {
-	case PLAT_SLACK:	return cfg->slack.enabled;
-	case PLAT_TEAMS:	return cfg->teams.enabled;
-	case PLAT_WEBEX:	return cfg->webex.enabled;
-	default:		return 0;
-	}
-}
-
 char *
 rec_email_normalize(const char *raw, const struct config *cfg, int *aliased)
 {

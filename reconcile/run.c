@@ -40,7 +40,7 @@ start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o
 		const struct driver *drv = driver_for((enum platform)i);
 		struct buf cur = { 0 };
 
-		if (!rec_platform_enabled(cfg, (enum platform)i) || (any_only && !o->only[i]))
+		if (!config_enabled(cfg, (enum platform)i) || (any_only && !o->only[i]))
 			continue;
 		sum->p[i].ran = 1;
 		if (drv == NULL) {

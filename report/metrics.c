@@ -129,7 +129,7 @@ per_platform(struct buf *b, const struct config *cfg, const char *name, const ch
 {
 	family(b, name, help);
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		if (!rec_platform_enabled(cfg, (enum platform)p))
+		if (!config_enabled(cfg, (enum platform)p))
 			continue;
 		buf_printf(b, "%s{platform=\"%s\"}", name, platform_name((enum platform)p));
 		value(b, v[p]);
@@ -193,7 +193,7 @@ format_db(struct buf *out, const struct config *cfg, const struct counts *c)
 				if (c->people[s][p][ty] == 0 && ty != natural_type[p])
 					continue;
 				if (c->people[s][p][ty] == 0 && p < PLAT_COUNT &&
-				    !rec_platform_enabled(cfg, (enum platform)p))
+				    !config_enabled(cfg, (enum platform)p))
 					continue;
 				buf_printf(out, "peoplesync_people{status=\"%s\",primary_platform="
 				    "\"%s\",sync_type=\"%s\"}", status_name((enum status)s),
@@ -208,7 +208,7 @@ format_db(struct buf *out, const struct config *cfg, const struct counts *c)
 	family(out, "peoplesync_accounts", "Human accounts in the database by platform and "
 	    "whether they are active.");
 	for (p = 0; p < PLAT_COUNT; p++) {
-		if (!rec_platform_enabled(cfg, (enum platform)p) &&
+		if (!config_enabled(cfg, (enum platform)p) &&
 		    c->accounts[p][0] + c->accounts[p][1] == 0)
 			continue;
 		for (int a = 1; a >= 0; a--) {

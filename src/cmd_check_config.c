@@ -24,8 +24,8 @@ cmd_check_config(struct cli *c, int argc, char **argv)
 		return EX_CONFIG;
 	c->cfg_loaded = 1;
 	printf("%s: OK (slack %s, teams %s, webex %s; database %s)\n", c->config_path,
-	    c->cfg.slack.enabled ? "enabled" : "disabled",
-	    c->cfg.teams.enabled ? "enabled" : "disabled",
-	    c->cfg.webex.enabled ? "enabled" : "disabled", c->cfg.database);
+	    c->cfg.plat[PLAT_SLACK].enabled ? "enabled" : "disabled",
+	    c->cfg.plat[PLAT_TEAMS].enabled ? "enabled" : "disabled",
+	    c->cfg.plat[PLAT_WEBEX].enabled ? "enabled" : "disabled", c->cfg.database);
 	return 0;
 }

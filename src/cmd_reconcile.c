@@ -92,7 +92,7 @@ cmd_reconcile(struct cli *c, int argc, char **argv)
 	if ((rc = cli_load_config(c)) != 0)
 		return rc;
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		if (o.only[p] && !rec_platform_enabled(&c->cfg, (enum platform)p)) {
+		if (o.only[p] && !config_enabled(&c->cfg, (enum platform)p)) {
 			log_err("reconcile: --only %s: %s is not enabled in %s",
 			    platform_name((enum platform)p), platform_name((enum platform)p),
 			    c->config_path);

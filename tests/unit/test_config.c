@@ -273,57 +273,57 @@ test_full_good(void **state)
 	assert_int_equal(c->token_key_len, 32);
 	assert_int_equal(c->link_ttl_hours, 24);
 
-	assert_true(c->slack.enabled);
-	assert_string_equal(c->slack.api_url, "http://127.0.0.1:18081/api");
-	assert_string_equal(c->slack.bot_token, "xoxb-1-2-3");
+	assert_true(c->plat[PLAT_SLACK].enabled);
+	assert_string_equal(c->plat[PLAT_SLACK].api_url, "http://127.0.0.1:18081/api");
+	assert_string_equal(c->plat[PLAT_SLACK].token, "xoxb-1-2-3");
 	assert_true(c->slack.auto_sync);
-	assert_int_equal(c->slack.page_limit, 2);
-	assert_true(c->slack.include_guests);
-	assert_true(c->slack.rate_open.per_second > 1.999 && c->slack.rate_open.per_second < 2.001);
-	assert_int_equal(c->slack.rate_open.burst, 7);
-	assert_true(c->slack.rate_post.per_second == 3.5);
-	assert_int_equal(c->slack.rate_post.burst, 4);
-	assert_string_equal(c->slack.oauth.authorize_url, "http://localhost:18081/oauth/v2/authorize");
-	assert_string_equal(c->slack.oauth.token_url, "http://localhost:18081/api/oauth.v2.access");
-	assert_string_equal(c->slack.oauth.client_id, "123.456");
-	assert_string_equal(c->slack.oauth.client_secret, "slacksecret");
-	assert_string_equal(c->slack.oauth.scopes, "users:read");
-	assert_string_equal(c->slack.prompt_template, "Hi {name},\nplease sync: {link}");
+	assert_int_equal(c->plat[PLAT_SLACK].page_size, 2);
+	assert_true(c->plat[PLAT_SLACK].include_guests);
+	assert_true(c->plat[PLAT_SLACK].rate[RATE_OPEN].per_second > 1.999 && c->plat[PLAT_SLACK].rate[RATE_OPEN].per_second < 2.001);
+	assert_int_equal(c->plat[PLAT_SLACK].rate[RATE_OPEN].burst, 7);
+	assert_true(c->plat[PLAT_SLACK].rate[RATE_POST].per_second == 3.5);
+	assert_int_equal(c->plat[PLAT_SLACK].rate[RATE_POST].burst, 4);
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.authorize_url, "http://localhost:18081/oauth/v2/authorize");
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.token_url, "http://localhost:18081/api/oauth.v2.access");
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.client_id, "123.456");
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.client_secret, "slacksecret");
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.scopes, "users:read");
+	assert_string_equal(c->plat[PLAT_SLACK].prompt_template, "Hi {name},\nplease sync: {link}");
 
-	assert_true(c->teams.enabled);
-	assert_string_equal(c->teams.graph_url, "http://[::1]:18082/v1.0");
+	assert_true(c->plat[PLAT_TEAMS].enabled);
+	assert_string_equal(c->plat[PLAT_TEAMS].api_url, "http://[::1]:18082/v1.0");
 	assert_string_equal(c->teams.login_url, "http://127.0.0.1:18082");
 	assert_string_equal(c->teams.tenant_id, "contoso.onmicrosoft.com");
-	assert_string_equal(c->teams.tenant_name, "Contoso");
+	assert_string_equal(c->plat[PLAT_TEAMS].team_name, "Contoso");
 	assert_string_equal(c->teams.client_id, "app-1");
 	assert_string_equal(c->teams.client_secret, "teams~secret.value");
 	assert_string_equal(c->teams.service_user_refresh_token_file, tokpath);
 	assert_string_equal(c->teams.service_user_refresh_token, "0.AAAArefresh");
-	assert_int_equal(c->teams.page_size, 50);
+	assert_int_equal(c->plat[PLAT_TEAMS].page_size, 50);
 	assert_false(c->teams.use_delta);
-	assert_true(c->teams.include_guests);
-	assert_true(c->teams.rate_chat.per_second == 1.0);
-	assert_int_equal(c->teams.rate_post.burst, 8);
-	assert_string_equal(c->teams.oauth.authorize_url,
+	assert_true(c->plat[PLAT_TEAMS].include_guests);
+	assert_true(c->plat[PLAT_TEAMS].rate[RATE_OPEN].per_second == 1.0);
+	assert_int_equal(c->plat[PLAT_TEAMS].rate[RATE_POST].burst, 8);
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.authorize_url,
 	    "http://127.0.0.1:18082/contoso.onmicrosoft.com/oauth2/v2.0/authorize");
-	assert_string_equal(c->teams.oauth.token_url,
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.token_url,
 	    "http://127.0.0.1:18082/contoso.onmicrosoft.com/oauth2/v2.0/token");
-	assert_string_equal(c->teams.oauth.client_id, "app-1");
-	assert_string_equal(c->teams.oauth.client_secret, "teams~secret.value");
-	assert_string_equal(c->teams.oauth.scopes, "openid User.Read");
-	assert_string_equal(c->teams.prompt_template, "teams {link}");
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.client_id, "app-1");
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.client_secret, "teams~secret.value");
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.scopes, "openid User.Read");
+	assert_string_equal(c->plat[PLAT_TEAMS].prompt_template, "teams {link}");
 
-	assert_true(c->webex.enabled);
-	assert_string_equal(c->webex.api_url, "https://webex.example.net/v1");
-	assert_string_equal(c->webex.token, "webextoken");
-	assert_string_equal(c->webex.org_name, "Contoso Webex");
-	assert_int_equal(c->webex.page_max, 10);
-	assert_false(c->webex.include_guests);
-	assert_true(c->webex.rate_post.per_second == 0.5);
-	assert_string_equal(c->webex.oauth.authorize_url, "https://webex.example.net/v1/authorize");
-	assert_string_equal(c->webex.oauth.token_url, "https://webex.example.net/v1/access_token");
-	assert_string_equal(c->webex.oauth.client_secret, "webexsecret");
-	assert_string_equal(c->webex.prompt_template, "webex {link}");
+	assert_true(c->plat[PLAT_WEBEX].enabled);
+	assert_string_equal(c->plat[PLAT_WEBEX].api_url, "https://webex.example.net/v1");
+	assert_string_equal(c->plat[PLAT_WEBEX].token, "webextoken");
+	assert_string_equal(c->plat[PLAT_WEBEX].team_name, "Contoso Webex");
+	assert_int_equal(c->plat[PLAT_WEBEX].page_size, 10);
+	assert_false(c->plat[PLAT_WEBEX].include_guests);
+	assert_true(c->plat[PLAT_WEBEX].rate[RATE_POST].per_second == 0.5);
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.authorize_url, "https://webex.example.net/v1/authorize");
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.token_url, "https://webex.example.net/v1/access_token");
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.client_secret, "webexsecret");
+	assert_string_equal(c->plat[PLAT_WEBEX].prompt_template, "webex {link}");
 
 	assert_int_equal(c->identity.naliases, 2);
 	assert_string_equal(c->identity.aliases[0].from, "corp.onmicrosoft.com");
@@ -403,57 +403,57 @@ test_defaults(void **state)
 	assert_null(c->token_key);
 	assert_int_equal(c->link_ttl_hours, 168);
 
-	assert_false(c->slack.enabled);
-	assert_string_equal(c->slack.api_url, "https://slack.com/api");
-	assert_null(c->slack.bot_token);
+	assert_false(c->plat[PLAT_SLACK].enabled);
+	assert_string_equal(c->plat[PLAT_SLACK].api_url, "https://slack.com/api");
+	assert_null(c->plat[PLAT_SLACK].token);
 	assert_false(c->slack.auto_sync);
-	assert_int_equal(c->slack.page_limit, 200);
-	assert_false(c->slack.include_guests);
-	assert_true(c->slack.rate_open.per_second > 0.8333 && c->slack.rate_open.per_second < 0.8334);
-	assert_int_equal(c->slack.rate_open.burst, 5);
-	assert_true(c->slack.rate_post.per_second == 1.0);
-	assert_int_equal(c->slack.rate_post.burst, 1);
-	assert_string_equal(c->slack.oauth.authorize_url, "https://slack.com/oauth/v2/authorize");
-	assert_string_equal(c->slack.oauth.token_url, "https://slack.com/api/oauth.v2.access");
-	assert_null(c->slack.oauth.client_id);
-	assert_null(c->slack.oauth.client_secret);
-	assert_string_equal(c->slack.oauth.scopes, "users:read,users:read.email");
-	assert_null(c->slack.prompt_template);
+	assert_int_equal(c->plat[PLAT_SLACK].page_size, 200);
+	assert_false(c->plat[PLAT_SLACK].include_guests);
+	assert_true(c->plat[PLAT_SLACK].rate[RATE_OPEN].per_second > 0.8333 && c->plat[PLAT_SLACK].rate[RATE_OPEN].per_second < 0.8334);
+	assert_int_equal(c->plat[PLAT_SLACK].rate[RATE_OPEN].burst, 5);
+	assert_true(c->plat[PLAT_SLACK].rate[RATE_POST].per_second == 1.0);
+	assert_int_equal(c->plat[PLAT_SLACK].rate[RATE_POST].burst, 1);
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.authorize_url, "https://slack.com/oauth/v2/authorize");
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.token_url, "https://slack.com/api/oauth.v2.access");
+	assert_null(c->plat[PLAT_SLACK].oauth.client_id);
+	assert_null(c->plat[PLAT_SLACK].oauth.client_secret);
+	assert_string_equal(c->plat[PLAT_SLACK].oauth.scopes, "users:read,users:read.email");
+	assert_null(c->plat[PLAT_SLACK].prompt_template);
 
-	assert_false(c->teams.enabled);
-	assert_string_equal(c->teams.graph_url, "https://graph.microsoft.com/v1.0");
+	assert_false(c->plat[PLAT_TEAMS].enabled);
+	assert_string_equal(c->plat[PLAT_TEAMS].api_url, "https://graph.microsoft.com/v1.0");
 	assert_string_equal(c->teams.login_url, "https://login.microsoftonline.com");
 	assert_null(c->teams.tenant_id);
-	assert_null(c->teams.tenant_name);
+	assert_null(c->plat[PLAT_TEAMS].team_name);
 	assert_null(c->teams.client_id);
 	assert_null(c->teams.client_secret);
 	assert_null(c->teams.service_user_refresh_token_file);
 	assert_null(c->teams.service_user_refresh_token);
-	assert_int_equal(c->teams.page_size, 999);
+	assert_int_equal(c->plat[PLAT_TEAMS].page_size, 999);
 	assert_true(c->teams.use_delta);
-	assert_false(c->teams.include_guests);
-	assert_true(c->teams.rate_chat.per_second == 2.0);
-	assert_int_equal(c->teams.rate_chat.burst, 2);
-	assert_true(c->teams.rate_post.per_second == 2.0);
-	assert_int_equal(c->teams.rate_post.burst, 2);
-	assert_string_equal(c->teams.oauth.authorize_url,
+	assert_false(c->plat[PLAT_TEAMS].include_guests);
+	assert_true(c->plat[PLAT_TEAMS].rate[RATE_OPEN].per_second == 2.0);
+	assert_int_equal(c->plat[PLAT_TEAMS].rate[RATE_OPEN].burst, 2);
+	assert_true(c->plat[PLAT_TEAMS].rate[RATE_POST].per_second == 2.0);
+	assert_int_equal(c->plat[PLAT_TEAMS].rate[RATE_POST].burst, 2);
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.authorize_url,
 	    "https://login.microsoftonline.com/common/oauth2/v2.0/authorize");
-	assert_string_equal(c->teams.oauth.token_url,
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.token_url,
 	    "https://login.microsoftonline.com/common/oauth2/v2.0/token");
-	assert_string_equal(c->teams.oauth.scopes, "openid profile email offline_access User.Read");
-	assert_null(c->teams.prompt_template);
+	assert_string_equal(c->plat[PLAT_TEAMS].oauth.scopes, "openid profile email offline_access User.Read");
+	assert_null(c->plat[PLAT_TEAMS].prompt_template);
 
-	assert_false(c->webex.enabled);
-	assert_string_equal(c->webex.api_url, "https://webexapis.com/v1");
-	assert_null(c->webex.token);
-	assert_null(c->webex.org_name);
-	assert_int_equal(c->webex.page_max, 1000);
-	assert_false(c->webex.include_guests);
-	assert_true(c->webex.rate_post.per_second == 5.0);
-	assert_int_equal(c->webex.rate_post.burst, 5);
-	assert_string_equal(c->webex.oauth.authorize_url, "https://webexapis.com/v1/authorize");
-	assert_string_equal(c->webex.oauth.token_url, "https://webexapis.com/v1/access_token");
-	assert_string_equal(c->webex.oauth.scopes, "spark:people_read");
+	assert_false(c->plat[PLAT_WEBEX].enabled);
+	assert_string_equal(c->plat[PLAT_WEBEX].api_url, "https://webexapis.com/v1");
+	assert_null(c->plat[PLAT_WEBEX].token);
+	assert_null(c->plat[PLAT_WEBEX].team_name);
+	assert_int_equal(c->plat[PLAT_WEBEX].page_size, 1000);
+	assert_false(c->plat[PLAT_WEBEX].include_guests);
+	assert_true(c->plat[PLAT_WEBEX].rate[RATE_POST].per_second == 5.0);
+	assert_int_equal(c->plat[PLAT_WEBEX].rate[RATE_POST].burst, 5);
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.authorize_url, "https://webexapis.com/v1/authorize");
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.token_url, "https://webexapis.com/v1/access_token");
+	assert_string_equal(c->plat[PLAT_WEBEX].oauth.scopes, "spark:people_read");
 
 	assert_int_equal(c->identity.naliases, 0);
 	assert_int_equal(c->identity.norder, 3);
@@ -492,8 +492,8 @@ test_block_present_means_enabled(void **state)
 	setenv("PS_TEST_BOT", "xoxb-env", 1);
 	load(f, PUB "slack = { bot_token_env = \"PS_TEST_BOT\"; };\n", 0);
 	expect_ok(f);
-	assert_true(f->c.slack.enabled);
-	assert_false(f->c.teams.enabled);
+	assert_true(f->c.plat[PLAT_SLACK].enabled);
+	assert_false(f->c.plat[PLAT_TEAMS].enabled);
 	unsetenv("PS_TEST_BOT");
 }
 
@@ -733,15 +733,15 @@ test_secret_trailing_newline(void **state)
 	put(f, "bot.token", "xoxb-abc\n", 0600);
 	load(f, SLACK_FILE("bot.token"), 0);
 	expect_ok(f);
-	assert_string_equal(f->c.slack.bot_token, "xoxb-abc");
+	assert_string_equal(f->c.plat[PLAT_SLACK].token, "xoxb-abc");
 	put(f, "bot.token", "xoxb-abc\r\n", 0600);
 	load(f, SLACK_FILE("bot.token"), 0);
 	expect_ok(f);
-	assert_string_equal(f->c.slack.bot_token, "xoxb-abc");
+	assert_string_equal(f->c.plat[PLAT_SLACK].token, "xoxb-abc");
 	put(f, "bot.token", "xoxb-abc", 0600);
 	load(f, SLACK_FILE("bot.token"), 0);
 	expect_ok(f);
-	assert_string_equal(f->c.slack.bot_token, "xoxb-abc");
+	assert_string_equal(f->c.plat[PLAT_SLACK].token, "xoxb-abc");
 	/* Only one newline is trimmed; what remains is not a token. */
 	put(f, "bot.token", "xoxb-abc\n\n", 0600);
 	load(f, SLACK_FILE("bot.token"), 0);
@@ -758,7 +758,7 @@ test_secret_absolute_path(void **state)
 	text = xasprintf(PUB "webex = { token_file = \"%s\"; };\n", p);
 	load(f, text, 0);
 	expect_ok(f);
-	assert_string_equal(f->c.webex.token, "tok");
+	assert_string_equal(f->c.plat[PLAT_WEBEX].token, "tok");
 	free(text);
 	free(p);
 }
@@ -773,7 +773,7 @@ test_secret_env(void **state)
 	unsetenv("PS_TEST_UNSET");
 	load(f, PUB "slack = { bot_token_env = \"PS_TEST_TOKEN\"; };\n", 0);
 	expect_ok(f);
-	assert_string_equal(f->c.slack.bot_token, "xoxb-from-env");
+	assert_string_equal(f->c.plat[PLAT_SLACK].token, "xoxb-from-env");
 	load(f,
 	    PUB
 	    "slack = {\n  bot_token_env = \"PS_TEST_UNSET\";\n};\n"
@@ -867,13 +867,13 @@ test_disabled_without_secrets(void **state)
 	    "          oauth = { client_id = \"x\"; }; };\n"
 	    "slack = { enabled = false; bot_token_env = \"PS_TEST_SURELY_UNSET\"; };\n", 1);
 	expect_ok(f);
-	assert_false(f->c.teams.enabled);
-	assert_false(f->c.webex.enabled);
-	assert_false(f->c.slack.enabled);
+	assert_false(f->c.plat[PLAT_TEAMS].enabled);
+	assert_false(f->c.plat[PLAT_WEBEX].enabled);
+	assert_false(f->c.plat[PLAT_SLACK].enabled);
 	assert_null(f->c.teams.client_secret);
 	assert_null(f->c.teams.service_user_refresh_token);
-	assert_null(f->c.webex.token);
-	assert_null(f->c.slack.bot_token);
+	assert_null(f->c.plat[PLAT_WEBEX].token);
+	assert_null(f->c.plat[PLAT_SLACK].token);
 }
 
 static void
@@ -888,18 +888,18 @@ test_teams_oauth_fallback(void **state)
 	    "teams = { tenant_id = \"0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90\"; client_id = \"app\";\n"
 	    "          client_secret_file = \"teams.secret\"; };\n", 0);
 	expect_ok(f);
-	assert_string_equal(f->c.teams.oauth.client_id, "app");
-	assert_string_equal(f->c.teams.oauth.client_secret, "s3cret");
-	assert_string_equal(f->c.teams.tenant_name, "0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90");
-	assert_string_equal(f->c.teams.oauth.authorize_url, "https://login.microsoftonline.com/"
+	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_id, "app");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_secret, "s3cret");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].team_name, "0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.authorize_url, "https://login.microsoftonline.com/"
 	    "0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90/oauth2/v2.0/authorize");
 	load(f,
 	    PUB
 	    "teams = { tenant_id = \"t\"; client_id = \"app\"; client_secret_file = \"teams.secret\";\n"
 	    "          oauth = { client_secret_file = \"oauth.secret\"; }; };\n", 0);
 	expect_ok(f);
-	assert_string_equal(f->c.teams.oauth.client_id, "app");
-	assert_string_equal(f->c.teams.oauth.client_secret, "other");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_id, "app");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_secret, "other");
 	load(f, PUB "teams = { enabled = false; tenant_id = \"not a tenant\"; };\n", 0);
 	expect_err(f, "@C:2: teams.tenant_id: \"not a tenant\" is not a tenant id "
 	    "(a GUID or a domain name)\n");
@@ -1032,11 +1032,11 @@ test_url_loopback_ok(void **state)
 	    "webex = { enabled = false; api_url = \"http://[::1]:18083/v1\"; };\n", 0);
 	expect_ok(f);
 	assert_string_equal(f->c.public_url, "http://127.0.0.1:8080");
-	assert_string_equal(f->c.slack.api_url, "http://127.0.0.1:18081/api");
-	assert_string_equal(f->c.slack.oauth.token_url, "http://127.0.0.1:18081/api/oauth.v2.access");
-	assert_string_equal(f->c.teams.graph_url, "http://localhost:18082/v1.0");
-	assert_string_equal(f->c.webex.api_url, "http://[::1]:18083/v1");
-	assert_string_equal(f->c.webex.oauth.token_url, "http://[::1]:18083/v1/access_token");
+	assert_string_equal(f->c.plat[PLAT_SLACK].api_url, "http://127.0.0.1:18081/api");
+	assert_string_equal(f->c.plat[PLAT_SLACK].oauth.token_url, "http://127.0.0.1:18081/api/oauth.v2.access");
+	assert_string_equal(f->c.plat[PLAT_TEAMS].api_url, "http://localhost:18082/v1.0");
+	assert_string_equal(f->c.plat[PLAT_WEBEX].api_url, "http://[::1]:18083/v1");
+	assert_string_equal(f->c.plat[PLAT_WEBEX].oauth.token_url, "http://[::1]:18083/v1/access_token");
 }
 
 /* ---- identity ------------------------------------------------------------------------------ */
@@ -1132,8 +1132,8 @@ test_rates_and_aliases(void **state)
 	load(f, PUB "slack = { enabled = false; rate = { open = { per_minute = 120; }; }; };\n"
 	    "db = { map_size_mb = 100; };\n", 0);
 	expect_ok(f);
-	assert_true(f->c.slack.rate_open.per_second == 2.0);
-	assert_int_equal(f->c.slack.rate_open.burst, 5);
+	assert_true(f->c.plat[PLAT_SLACK].rate[RATE_OPEN].per_second == 2.0);
+	assert_int_equal(f->c.plat[PLAT_SLACK].rate[RATE_OPEN].burst, 5);
 	assert_int_equal(f->c.map_size_mb, 100);
 	load(f,
 	    PUB

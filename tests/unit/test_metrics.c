@@ -94,8 +94,8 @@ setup(void **state)
 	free(db);
 	if (f->st == NULL)
 		return -1;
-	f->cfg.slack.enabled = 1;
-	f->cfg.teams.enabled = 1;
+	f->cfg.plat[PLAT_SLACK].enabled = 1;
+	f->cfg.plat[PLAT_TEAMS].enabled = 1;
 	f->cfg.metrics.file = f->file;
 	t = store_begin(f->st, 1);
 	add_person(t, "a@corp.com", 1, ST_OFF, PLAT_SLACK, SYNC_USER, slack, 1);

@@ -40,23 +40,23 @@ setup(void **state)
 	f->c.token_key = f->key;
 	f->c.token_key_len = sizeof(f->key);
 	f->c.public_url = "https://sync.example.com";
-	f->c.slack.enabled = f->c.teams.enabled = f->c.webex.enabled = 1;
-	f->c.slack.oauth.authorize_url = "https://slack.com/oauth/v2/authorize";
-	f->c.slack.oauth.token_url = "https://slack.com/api/oauth.v2.access";
-	f->c.slack.oauth.client_id = "111.222";
-	f->c.slack.oauth.client_secret = "s3cret";
-	f->c.slack.oauth.scopes = "users:read,users:read.email";
-	f->c.teams.oauth.authorize_url =
+	f->c.plat[PLAT_SLACK].enabled = f->c.plat[PLAT_TEAMS].enabled = f->c.plat[PLAT_WEBEX].enabled = 1;
+	f->c.plat[PLAT_SLACK].oauth.authorize_url = "https://slack.com/oauth/v2/authorize";
+	f->c.plat[PLAT_SLACK].oauth.token_url = "https://slack.com/api/oauth.v2.access";
+	f->c.plat[PLAT_SLACK].oauth.client_id = "111.222";
+	f->c.plat[PLAT_SLACK].oauth.client_secret = "s3cret";
+	f->c.plat[PLAT_SLACK].oauth.scopes = "users:read,users:read.email";
+	f->c.plat[PLAT_TEAMS].oauth.authorize_url =
 	    "https://login.microsoftonline.com/t1/oauth2/v2.0/authorize";
-	f->c.teams.oauth.token_url = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
-	f->c.teams.oauth.client_id = "cid-teams";
-	f->c.teams.oauth.client_secret = "s3cret";
-	f->c.teams.oauth.scopes = "openid offline_access User.Read";
-	f->c.webex.oauth.authorize_url = "https://webexapis.com/v1/authorize";
-	f->c.webex.oauth.token_url = "https://webexapis.com/v1/access_token";
-	f->c.webex.oauth.client_id = "Cwebex";
-	f->c.webex.oauth.client_secret = "s3cret";
-	f->c.webex.oauth.scopes = "spark:people_read";
+	f->c.plat[PLAT_TEAMS].oauth.token_url = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
+	f->c.plat[PLAT_TEAMS].oauth.client_id = "cid-teams";
+	f->c.plat[PLAT_TEAMS].oauth.client_secret = "s3cret";
+	f->c.plat[PLAT_TEAMS].oauth.scopes = "openid offline_access User.Read";
+	f->c.plat[PLAT_WEBEX].oauth.authorize_url = "https://webexapis.com/v1/authorize";
+	f->c.plat[PLAT_WEBEX].oauth.token_url = "https://webexapis.com/v1/access_token";
+	f->c.plat[PLAT_WEBEX].oauth.client_id = "Cwebex";
+	f->c.plat[PLAT_WEBEX].oauth.client_secret = "s3cret";
+	f->c.plat[PLAT_WEBEX].oauth.scopes = "spark:people_read";
 	*state = f;
 	return 0;
 }
@@ -108,9 +108,9 @@ test_configured(void **state)
 
 	for (int p = 0; p < PLAT_COUNT; p++)
 		assert_true(oauth_configured(&f->c, (enum platform)p));
-	f->c.webex.oauth.client_secret = NULL;
+	f->c.plat[PLAT_WEBEX].oauth.client_secret = NULL;
 	assert_false(oauth_configured(&f->c, PLAT_WEBEX));
-	f->c.slack.enabled = 0;
+	f->c.plat[PLAT_SLACK].enabled = 0;
 	assert_false(oauth_configured(&f->c, PLAT_SLACK));
 	assert_false(oauth_configured(&f->c, (enum platform)7));
 }
@@ -139,7 +139,7 @@ test_authorize_urls(void **state)
 	    "state=st");
 	/* an authorize URL that already has a query */
 	buf_reset(&b);
-	f->c.webex.oauth.authorize_url = "https://idp.example/auth?tenant=a";
+	f->c.plat[PLAT_WEBEX].oauth.authorize_url = "https://idp.example/auth?tenant=a";
 	oauth_authorize_url(&f->c, PLAT_WEBEX, "https://x/cb", "st", NULL, &b);
 	assert_int_equal(strncmp(b.p, "https://idp.example/auth?tenant=a&client_id=Cwebex&",
 	    strlen("https://idp.example/auth?tenant=a&client_id=Cwebex&")), 0);

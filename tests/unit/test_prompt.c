@@ -31,7 +31,7 @@ setup(void **state)
 {
 	(void)state;
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.slack.enabled = cfg.teams.enabled = cfg.webex.enabled = 1;
+	cfg.plat[PLAT_SLACK].enabled = cfg.plat[PLAT_TEAMS].enabled = cfg.plat[PLAT_WEBEX].enabled = 1;
 	cfg.prompts.cooldown_hours = 72;
 	cfg.prompts.max_prompts = 3;
 	cfg.prompts.quiet_start = 20 * 60;
@@ -122,7 +122,7 @@ test_never(void **state)
 	decide();
 	assert_int_equal(d.d, DEC_NEVER);
 	assert_non_null(strstr(d.why, "guest"));
-	cfg.teams.include_guests = 1;
+	cfg.plat[PLAT_TEAMS].include_guests = 1;
 	decide();
 	assert_int_equal(d.d, DEC_SEND);
 	p.flags = 0;
@@ -224,10 +224,10 @@ test_texts(void **state)
 	assert_non_null(strstr(b.p, "a\\*b\\_\\[c\\]"));
 	assert_non_null(strstr(b.p, "[Sync now](https://s.example/s/abc)"));
 	buf_reset(&b);
-	cfg.slack.prompt_template = "Hey {first_name} {link} {ref} {name}";
+	cfg.plat[PLAT_SLACK].prompt_template = "Hey {first_name} {link} {ref} {name}";
 	prompt_render(&cfg, PLAT_SLACK, "Bo", "L", "R", &b);
 	assert_string_equal(b.p, "Hey Bo L R Bo");
-	cfg.slack.prompt_template = NULL;
+	cfg.plat[PLAT_SLACK].prompt_template = NULL;
 	buf_free(&b);
 }
 
