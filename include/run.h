@@ -69,10 +69,11 @@ enum fail rec_reconcile(const struct config *cfg, struct store *st, const struct
 int	run_refresh_person(const struct config *cfg, struct txn *t, uint64_t pid, time_t now);
 int	run_reindex(struct txn *t, const struct account *a, const struct account *old);
 
-/* The run lock: a file in the database directory held with flock for the whole run.
+/* The run lock: a file in the database directory held with flock for the whole run, plus
+ * a record (fcntl) lock through which the kernel names the holder's pid to others.
  * Returns an fd >= 0, or -1 with f set (nothing logged): FAIL_AGAIN "another run (pid N)
- * holds DIR/peoplesync.lock; ..." when another process holds it, FAIL_IO when the lock
- * file cannot be opened. */
+ * holds DIR/peoplesync.lock; ..." when another process (or this one) holds it, N known
+ * even right after the holder took it; FAIL_IO when the lock file cannot be opened. */
 int	run_lock(const char *dbdir, struct failure *f);
 void	run_unlock(int fd);
 

@@ -8,36 +8,79 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
+
+/* This process holds the run lock: record locks never conflict within a process, so
+ * F_GETLK cannot name us. */
+static int held_here;
+
+/* The pid that holds the run lock behind fd (whose flock just failed): the kernel's answer
+ * for the holder's record lock, 0 while there is none (the holder is between its flock and
+ * its record lock, or has just let go). */
+static long
+holder_pid(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+	if (held_here)
+		return (long)getpid();
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return (long)fl.l_pid;
+}
+
+/* Takes the flock, or names its holder in *pid (0: not known). 0 taken, -1 held. The
+ * holder's record lock follows its flock by microseconds: ask again until it shows. */
+static int
+take(int fd, long *pid)
+{
+	const struct timespec ms = { 0, 1000000 };
+	int i;
+
+	*pid = 0;
+	for (i = 0; i < 1000; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if ((*pid = holder_pid(fd)) > 0)
+			return -1;
+		nanosleep(&ms, NULL);
+	}
+	return -1;
+}
 
 int
 run_lock(const char *dbdir, struct failure *f)
 {
 	char *path = xasprintf("%s/peoplesync.lock", dbdir);
-	char pid[32];
-	ssize_t n;
-	int fd;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char buf[32];
+	long pid;
+	int fd, n;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fail_set(f, FAIL_IO, "%s: cannot open lock file: %s", path, strerror(errno));
 		goto out;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		n = pread(fd, pid, sizeof(pid) - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
+	if (take(fd, &pid) < 0) {
+		snprintf(buf, sizeof(buf), "%ld", pid);
 		fail_set(f, FAIL_AGAIN, "another run (pid %s) holds %s; try again when it has "
-		    "finished", pid[0] ? pid : "unknown", path);
+		    "finished", pid > 0 ? buf : "unknown", path);
 		close(fd);
 		fd = -1;
 		goto out;
 	}
+	/* the record lock is what tells others our pid (F_GETLK); the flock excludes */
+	if (fcntl(fd, F_SETLK, &fl) < 0)
+		log_debug("%s: record lock: %s", path, strerror(errno));
+	held_here = 1;
+	/* for people reading the file */
 	if (ftruncate(fd, 0) == 0) {
-		n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-		if (pwrite(fd, pid, (size_t)n, 0) < 0)
+		n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		if (pwrite(fd, buf, (size_t)n, 0) < 0)
 			log_debug("%s: %s", path, strerror(errno));
 	}
 out:
@@ -48,6 +91,8 @@ out:
 void
 run_unlock(int fd)
 {
-	if (fd >= 0)
-		close(fd);		/* releases the flock */
+	if (fd < 0)
+		return;
+	held_here = 0;
+	close(fd);		/* releases the flock and the record lock */
 }

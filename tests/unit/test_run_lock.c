@@ -1,7 +1,8 @@
 /*
  * test_run_lock.c — the run lock (reconcile/lock.c): a second holder gets FAIL_AGAIN (exit 75)
  * naming the pid that holds it, a lock file that cannot be opened FAIL_IO (exit 74), and the
- * lock is free again once released.
+ * lock is free again once released; the holder's pid is named even right after another
+ * process took the lock.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -84,12 +87,45 @@ test_unopenable_lock_is_io(void **state)
 	run_unlock(-1);		/* a failed lock is safe to release */
 }
 
+/* A child takes the lock while we keep asking: the first refusal names the child, never
+ * "unknown" nor a pid left in the file by an earlier holder (ours, here). */
+static void
+test_pid_known_right_after_start(void **state)
+{
+	const struct timespec hold = { 0, 20000000 };
+	struct dir *d = *state;
+	struct failure f = { 0 };
+	char want[32];
+	int i, fd, st;
+	pid_t child;
+
+	for (i = 0; i < 50; i++) {
+		fd = run_lock(d->path, &f);	/* leaves our pid in the file */
+		assert_true(fd >= 0);
+		run_unlock(fd);
+		if ((child = fork()) == 0) {
+			while ((fd = run_lock(d->path, &f)) < 0)
+				;
+			nanosleep(&hold, NULL);
+			_exit(0);
+		}
+		assert_true(child > 0);
+		while ((fd = run_lock(d->path, &f)) >= 0)
+			run_unlock(fd);		/* before the child: let go, ask again */
+		snprintf(want, sizeof(want), "(pid %ld)", (long)child);
+		if (strstr(f.msg, want) == NULL)
+			fail_msg("try %d: child %ld: %s", i, (long)child, f.msg);
+		assert_int_equal(waitpid(child, &st, 0), child);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_held_lock_is_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unopenable_lock_is_io, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_known_right_after_start, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
