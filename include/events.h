@@ -19,17 +19,6 @@
 int	events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
 	    char *err, size_t errlen);
 
-/* Reads message events (JSON Lines) from fp, named name in messages, and queues
- * auto-prompts by the rule. Bad lines are reported as name:line: problem and counted in
- * *bad. Returns 0 or -1 (store error). */
-int	events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
-	    long *events, long *queued, long *bad);
-/* The spool: every *.jsonl of events.spool_dir, moved to done/ once committed. */
-int	events_spool(const struct config *cfg, struct store *st, long *events, long *queued);
-
-/* Is auto-prompt on (kept in the database)? */
-int	auto_prompt_get(struct store *st);
-
 /* What an events file held. */
 struct event_counts {
 	long	events;		/* good lines */
@@ -37,8 +26,24 @@ struct event_counts {
 	long	bad;		/* lines reported and skipped */
 };
 
-/* The `events ingest` command: events_ingest under the run lock (a warning first when
- * auto-prompt is off). FAIL_NONE, FAIL_DATA when a line was bad (each logged as
+/* Reads message events (JSON Lines) from fp, named name in messages, and queues
+ * auto-prompts by the rule, adding to *n. Lines longer than 64 KiB and bad lines are
+ * reported as name:line: problem, skipped and counted in n->bad. Never holds a write
+ * transaction (nor the run lock) while it waits for input: events are applied in batches
+ * (1,000 events, or when the input pauses for 0.2 s), each in one short transaction,
+ * taken with run_lock_wait(lockdir) unless lockdir is NULL (the caller holds the run lock).
+ * Memory stays bounded whatever the input. Returns 0, or -1 with f set: FAIL_IO (read or
+ * store error; batches before it stay committed). */
+int	events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
+	    const char *lockdir, struct event_counts *n, struct failure *f);
+/* The spool: every *.jsonl of events.spool_dir, moved to done/ once committed. */
+int	events_spool(const struct config *cfg, struct store *st, long *events, long *queued);
+
+/* Is auto-prompt on (kept in the database)? */
+int	auto_prompt_get(struct store *st);
+
+/* The `events ingest` command: fails at once when a run holds the run lock, then
+ * events_ingest taking the lock per batch (a warning first when auto-prompt is off). FAIL_NONE, FAIL_DATA when a line was bad (each logged as
  * NAME:LINE: problem; the others were read), FAIL_AGAIN (run lock held) or FAIL_IO, with
  * f->msg. *n is set unless the lock or the store failed. */
 enum fail rec_events_ingest(const struct config *cfg, struct store *st, FILE *fp,

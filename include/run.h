@@ -75,6 +75,8 @@ int	run_reindex(struct txn *t, const struct account *a, const struct account *ol
  * holds DIR/peoplesync.lock; ..." when another process (or this one) holds it, N known
  * even right after the holder took it; FAIL_IO when the lock file cannot be opened. */
 int	run_lock(const char *dbdir, struct failure *f);
+/* The same, waiting while another process holds it (FAIL_IO only). */
+int	run_lock_wait(const char *dbdir, struct failure *f);
 void	run_unlock(int fd);
 
 #endif

@@ -4,10 +4,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "json.h"
@@ -133,62 +135,205 @@ out:
 	return rc;
 }
 
-int
-events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
-    long *events, long *queued, long *bad)
+/*
+ * Reading: lines of at most EV_LINE_MAX bytes (an event is about 100), straight from the
+ * descriptor so that we know when the input goes quiet. Nothing is held while we wait for
+ * input: events are parsed into a batch, and a batch is applied in one short write
+ * transaction (under the run lock, for `events ingest`) when it is full or the input pauses.
+ */
+#define EV_LINE_MAX	65536
+#define EV_BATCH	1000
+#define EV_BATCH_BYTES	(1 << 20)
+#define EV_IDLE_MS	200
+
+struct reader {
+	FILE	*fp;
+	int	 fd;		/* -1: fp has none (a memory stream): fread, no pauses */
+	int	 eof, ready;
+	size_t	 off, len, n;
+	int	 toolong;	/* the line went past EV_LINE_MAX: its bytes are dropped */
+	char	 in[16384];
+	char	 line[EV_LINE_MAX];
+};
+
+enum { RD_ERR = -1, RD_EOF, RD_LINE, RD_IDLE };
+
+/* Fills r->in; RD_IDLE when pending events wait and no input came for EV_IDLE_MS. */
+static int
+refill(struct reader *r, int pending)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	ssize_t got;
+
+	if (pending && r->fd >= 0 && poll(&pfd, 1, EV_IDLE_MS) == 0)
+		return RD_IDLE;
+	do {
+		if (r->fd >= 0)
+			got = read(r->fd, r->in, sizeof(r->in));
+		else
+			got = (ssize_t)fread(r->in, 1, sizeof(r->in), r->fp);
+	} while (got < 0 && errno == EINTR);
+	if (got < 0 || (r->fd < 0 && got == 0 && ferror(r->fp)))
+		return RD_ERR;
+	r->eof = got == 0;
+	r->off = 0;
+	r->len = (size_t)got;
+	return RD_LINE;
+}
+
+/* The next line into r->line (r->n bytes, no line end) or r->toolong. */
+static int
+next_line(struct reader *r, int pending)
+{
+	const char *nl;
+	size_t take;
+	int rc;
+
+	if (r->ready)
+		r->n = 0, r->toolong = 0, r->ready = 0;
+	for (;;) {
+		if (r->off == r->len) {
+			if (r->eof) {
+				r->ready = r->n > 0 || r->toolong;
+				return r->ready ? RD_LINE : RD_EOF;
+			}
+			if ((rc = refill(r, pending)) != RD_LINE)
+				return rc;
+			continue;
+		}
+		nl = memchr(r->in + r->off, '\n', r->len - r->off);
+		take = nl ? (size_t)(nl - (r->in + r->off)) : r->len - r->off;
+		if (r->toolong || r->n + take > sizeof(r->line))
+			r->toolong = 1;
+		else
+			memcpy(r->line + r->n, r->in + r->off, take);
+		r->n += r->toolong ? 0 : take;
+		r->off += take + (nl != NULL);
+		if (nl) {
+			r->ready = 1;
+			return RD_LINE;
+		}
+	}
+}
+
+struct batch {
+	char	*from[EV_BATCH], *to[EV_BATCH];
+	int	 n;
+	size_t	 bytes;
+};
+
+static void
+batch_clear(struct batch *b)
+{
+	int i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->from[i]);
+		free(b->to[i]);
+	}
+	b->n = 0;
+	b->bytes = 0;
+}
+
+/* Applies and empties b: one write txn, under the run lock unless lockdir is NULL. */
+static int
+flush(const struct config *cfg, struct store *st, struct batch *b, const char *lockdir,
+    long *queued, struct failure *f)
 {
 	struct txn *t = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0, in_txn = 0;
 	time_t now = ps_now();
-	char perr[192];
-	int rc = -1, on = auto_prompt_get(st);
+	int i, r, lock = -1, rc = -1;
 
-	if ((t = store_begin(st, 1)) == NULL)
-		return -1;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		char *from, *to;
-		time_t ts;
-		int r;
-
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			continue;
-		if (events_parse_line(line, (size_t)len, &from, &to, &ts, perr,
-		    sizeof(perr)) < 0) {
-			log_err("%s:%ld: %s", name, lineno, perr);
-			(*bad)++;
-			continue;
-		}
-		(*events)++;
-		r = on ? event_apply(cfg, t, from, to, now) : 0;
-		free(from);
-		free(to);
-		if (r < 0)
-			goto out;
-		*queued += r;
-		/* commit in batches: a huge file does not hold the writer lock throughout */
-		if (++in_txn >= 1000) {
-			if (store_commit(t) < 0 || (t = store_begin(st, 1)) == NULL) {
-				t = NULL;
-				goto out;
-			}
-			in_txn = 0;
-		}
-	}
-	if (ferror(fp)) {
-		log_err("%s: read error: %s", name, strerror(errno));
+	if (b->n == 0)
+		return 0;
+	if (lockdir && (lock = run_lock_wait(lockdir, f)) < 0)
+		goto out;
+	if ((t = store_begin(st, 1)) == NULL) {
+		fail_set(f, FAIL_IO, "%s", store_error(st));
 		goto out;
 	}
-	rc = store_commit(t);
+	for (i = 0; i < b->n; i++) {
+		if ((r = event_apply(cfg, t, b->from[i], b->to[i], now)) < 0) {
+			fail_set(f, FAIL_IO, "%s", store_error(st));
+			goto out;
+		}
+		*queued += r;
+	}
+	if (store_commit(t) < 0) {
+		t = NULL;
+		fail_set(f, FAIL_IO, "%s", store_error(st));
+		goto out;
+	}
 	t = NULL;
+	rc = 0;
 out:
 	store_abort(t);
-	free(line);
+	run_unlock(lock);
+	batch_clear(b);
+	return rc;
+}
+
+/* One line read: counted, reported when bad, added to b when auto-prompt is on. */
+static void
+take_line(struct reader *r, const char *name, long lineno, int on, struct batch *b,
+    struct event_counts *n)
+{
+	char perr[192], *from, *to;
+	time_t ts;
+
+	while (r->n > 0 && r->line[r->n - 1] == '\r')
+		r->n--;
+	if (r->toolong) {
+		log_err("%s:%ld: line longer than %d bytes", name, lineno, EV_LINE_MAX);
+		n->bad++;
+		return;
+	}
+	if (r->n == 0)
+		return;
+	if (events_parse_line(r->line, r->n, &from, &to, &ts, perr, sizeof(perr)) < 0) {
+		log_err("%s:%ld: %s", name, lineno, perr);
+		n->bad++;
+		return;
+	}
+	n->events++;
+	if (!on) {
+		free(from);
+		free(to);
+		return;
+	}
+	b->bytes += strlen(from) + strlen(to);
+	b->from[b->n] = from;
+	b->to[b->n++] = to;
+}
+
+int
+events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
+    const char *lockdir, struct event_counts *n, struct failure *f)
+{
+	struct reader *r = xcalloc(1, sizeof(*r));
+	struct batch *b = xcalloc(1, sizeof(*b));
+	long lineno = 0;
+	int rd, rc = -1, on = auto_prompt_get(st);
+
+	fail_set(f, FAIL_NONE, "%s", "");
+	r->fp = fp;
+	r->fd = fileno(fp);
+	while ((rd = next_line(r, b->n > 0)) != RD_EOF) {
+		if (rd == RD_ERR) {
+			fail_set(f, FAIL_IO, "%s: read error: %s", name, strerror(errno));
+			goto out;
+		}
+		if (rd == RD_LINE)
+			take_line(r, name, ++lineno, on, b, n);
+		if ((rd == RD_IDLE || b->n == EV_BATCH || b->bytes >= EV_BATCH_BYTES) &&
+		    flush(cfg, st, b, lockdir, &n->queued, f) < 0)
+			goto out;
+	}
+	rc = flush(cfg, st, b, lockdir, &n->queued, f);
+out:
+	batch_clear(b);
+	free(r);
+	free(b);
 	return rc;
 }
 
@@ -213,8 +358,9 @@ events_spool(const struct config *cfg, struct store *st, long *events, long *que
 	for (i = 0; i < n; i++) {
 		const char *nm = names[i]->d_name;
 		size_t l = strlen(nm);
+		struct event_counts c = { 0 };
+		struct failure f;
 		char *path, *dest;
-		long bad = 0;
 		FILE *fp;
 
 		if (l < 7 || strcmp(nm + l - 6, ".jsonl") != 0 || nm[0] == '.')
@@ -224,8 +370,12 @@ events_spool(const struct config *cfg, struct store *st, long *events, long *que
 		if ((fp = fopen(path, "r")) == NULL) {
 			log_warn("%s: %s", path, strerror(errno));
 		} else {
-			if (events_ingest(cfg, st, fp, path, events, queued, &bad) < 0)
+			if (events_ingest(cfg, st, fp, path, NULL, &c, &f) < 0) {
+				log_err("%s", f.msg);
 				rc = -1;
+			}
+			*events += c.events;
+			*queued += c.queued;
 			fclose(fp);
 			/* moved only once its events are committed: a crash re-reads it, and
 			 * cooldowns and pending prompts make the second reading harmless */
@@ -248,18 +398,19 @@ enum fail
 rec_events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
     struct event_counts *n, struct failure *f)
 {
-	int lock, rc;
+	int lock;
 
 	memset(n, 0, sizeof(*n));
+	/* a run under way is said at once; then the lock is taken for each batch only, so
+	 * that a slow input never holds other writers back */
 	if ((lock = run_lock(cfg->database, f)) < 0)
 		return f->cls;
+	run_unlock(lock);
 	if (!auto_prompt_get(st))
 		log_warn("auto-prompt is off: events are read but prompt nobody "
 		    "(peoplesync auto-prompt on)");
-	rc = events_ingest(cfg, st, fp, name, &n->events, &n->queued, &n->bad);
-	run_unlock(lock);
-	if (rc < 0)
-		return fail_set(f, FAIL_IO, "%s", store_error(st));
+	if (events_ingest(cfg, st, fp, name, cfg->database, n, f) < 0)
+		return f->cls;
 	/* each bad line was logged as NAME:LINE: problem */
 	return fail_set(f, n->bad ? FAIL_DATA : FAIL_NONE, "%s", "");
 }

@@ -51,8 +51,9 @@ take(int fd, long *pid)
 	return -1;
 }
 
-int
-run_lock(const char *dbdir, struct failure *f)
+/* run_lock, or with wait set run_lock_wait. */
+static int
+lock(const char *dbdir, int wait, struct failure *f)
 {
 	char *path = xasprintf("%s/peoplesync.lock", dbdir);
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
@@ -65,7 +66,13 @@ run_lock(const char *dbdir, struct failure *f)
 		fail_set(f, FAIL_IO, "%s: cannot open lock file: %s", path, strerror(errno));
 		goto out;
 	}
-	if (take(fd, &pid) < 0) {
+	if (wait && flock(fd, LOCK_EX) < 0) {
+		fail_set(f, FAIL_IO, "%s: %s", path, strerror(errno));
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	if (!wait && take(fd, &pid) < 0) {
 		snprintf(buf, sizeof(buf), "%ld", pid);
 		fail_set(f, FAIL_AGAIN, "another run (pid %s) holds %s; try again when it has "
 		    "finished", pid > 0 ? buf : "unknown", path);
@@ -86,6 +93,18 @@ run_lock(const char *dbdir, struct failure *f)
 out:
 	free(path);
 	return fd;
+}
+
+int
+run_lock(const char *dbdir, struct failure *f)
+{
+	return lock(dbdir, 0, f);
+}
+
+int
+run_lock_wait(const char *dbdir, struct failure *f)
+{
+	return lock(dbdir, 1, f);
 }
 
 void
