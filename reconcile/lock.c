@@ -32,8 +32,24 @@ holder_pid(int fd)
 	return (long)fl.l_pid;
 }
 
+/* The pid written in the lock file, 0 when none. */
+static long
+file_pid(int fd)
+{
+	char buf[32], *end;
+	ssize_t n;
+	long pid;
+
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	pid = strtol(buf, &end, 10);
+	return end != buf && *end == '\n' && pid > 0 ? pid : 0;
+}
+
 /* Takes the flock, or names its holder in *pid (0: not known). 0 taken, -1 held. The
- * holder's record lock follows its flock by microseconds: ask again until it shows. */
+ * holder's record lock follows its flock by microseconds: ask again until it shows; a
+ * holder that never shows one (a flock alone, as older versions took it) is named by the
+ * file. */
 static int
 take(int fd, long *pid)
 {
@@ -41,13 +57,14 @@ take(int fd, long *pid)
 	int i;
 
 	*pid = 0;
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < 200; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if ((*pid = holder_pid(fd)) > 0)
 			return -1;
 		nanosleep(&ms, NULL);
 	}
+	*pid = file_pid(fd);
 	return -1;
 }
 
