@@ -11,7 +11,7 @@
 #include "reconcile.h"
 #include "run_p.h"
 
-#define APPLY_BATCH	1000
+#define APPLY_BATCH	10000
 
 /* ---- apply ---- */
 

@@ -10,7 +10,7 @@
 #include "reconcile.h"
 #include "run_p.h"
 
-#define STAGE_BATCH	5000	/* accounts staged per commit */
+#define STAGE_BATCH	20000	/* accounts staged per commit */
 
 static int
 sink_page(struct pull_sink *sink, struct account *accts, int n)
