@@ -44,6 +44,19 @@ drv_accounts(struct account *accts, int *cap, int n)
 }
 
 int
+drv_parse_items(const struct json *j, int arr, drv_parse_fn parse, const char *team,
+    struct account **accts, int *cap)
+{
+	int e, n = 0;
+
+	*accts = drv_accounts(*accts, cap, json_count(j, arr));
+	for (e = json_first(j, arr); e >= 0; e = json_next(j, arr, e))
+		if (parse(j, e, team, &(*accts)[n]) == 0)
+			n++;
+	return n;
+}
+
+int
 drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n)
 {
 	int rc;

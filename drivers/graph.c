@@ -285,7 +285,7 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 	int rc = -1, cap = 0;
 
 	for (;;) {
-		int arr, e, n = 0;
+		int arr, n;
 
 		/* pages counted per sequence: errors name the page the way the service numbers
 		 * them, whatever came before (the deltaLink of a full pull) */
@@ -303,10 +303,8 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 			pull_fail(res, FAIL_DATA, "teams: %s: no \"value\" array", what.p);
 			goto out;
 		}
-		accts = drv_accounts(accts, &cap, json_count(&j, arr));
-		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e))
-			if (graph_parse_user(&j, e, ctx->cfg->teams.tenant_id, &accts[n]) == 0)
-				n++;
+		n = drv_parse_items(&j, arr, graph_parse_user, ctx->cfg->teams.tenant_id, &accts,
+		    &cap);
 		if ((rc = drv_page(sink, res, accts, n)) < 0)
 			goto out;
 		rc = -1;

@@ -76,6 +76,14 @@ webex_parse_person(const struct json *j, int p, struct account *a)
 	return 0;
 }
 
+/* webex_parse_person as a drv_parse_fn: a person's org comes from the item itself. */
+static int
+parse_person(const struct json *j, int p, const char *team, struct account *a)
+{
+	(void)team;
+	return webex_parse_person(j, p, a);
+}
+
 /* Removes max=null query parameters (a known defect of Webex next links). */
 static char *
 clean_next(const char *url)
@@ -138,7 +146,7 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	url = xasprintf("%s/people?max=%d", ctx->cfg->plat[PLAT_WEBEX].api_url,
 	    ctx->cfg->plat[PLAT_WEBEX].page_size > 0 ? ctx->cfg->plat[PLAT_WEBEX].page_size : 1000);
 	for (;;) {
-		int arr, e, n = 0;
+		int arr, n;
 
 		buf_reset(&what);
 		buf_printf(&what, "GET people page %ld", res->pages + 1);
@@ -156,10 +164,7 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			pull_fail(res, FAIL_DATA, "webex: %s: no \"items\" array", what.p);
 			goto out;
 		}
-		accts = drv_accounts(accts, &cap, json_count(&j, arr));
-		for (e = json_first(&j, arr); e >= 0; e = json_next(&j, arr, e))
-			if (webex_parse_person(&j, e, &accts[n]) == 0)
-				n++;
+		n = drv_parse_items(&j, arr, parse_person, NULL, &accts, &cap);
 		if (!named && n > 0 && sink->team) {
 			sink->team(sink, accts[0].team_id, ctx->cfg->plat[PLAT_WEBEX].team_name ?
 			    ctx->cfg->plat[PLAT_WEBEX].team_name : accts[0].team_id);

@@ -42,6 +42,13 @@ void	pull_fail(struct pull_result *res, enum fail cls, const char *fmt, ...)
 enum fail drv_status_fail(long status);
 /* accts grown to hold n accounts (*cap: what it holds). */
 struct account *drv_accounts(struct account *accts, int *cap, int n);
+/* One roster item of a page into an account: 0, or -1 when it is not one (a reason logged). */
+typedef int (*drv_parse_fn)(const struct json *j, int item, const char *team,
+    struct account *a);
+/* Every item of array arr parsed by parse (team passed on) into *accts, grown as needed (*cap:
+ * what it holds). Returns how many were accounts. */
+int	drv_parse_items(const struct json *j, int arr, drv_parse_fn parse, const char *team,
+	    struct account **accts, int *cap);
 /* Hands one page's n accounts to the sink and frees them; counts the page. 0, or -1 when the
  * sink refused it (res->cls FAIL_IO; the sink says why in res->err, if anyone does). */
 int	drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n);

@@ -154,6 +154,7 @@ int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct
  * bytes (at most 400). Values are opaque to the store. The spaces in use:
  *	"session"  web sessions (web/)
  *	"nonce"    nonces of used Sync now links: a link is single-use (web/)
+ *	"slink"    web sessions by link (link nonce + session key -> expiry): bounds sessions per link (web/)
  *	"utoken"   encrypted user tokens: key "platform|team|user", value sealed by its owner
  *	"dm"	   DM channel ids: key "platform number|team|user", value the channel id
  *	"reauth"   re-consent marks: key the person id (8 bytes, host order), value "1"
