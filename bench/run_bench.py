@@ -24,7 +24,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, "peoplesync")
+BIN = os.environ.get("PEOPLESYNC_BIN", os.path.join(ROOT, "peoplesync"))
 LIMIT = os.path.join(ROOT, "build", "bench", "limit")
 PY = "/usr/bin/python3"
 BENCH_DIR = os.environ.get("BENCH_DIR", "/tmp/peoplesync-bench")
