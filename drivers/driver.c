@@ -6,6 +6,7 @@
 
 #include "driver.h"
 #include "json.h"
+#include "paging.h"
 
 void
 pull_result_free(struct pull_result *r)
@@ -54,6 +55,18 @@ drv_parse_items(const struct json *j, int arr, drv_parse_fn parse, const char *t
 		if (parse(j, e, team, &(*accts)[n]) == 0)
 			n++;
 	return n;
+}
+
+void
+drv_pull_free(char *url, struct account *accts, struct cursor_guard *g, struct buf *what,
+    struct json *j, struct http_resp *resp)
+{
+	free(url);
+	free(accts);
+	cursor_guard_free(g);
+	buf_free(what);
+	json_free(j);
+	http_resp_free(resp);
 }
 
 int

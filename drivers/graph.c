@@ -331,12 +331,7 @@ graph_pages(struct driver_ctx *ctx, const char *start, const char *label, int de
 	}
 	rc = 0;
 out:
-	free(url);
-	free(accts);
-	cursor_guard_free(&guard);
-	buf_free(&what);
-	json_free(&j);
-	http_resp_free(&resp);
+	drv_pull_free(url, accts, &guard, &what, &j, &resp);
 	return rc;
 }
 

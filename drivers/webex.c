@@ -187,12 +187,7 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	res->complete = 1;
 	rc = 0;
 out:
-	free(url);
-	free(accts);
-	cursor_guard_free(&guard);
-	buf_free(&what);
-	json_free(&j);
-	http_resp_free(&resp);
+	drv_pull_free(url, accts, &guard, &what, &j, &resp);
 	return rc;
 }
 

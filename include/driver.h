@@ -49,6 +49,11 @@ typedef int (*drv_parse_fn)(const struct json *j, int item, const char *team,
  * what it holds). Returns how many were accounts. */
 int	drv_parse_items(const struct json *j, int arr, drv_parse_fn parse, const char *team,
 	    struct account **accts, int *cap);
+/* The one exit of a roster page loop: frees what it held (the next URL, the account array
+ * whose accounts drv_page already freed, the cursor guard, the label, the last answer). */
+struct cursor_guard;
+void	drv_pull_free(char *url, struct account *accts, struct cursor_guard *g, struct buf *what,
+	    struct json *j, struct http_resp *resp);
 /* Hands one page's n accounts to the sink and frees them; counts the page. 0, or -1 when the
  * sink refused it (res->cls FAIL_IO; the sink says why in res->err, if anyone does). */
 int	drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n);
