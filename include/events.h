@@ -19,6 +19,24 @@
 int	events_parse_line(const char *line, size_t len, char **from, char **to, time_t *ts,
 	    char *err, size_t errlen);
 
+/* One message event from -> to ("PLATFORM:USER_ID" each) through the auto-prompt rule:
+ * sender known, active, status off; recipient known, status on; then prompt_queue's pacing
+ * (cooldown, cap, quiet hours, one pending prompt). 1 queued (*prompt_id set when not
+ * NULL), 0 not, -1 store error. */
+int	events_apply(const struct config *cfg, struct txn *t, const char *from, const char *to,
+	    time_t now, uint64_t *prompt_id);
+
+/*
+ * The event inbox (include/inbox.h) drained (reconcile/inbox.c): every pending event whose
+ * sender is known goes through events_apply in batches of 1,000, each batch one write
+ * transaction that also removes its events from the pending list and records, with each
+ * prompt queued, the event that caused it (explain shows it). With auto-prompt off the
+ * events are removed and prompt nobody. Seen keys past their window are expired. The caller
+ * holds the run lock. Adds to *events (drained) and *queued. 0, or -1 (store error: logged;
+ * the batches before it stay committed).
+ */
+int	events_drain(const struct config *cfg, struct store *st, long *events, long *queued);
+
 /* What an events file held. */
 struct event_counts {
 	long	events;		/* good lines */

@@ -65,10 +65,9 @@ valid_spec(const char *s)
 	return platform_parse(pn, &p) == 0;
 }
 
-/* One event: queues an auto-prompt by the rule. 1 queued, 0 not, -1 store error. */
-static int
-event_apply(const struct config *cfg, struct txn *t, const char *from, const char *to,
-    time_t now)
+int
+events_apply(const struct config *cfg, struct txn *t, const char *from, const char *to,
+    time_t now, uint64_t *prompt_id)
 {
 	struct account fa = { 0 }, ta = { 0 };
 	struct person sp = { 0 }, rp = { 0 };
@@ -90,6 +89,8 @@ event_apply(const struct config *cfg, struct txn *t, const char *from, const cha
 	if (!sp.active || sp.status != ST_OFF || rp.status != ST_ON || sp.id == rp.id)
 		goto out;
 	rc = prompt_queue(cfg, t, sp.id, PR_AUTO, (int)fa.platform, fa.user_id, now, &d);
+	if (rc == 1 && prompt_id && store_prompt_pending(t, sp.id, prompt_id) < 0)
+		rc = -1;
 out:
 	account_free(&fa);
 	account_free(&ta);
@@ -253,7 +254,7 @@ flush(const struct config *cfg, struct store *st, struct batch *b, const char *l
 		goto out;
 	}
 	for (i = 0; i < b->n; i++) {
-		if ((r = event_apply(cfg, t, b->from[i], b->to[i], now)) < 0) {
+		if ((r = events_apply(cfg, t, b->from[i], b->to[i], now, NULL)) < 0) {
 			fail_set(f, FAIL_IO, "%s", store_error(st));
 			goto out;
 		}
@@ -398,6 +399,7 @@ enum fail
 rec_events_ingest(const struct config *cfg, struct store *st, FILE *fp, const char *name,
     struct event_counts *n, struct failure *f)
 {
+	long drained = 0;
 	int lock;
 
 	memset(n, 0, sizeof(*n));
@@ -405,7 +407,14 @@ rec_events_ingest(const struct config *cfg, struct store *st, FILE *fp, const ch
 	 * that a slow input never holds other writers back */
 	if ((lock = run_lock(cfg->database, f)) < 0)
 		return f->cls;
+	/* what serve's receivers recorded goes first, in the order it came */
+	if (events_drain(cfg, st, &drained, &n->queued) < 0) {
+		run_unlock(lock);
+		return fail_set(f, FAIL_IO, "%s", store_error(st));
+	}
 	run_unlock(lock);
+	if (drained)
+		log_info("event inbox: %ld events drained", drained);
 	if (!auto_prompt_get(st))
 		log_warn("auto-prompt is off: events are read but prompt nobody "
 		    "(peoplesync auto-prompt on)");

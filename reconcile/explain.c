@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inbox.h"
 #include "lookup.h"
 #include "outbox.h"
 #include "reconcile.h"
@@ -12,12 +13,14 @@
 struct person_prompts {
 	uint64_t	 pid;
 	FILE		*out;
+	struct txn	*t;
 };
 
 static int
 print_prompt_cb(const struct prompt *q, void *arg)
 {
 	struct person_prompts *pp = arg;
+	struct buf cause = { 0 };
 	char iso[32];
 
 	if (q->person_id != pp->pid)
@@ -27,6 +30,9 @@ print_prompt_cb(const struct prompt *q, void *arg)
 	    prompt_state_name((enum prompt_state)q->state),
 	    prompt_reason_name((enum prompt_reason)q->reason), platform_name(q->platform),
 	    q->user_id, q->ref ? q->ref : "", q->error ? "  " : "", q->error ? q->error : "");
+	if (q->reason == PR_AUTO && store_prompt_cause_get(pp->t, q->id, &cause) == 0)
+		fprintf(pp->out, "    queued by the message event %s\n", cause.p);
+	buf_free(&cause);
 	return 0;
 }
 
@@ -109,7 +115,7 @@ enum fail
 rec_explain(const struct config *cfg, struct store *st, const char *spec, FILE *out,
     struct failure *f)
 {
-	struct person_prompts pp = { 0, out };
+	struct person_prompts pp = { 0, out, NULL };
 	struct pview v;
 	struct txn *t;
 	int rc;
@@ -129,6 +135,7 @@ rec_explain(const struct config *cfg, struct store *st, const char *spec, FILE *
 		fail_set(f, FAIL_IO, "%s", store_error(st));
 	else {
 		fprintf(out, "prompts:\n");
+		pp.t = t;
 		store_prompt_each(t, 0, print_prompt_cb, &pp);
 	}
 	pview_free(&v);

@@ -130,7 +130,8 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 }
 
 /* What a run does after the pulls, before the prompts go out: user-token upkeep,
- * re-consent prompts, the events spool, Slack auto-sync. */
+ * re-consent prompts, the event inbox (serve's receivers, the catch-up) and the events
+ * spool, Slack auto-sync. */
 static enum fail
 after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *ps,
     struct failure *f)
@@ -139,6 +140,7 @@ after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *p
 	if (cfg->token_key)
 		(void)rec_refresh_user_tokens(cfg, st);	/* logs its own problems */
 	if (prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
+	    events_drain(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    events_spool(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    prompts_auto_sync(cfg, st, ps_now(), &ps->auto_synced) < 0)
 		return fail_set(f, FAIL_IO, "%s", store_error(st));
