@@ -12,40 +12,7 @@
 #include <cmocka.h>
 
 #include "inbox.h"
-
-struct fx {
-	char		 dir[64];
-	struct store	*st;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct failure fl;
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-inbox-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, &fl);
-	assert_non_null(f->st);
-	setenv("PEOPLESYNC_NOW", "1700000000", 1);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	unsetenv("PEOPLESYNC_NOW");
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 static int
 add(struct store *st, const char *key, const char *from, const char *to, time_t ts)
@@ -89,12 +56,20 @@ walk(struct store *st, int unresolved, struct seen *s)
 }
 
 static void
+counts(struct store *st, size_t *pend, size_t *seen)
+{
+	struct txn *t = store_begin(st, 0);
+
+	assert_int_equal(store_inbox_count(t, pend, seen), 0);
+	store_abort(t);
+}
+
+static void
 test_once_per_message(void **state)
 {
 	struct fx *f = *state;
 	struct seen s = { "", 0 };
 	size_t pend, seen;
-	struct txn *t;
 
 	assert_int_equal(add(f->st, "slack:D1/1.000001", "slack:U1", "slack:U2", 100), 0);
 	assert_int_equal(add(f->st, "slack:D1/1.000001", "slack:U1", "slack:U2", 100), 1);
@@ -105,9 +80,7 @@ test_once_per_message(void **state)
 	/* drained: gone from the pending list, but still a duplicate */
 	assert_int_equal(walk(f->st, 0, &s), 0);
 	assert_int_equal(add(f->st, "slack:D1/1.000001", "slack:U1", "slack:U2", 100), 1);
-	t = store_begin(f->st, 0);
-	assert_int_equal(store_inbox_count(t, &pend, &seen), 0);
-	store_abort(t);
+	counts(f->st, &pend, &seen);
 	assert_int_equal(pend, 0);
 	assert_int_equal(seen, 2);
 }
@@ -152,11 +125,11 @@ static void
 test_seen_keys_expire(void **state)
 {
 	struct fx *f = *state;
+	char now[32];
 	struct seen s = { "", 0 };
 	size_t pend, seen;
-	struct txn *t;
-	char now[32];
 
+	setenv("PEOPLESYNC_NOW", "1700000000", 1);
 	assert_int_equal(add(f->st, "slack:D1/1", "slack:U1", "slack:U2", 1), 0);
 	assert_int_equal(add(f->st, "slack:D1/2", "slack:U1", "slack:U2", 2), 0);
 	/* a day short of the window: still duplicates */
@@ -167,13 +140,12 @@ test_seen_keys_expire(void **state)
 	snprintf(now, sizeof(now), "%lld", 1700000001LL + INBOX_SEEN_DAYS * 86400LL);
 	setenv("PEOPLESYNC_NOW", now, 1);
 	assert_int_equal(add(f->st, "slack:D1/3", "slack:U1", "slack:U2", 3), 0);
-	t = store_begin(f->st, 0);
-	assert_int_equal(store_inbox_count(t, &pend, &seen), 0);
-	store_abort(t);
+	counts(f->st, &pend, &seen);
 	assert_int_equal(seen, 1);
 	assert_int_equal(pend, 1);
 	assert_int_equal(add(f->st, "slack:D1/1", "slack:U1", "slack:U2", 1), 0);
 	assert_int_equal(walk(f->st, 0, &s), 2);
+	setenv("PEOPLESYNC_NOW", "1700000000", 1);
 }
 
 static void
@@ -211,6 +183,7 @@ test_prompt_cause(void **state)
 int
 main(void)
 {
+	setenv("PEOPLESYNC_NOW", "1700000000", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_once_per_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_when_callback_keeps, setup, teardown),

@@ -11,38 +11,7 @@
 #include <cmocka.h>
 
 #include "store.h"
-
-struct fx {
-	char		 dir[64];
-	struct store	*st;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	struct failure fl;
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-store-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, &fl);
-	assert_non_null(f->st);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 static void
 mk(struct account *a, enum platform p, const char *team, const char *user, const char *email)
