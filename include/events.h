@@ -27,7 +27,7 @@ int	events_apply(const struct config *cfg, struct txn *t, const char *from, cons
 	    time_t now, uint64_t *prompt_id);
 
 /*
- * The event inbox (include/inbox.h) drained (reconcile/inbox.c): every pending event whose
+ * The event inbox (include/inbox.h) drained (reconcile/events.c): every pending event whose
  * sender is known goes through events_apply in batches of 1,000, each batch one write
  * transaction that also removes its events from the pending list and records, with each
  * prompt queued, the event that caused it (explain shows it). With auto-prompt off the

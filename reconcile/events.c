@@ -1,6 +1,6 @@
 /*
- * events.c — message events (JSON Lines: who wrote to whom) for auto-prompt: parsing a
- * line, ingesting a file or the spool directory, and the auto-prompt switch.
+ * events.c — message events for auto-prompt: parsing a JSON Lines line, ingesting a file or
+ * the spool directory, draining the event inbox, and the auto-prompt switch.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "inbox.h"
 #include "json.h"
 #include "lookup.h"
 #include "outbox.h"
@@ -392,6 +393,72 @@ events_spool(const struct config *cfg, struct store *st, long *events, long *que
 		free(names[i]);
 	free(names);
 	free(done);
+	return rc;
+}
+
+/* ---- the event inbox (include/inbox.h): what serve's receivers and the catch-up
+ * recorded; each batch one write transaction that queues the prompts, records the event
+ * behind each and removes its events from the pending list, so an event prompts at most once
+ * ---- */
+
+#define DRAIN_BATCH	1000
+#define EXPIRE_MAX	10000		/* seen keys expired per drain, at most */
+
+struct drain {
+	const struct config	*cfg;
+	int			 on;		/* auto-prompt */
+	time_t			 now;
+	long			 events, queued;
+};
+
+static int
+drain_cb(struct txn *t, const struct inbox_event *ev, void *arg)
+{
+	struct drain *d = arg;
+	uint64_t qid = 0;
+	int r;
+
+	d->events++;
+	if (!d->on)
+		return 1;
+	if ((r = events_apply(d->cfg, t, ev->from, ev->to, d->now, &qid)) < 0)
+		return -1;
+	if (r == 1) {
+		d->queued++;
+		if (store_prompt_cause_put(t, qid, ev->msgkey, ev->ts) < 0)
+			return -1;
+		log_info("auto-prompt: %s from %s to %s queued a prompt", ev->msgkey, ev->from,
+		    ev->to);
+	}
+	return 1;
+}
+
+int
+events_drain(const struct config *cfg, struct store *st, long *events, long *queued)
+{
+	struct drain d = { cfg, auto_prompt_get(st), ps_now(), 0, 0 };
+	struct txn *t;
+	long n;
+	int rc = -1;
+
+	do {
+		if ((t = store_begin(st, 1)) == NULL)
+			goto out;
+		if ((n = store_inbox_each(t, 0, DRAIN_BATCH, drain_cb, &d)) < 0 ||
+		    (n < DRAIN_BATCH && store_inbox_expire(t, d.now, EXPIRE_MAX) < 0)) {
+			store_abort(t);
+			goto out;
+		}
+		if (store_commit(t) < 0)
+			goto out;
+		*events += d.events;
+		*queued += d.queued;
+		d.events = d.queued = 0;
+	} while (n == DRAIN_BATCH);
+	rc = 0;
+out:
+	if (rc < 0)
+		log_err("event inbox: %s", store_error(st));
 	return rc;
 }
 
