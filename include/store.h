@@ -82,13 +82,17 @@ int	store_stage_clear(struct txn *t, enum platform p);
 int	store_stage_put(struct txn *t, const struct account *a);
 /*
  * Staging in batches: accounts are encoded into memory as pages arrive and written in one
- * txn, in key order, when the batch holds `limit` of them (or at store_stage_flush): fewer,
- * larger commits and sorted inserts. A batch holds at most `limit` accounts' records.
+ * txn, in key order, by store_stage_flush: fewer, larger commits and sorted inserts. A batch
+ * holds at most `limit` accounts' records. Filling a batch touches no database (a pulling
+ * thread fills it while another one writes: reconcile/pipe.c); flushing it is a write txn.
  */
 struct stage_batch;
 struct stage_batch *store_stage_batch_new(struct store *s, enum platform p, size_t limit);
-/* Adds a (copied, encoded); flushes when full. 0 or -1 (store error). */
+/* Adds a (copied, encoded): 1 when the batch is now full (flush it before adding more), 0,
+ * or -1 when a cannot be keyed (store_stage_batch_error says why; the batch is unchanged). */
 int	store_stage_add(struct stage_batch *b, const struct account *a);
+const char *store_stage_batch_error(const struct stage_batch *b);
+/* Writes what the batch holds in one txn and empties it. 0, or -1 (store error). */
 int	store_stage_flush(struct stage_batch *b);
 void	store_stage_batch_free(struct stage_batch *b);	/* drops what was not flushed */
 

@@ -1,10 +1,11 @@
 /*
- * pull.c — one platform's roster into staging, in a thread of its own (see run.c).
- *
- * Each page is staged in its own short txn: no write txn is held across a network call, and
- * a pull that fails before its last page changes nobody.
+ * pull.c — one platform's roster into batches of staged accounts, in a thread of its own
+ * (see run.c). The thread fetches, parses and encodes; it writes nothing: its full batches go
+ * through the pipe (pipe.c) to the run's thread, which stages them. No write txn is held
+ * across a network call, and a pull that fails before its last page changes nobody.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reconcile.h"
@@ -12,45 +13,54 @@
 
 #define STAGE_BATCH	20000	/* accounts staged per commit */
 
+/* The full batch to the writer; the next one to fill in job->batch. */
+static int
+hand_over(struct pull_job *job)
+{
+	struct stage_batch *next = NULL;
+	int rc = pipe_put(job->pipe, job, job->batch, 0, &next);
+
+	job->batch = next ? next : store_stage_batch_new(job->st, job->drv->platform,
+	    STAGE_BATCH);
+	if (rc < 0)
+		snprintf(job->res.err, sizeof(job->res.err), "%s: staging page %ld: %.400s",
+		    job->drv->name, job->res.pages, job->werr);
+	return rc;
+}
+
 static int
 sink_page(struct pull_sink *sink, struct account *accts, int n)
 {
 	struct pull_job *job = sink->arg;
-	int i;
+	int i, r;
 
 	for (i = 0; i < n; i++) {
 		rec_account_normalize(&accts[i], job->cfg);
-		if (store_stage_add(job->batch, &accts[i]) < 0)
-			goto fail;
+		if ((r = store_stage_add(job->batch, &accts[i])) < 0) {
+			snprintf(job->res.err, sizeof(job->res.err), "%s: staging page %ld: %s",
+			    job->drv->name, job->res.pages, store_stage_batch_error(job->batch));
+			return -1;
+		}
+		if (r == 1 && hand_over(job) < 0)
+			return -1;
 	}
 	job->sum->pulled += n;
 	if (log_is_tty())
 		log_progress("%s: %ld accounts pulled (%ld pages)", job->drv->name,
 		    job->sum->pulled, job->res.pages);
 	return 0;
-fail:
-	snprintf(job->res.err, sizeof(job->res.err), "%s: staging page %ld: %s", job->drv->name,
-	    job->res.pages, store_error(job->st));
-	return -1;
 }
 
+/* Kept for the writer, which stores it when the pull ends (pulls never write). */
 static void
 sink_team(struct pull_sink *sink, const char *team_id, const char *name)
 {
 	struct pull_job *job = sink->arg;
-	struct buf cur = { 0 };
-	struct txn *t;
 
-	if ((t = store_begin(job->st, 1)) == NULL)
-		return;
-	if (store_team_name_get(t, job->drv->platform, team_id, &cur) == 0 &&
-	    strcmp(cur.p, name) == 0) {
-		store_abort(t);
-	} else if (store_team_name_put(t, job->drv->platform, team_id, name) < 0 ||
-	    store_commit(t) < 0) {
-		log_warn("%s: cannot store team name: %s", job->drv->name, store_error(job->st));
-	}
-	buf_free(&cur);
+	job->teams = xrealloc(job->teams, (size_t)(job->nteams + 1) * sizeof(*job->teams));
+	job->teams[job->nteams].id = xstrdup(team_id);
+	job->teams[job->nteams].name = xstrdup(name);
+	job->nteams++;
 }
 
 void *
@@ -59,33 +69,43 @@ pull_thread(void *arg)
 	struct pull_job *job = arg;
 	struct driver_ctx ctx = { .cfg = job->cfg };
 	struct pull_sink sink = { sink_page, sink_team, job };
-	struct txn *t;
 
 	job->rc = -1;
 	ctx.http = http_new(job->drv->name, job->cfg);
-	if ((t = store_begin(job->st, 1)) == NULL || store_stage_clear(t, job->drv->platform) < 0 ||
-	    store_commit(t) < 0) {
-		snprintf(job->res.err, sizeof(job->res.err), "%s: %s", job->drv->name,
-		    store_error(job->st));
-		goto out;
-	}
-	if (job->drv->init(&ctx, job->res.err, sizeof(job->res.err)) < 0)
-		goto out;
 	job->batch = store_stage_batch_new(job->st, job->drv->platform, STAGE_BATCH);
-	job->rc = job->drv->pull(&ctx, job->cursor_in, &sink, &job->res);
-	job->drv->fini(&ctx);
-	if (job->rc == 0 && store_stage_flush(job->batch) < 0) {
-		snprintf(job->res.err, sizeof(job->res.err), "%s: staging: %s", job->drv->name,
-		    store_error(job->st));
-		job->rc = -1;
+	if (job->drv->init(&ctx, job->res.err, sizeof(job->res.err)) == 0) {
+		job->rc = job->drv->pull(&ctx, job->cursor_in, &sink, &job->res);
+		job->drv->fini(&ctx);
 	}
-out:
-	store_stage_batch_free(job->batch);
-	job->batch = NULL;
 	job->sum->pages = job->res.pages;
 	job->sum->requests = http_stats(ctx.http)->requests;
 	job->sum->retries = http_stats(ctx.http)->retries;
 	job->sum->throttled = http_stats(ctx.http)->throttled;
 	http_free(ctx.http);
+	/* The rest of a complete pull, or nothing: a failed pull's staging is never applied. */
+	if (job->rc < 0) {
+		store_stage_batch_free(job->batch);
+		job->batch = NULL;
+	}
+	(void)pipe_put(job->pipe, job, job->batch, 1, NULL);	/* the writer reports it */
 	return NULL;
+}
+
+void
+pull_job_free(struct pull_job *job)
+{
+	int i;
+
+	for (i = 0; i < job->nteams; i++) {
+		free(job->teams[i].id);
+		free(job->teams[i].name);
+	}
+	free(job->teams);
+	job->teams = NULL;
+	job->nteams = 0;
+	store_stage_batch_free(job->spare);
+	job->spare = NULL;
+	pull_result_free(&job->res);
+	free(job->cursor_in);
+	job->cursor_in = NULL;
 }

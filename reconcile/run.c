@@ -26,19 +26,44 @@ count_people(const struct person *p, void *arg)
 	return 0;
 }
 
-/* Starts a pull thread for every enabled (and selected) platform; started[i] says which. */
+/* The staging area of platform p emptied, and the cursor of its last pull (if it has one)
+ * in job->cursor_in. 0, or -1 with the store's error in err. */
+static int
+pull_prepare(struct store *st, const struct driver *drv, struct pull_job *job, char *err,
+    size_t errlen)
+{
+	struct buf cur = { 0 };
+	struct txn *t;
+	int rc = -1;
+
+	if ((t = store_begin(st, 1)) == NULL || store_stage_clear(t, drv->platform) < 0 ||
+	    store_commit(t) < 0) {
+		snprintf(err, errlen, "%s: %s", drv->name, store_error(st));
+		return -1;
+	}
+	rc = 0;
+	if ((drv->caps & DRV_CAP_DELTA) && (t = store_begin(st, 0)) != NULL) {
+		char *key = xasprintf("cursor.%s", drv->name);
+		if (store_meta_get(t, key, &cur) == 0)
+			job->cursor_in = xstrdup(cur.p);
+		free(key);
+		store_abort(t);
+	}
+	buf_free(&cur);
+	return rc;
+}
+
+/* Starts a pull thread for every enabled (and selected) platform, each feeding pipe. */
 static void
 start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o,
-    struct run_summary *sum, struct pull_job *jobs, pthread_t *th, int *started)
+    struct run_summary *sum, struct pull_job *jobs, struct pipe *pipe)
 {
 	int any_only = 0, i;
-	struct txn *t;
 
 	for (i = 0; i < PLAT_COUNT; i++)
 		any_only |= o->only[i];
 	for (i = 0; i < PLAT_COUNT; i++) {
 		const struct driver *drv = driver_for((enum platform)i);
-		struct buf cur = { 0 };
 
 		if (!config_enabled(cfg, (enum platform)i) || (any_only && !o->only[i]))
 			continue;
@@ -50,24 +75,82 @@ start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o
 		}
 		jobs[i].cfg = cfg;
 		jobs[i].st = st;
+		jobs[i].pipe = pipe;
 		jobs[i].drv = drv;
 		jobs[i].sum = &sum->p[i];
 		jobs[i].started = ps_monotonic();
-		if ((drv->caps & DRV_CAP_DELTA) && (t = store_begin(st, 0)) != NULL) {
-			char *key = xasprintf("cursor.%s", drv->name);
-			if (store_meta_get(t, key, &cur) == 0)
-				jobs[i].cursor_in = xstrdup(cur.p);
-			free(key);
-			store_abort(t);
-		}
-		buf_free(&cur);
-		if (pthread_create(&th[i], NULL, pull_thread, &jobs[i]) != 0) {
+		if (pull_prepare(st, drv, &jobs[i], sum->p[i].err, sizeof(sum->p[i].err)) < 0)
+			continue;
+		pipe_producers(pipe, 1);
+		if (pthread_create(&jobs[i].th, NULL, pull_thread, &jobs[i]) != 0) {
+			pipe_producers(pipe, -1);
 			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s: cannot start a thread",
 			    drv->name);
-			continue;
+			pull_job_free(&jobs[i]);
 		}
-		started[i] = 1;
 	}
+}
+
+struct run_ctx {
+	const struct config	*cfg;
+	struct store		*st;
+	const struct run_opts	*o;
+};
+
+/* The team names a pull learnt, stored (a failure only warns: they are labels). */
+static void
+store_teams(struct store *st, struct pull_job *job)
+{
+	struct buf cur = { 0 };
+	struct txn *t;
+	int i;
+
+	for (i = 0; i < job->nteams; i++) {
+		const char *id = job->teams[i].id, *name = job->teams[i].name;
+
+		buf_reset(&cur);
+		if ((t = store_begin(st, 1)) == NULL)
+			break;
+		if (store_team_name_get(t, job->drv->platform, id, &cur) == 0 &&
+		    strcmp(cur.p, name) == 0) {
+			store_abort(t);
+		} else if (store_team_name_put(t, job->drv->platform, id, name) < 0 ||
+		    store_commit(t) < 0) {
+			log_warn("%s: cannot store team name: %s", job->drv->name,
+			    store_error(st));
+		}
+	}
+	buf_free(&cur);
+}
+
+/* A pull has sent its last batch (pipe_drain): joined, and applied when it is whole. */
+static void
+pull_done(struct pull_job *job, void *arg)
+{
+	struct run_ctx *r = arg;
+	enum platform p = job->drv->platform;
+	struct platform_summary *ps = job->sum;
+
+	pthread_join(job->th, NULL);
+	log_progress_end();
+	store_teams(r->st, job);
+	if (job->rc == 0 && job->wfail) {	/* werr: written by this thread (the writer) */
+		snprintf(job->res.err, sizeof(job->res.err), "%s: staging: %.400s",
+		    job->drv->name, job->werr);
+		job->rc = -1;
+	}
+	if (job->rc < 0 || !job->res.complete) {
+		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed",
+		    job->res.err[0] ? job->res.err : "pull incomplete", platform_name(p));
+	} else {
+		double a0 = ps_monotonic();
+		log_debug("%s: pulled in %.2f s", platform_name(p), a0 - job->started);
+		if (apply_platform(r->cfg, r->st, r->o, job) == 0)
+			ps->ok = 1;
+		log_debug("%s: applied in %.2f s", platform_name(p), ps_monotonic() - a0);
+	}
+	ps->seconds = ps_monotonic() - job->started;
+	pull_job_free(job);
 }
 
 enum fail
@@ -75,8 +158,8 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
     struct run_summary *sum)
 {
 	struct pull_job jobs[PLAT_COUNT];
-	pthread_t th[PLAT_COUNT];
-	int started[PLAT_COUNT] = { 0 };
+	struct run_ctx r = { cfg, st, o };
+	struct pipe pipe;
 	enum fail ex = FAIL_NONE;
 	double t0 = ps_monotonic();
 	struct txn *t;
@@ -84,29 +167,12 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 
 	memset(sum, 0, sizeof(*sum));
 	memset(jobs, 0, sizeof(jobs));
-	start_pulls(cfg, st, o, sum, jobs, th, started);
-	for (i = 0; i < PLAT_COUNT; i++) {
-		if (!started[i])
-			continue;
-		pthread_join(th[i], NULL);
-		log_progress_end();
-		if (jobs[i].rc < 0 || !jobs[i].res.complete) {
-			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s; nothing from %s was "
-			    "changed", jobs[i].res.err[0] ? jobs[i].res.err : "pull incomplete",
-			    platform_name((enum platform)i));
-		} else {
-			double a0 = ps_monotonic();
-			log_debug("%s: pulled in %.2f s", platform_name((enum platform)i),
-			    a0 - jobs[i].started);
-			if (apply_platform(cfg, st, o, &jobs[i]) == 0)
-				sum->p[i].ok = 1;
-			log_debug("%s: applied in %.2f s", platform_name((enum platform)i),
-			    ps_monotonic() - a0);
-		}
-		sum->p[i].seconds = ps_monotonic() - jobs[i].started;
-		pull_result_free(&jobs[i].res);
-		free(jobs[i].cursor_in);
-	}
+	pipe_init(&pipe);
+	start_pulls(cfg, st, o, sum, jobs, &pipe);
+	/* this thread is the one writer: it stages what the pulls send until all have ended,
+	 * and joins and applies each as it ends */
+	pipe_drain(&pipe, st, pull_done, &r);
+	pipe_destroy(&pipe);
 	for (i = 0; i < PLAT_COUNT; i++) {
 		if (!sum->p[i].ran || sum->p[i].ok)
 			continue;

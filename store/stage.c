@@ -25,13 +25,13 @@ cmp_keys(const MDB_val *a, const MDB_val *b)
 	return a->mv_size < b->mv_size ? -1 : a->mv_size > b->mv_size;
 }
 
-/* The key of a staged account, or -1 with the culprit named in s's error. */
+/* The key of a staged account, or -1 with the culprit named in err. */
 static int
-stage_key(struct store *s, struct buf *key, const struct account *a)
+stage_key(char *err, size_t errlen, struct buf *key, const struct account *a)
 {
 	if (st_account_key(key, a->platform, a->team_id, a->user_id) == 0)
 		return 0;
-	snprintf(s->err, sizeof(s->err), "%s: account id too long or empty (%s)",
+	snprintf(err, errlen, "%s: account id too long or empty (%s)",
 	    platform_name(a->platform), a->user_id ? a->user_id : "");
 	return -1;
 }
@@ -50,7 +50,7 @@ store_stage_put(struct txn *t, const struct account *a)
 	struct buf key = { 0 };
 	int rc = -1;
 
-	if (stage_key(t->s, &key, a) == 0)
+	if (stage_key(t->s->err, sizeof(t->s->err), &key, a) == 0)
 		rc = st_account_write(t, stage_dbi(a->platform), &key, a, "stage account");
 	buf_free(&key);
 	return rc;
@@ -81,6 +81,7 @@ struct stage_batch {
 	struct buf		 arena;		/* keys and values, back to back */
 	struct stage_item	*items;
 	size_t			 n;
+	char			 err[256];	/* store_stage_add's refusal */
 };
 
 struct stage_batch *
@@ -112,7 +113,12 @@ store_stage_add(struct stage_batch *b, const struct account *a)
 	struct buf key = { 0 };
 	size_t before;
 
-	if (stage_key(b->s, &key, a) < 0) {
+	if (b->n >= b->limit) {
+		snprintf(b->err, sizeof(b->err), "%s: staging batch full (not flushed)",
+		    platform_name(b->p));
+		return -1;
+	}
+	if (stage_key(b->err, sizeof(b->err), &key, a) < 0) {
 		buf_free(&key);
 		return -1;
 	}
@@ -125,9 +131,13 @@ store_stage_add(struct stage_batch *b, const struct account *a)
 	codec_account_encode(a, &b->arena);
 	it->voff = before;
 	it->vlen = b->arena.len - before;
-	if (b->n == b->limit)
-		return store_stage_flush(b);
-	return 0;
+	return b->n == b->limit;
+}
+
+const char *
+store_stage_batch_error(const struct stage_batch *b)
+{
+	return b->err;
 }
 
 static int
