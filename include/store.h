@@ -162,6 +162,7 @@ int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct
  *	"utoken"   encrypted user tokens: key "platform|team|user", value sealed by its owner
  *	"dm"	   DM channel ids: key "platform number|team|user", value the channel id
  *	"reauth"   re-consent marks: key the person id (8 bytes, host order), value "1"
+ *	"sub"	   event subscriptions (Graph, Webex) and "subp" their index by person: see subs.h
  * Code outside store/ uses the typed functions below for "utoken", "dm" and "reauth".
  */
 #define STORE_KV_SESSION	"session"

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "reconcile.h"
 #include "report.h"
+#include "subs.h"
 #include "util.h"
 
 enum fmt { FMT_TABLE, FMT_CSV, FMT_JSONL };
@@ -144,6 +145,19 @@ print_history_cb(const struct history *h, void *arg)
 	return 0;
 }
 
+/* A subscription kept for the person: never its secret. */
+static int
+print_sub_cb(const struct sub *s, void *arg)
+{
+	char iso[32];
+
+	fmt_iso8601((time_t)s->expires, iso);
+	fprintf(arg, "  %-6s %s  %s  %s%s%s%s\n", platform_name(s->platform), s->id,
+	    s->resource ? s->resource : "", sub_state_name(s->state), iso[0] ? ", expires " : "",
+	    iso, (s->flags & SUB_F_MISSED) ? ", missed notifications" : "");
+	return 0;
+}
+
 static const char show_usage[] =
 "usage: peoplesync show PERSON\n"
 "\n"
@@ -208,6 +222,8 @@ cmd_show(struct cli *c, int argc, char **argv)
 			printf("         also %s (%s)\n", a->emails[k],
 			    link_how_name((enum link_how)(a->email_how ? a->email_how[k] : 0)));
 	}
+	printf("subscriptions:\n");
+	store_sub_person(t, r.p.id, print_sub_cb, stdout);
 	printf("history:\n");
 	store_history_each(t, r.p.id, print_history_cb, stdout);
 	store_abort(t);

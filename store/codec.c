@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "store_p.h"
+#include "subs.h"
 
 enum { WT_VARINT = 0, WT_BYTES = 2 };
 
@@ -396,6 +397,94 @@ codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char 
 		*kind = xstrdup("");
 	if (*text == NULL)
 		*text = xstrdup("");
+	return 0;
+}
+
+enum {
+	U_PLATFORM = 1, U_ID, U_PERSON, U_TEAM, U_USER, U_RESOURCE, U_SALT, U_CREATED,
+	U_EXPIRES, U_MARKED, U_STATE, U_FLAGS
+};
+
+void
+codec_sub_encode(const struct sub *s, struct buf *out)
+{
+	buf_addc(out, REC_FORMAT);
+	put_uint(out, U_PLATFORM, (uint64_t)s->platform + 1);
+	put_str(out, U_ID, s->id);
+	put_uint(out, U_PERSON, s->person_id);
+	put_str(out, U_TEAM, s->team);
+	put_str(out, U_USER, s->user);
+	put_str(out, U_RESOURCE, s->resource);
+	put_bytes(out, U_SALT, s->salt, SUB_SALT_LEN);
+	put_sint(out, U_CREATED, s->created);
+	put_sint(out, U_EXPIRES, s->expires);
+	put_sint(out, U_MARKED, s->marked);
+	put_uint(out, U_STATE, (uint64_t)s->state);
+	put_uint(out, U_FLAGS, s->flags);
+}
+
+/* The varint fields of a subscription record; an out-of-range platform or state is -1. */
+static int
+sub_varint(struct sub *s, unsigned f, uint64_t v)
+{
+	switch (f) {
+	case U_PLATFORM:
+		if (v < 1 || v > PLAT_COUNT)
+			return -1;
+		s->platform = (enum platform)(v - 1);
+		break;
+	case U_PERSON: s->person_id = v; break;
+	case U_CREATED: s->created = unzig(v); break;
+	case U_EXPIRES: s->expires = unzig(v); break;
+	case U_MARKED: s->marked = unzig(v); break;
+	case U_STATE:
+		if (v >= SUB_STATE_COUNT)
+			return -1;
+		s->state = (int)v;
+		break;
+	case U_FLAGS: s->flags = (uint32_t)v; break;
+	default: break;
+	}
+	return 0;
+}
+
+int
+codec_sub_decode(const void *data, size_t n, struct sub *s)
+{
+	struct rd r;
+	unsigned f;
+	int wt, rc, salt = 0;
+	uint64_t v = 0;
+	const char *d = NULL;
+	size_t len = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->platform = PLAT_COUNT;
+	if (rd_start(&r, data, n) < 0)
+		return -1;
+	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
+		if (wt == WT_VARINT) {
+			if (sub_varint(s, f, v) < 0)
+				rc = -1;
+		} else if (f == U_ID) {
+			dup_field(&s->id, d, len);
+		} else if (f == U_TEAM) {
+			dup_field(&s->team, d, len);
+		} else if (f == U_USER) {
+			dup_field(&s->user, d, len);
+		} else if (f == U_RESOURCE) {
+			dup_field(&s->resource, d, len);
+		} else if (f == U_SALT && len == SUB_SALT_LEN) {
+			memcpy(s->salt, d, SUB_SALT_LEN);
+			salt = 1;
+		}
+		if (rc < 0)
+			break;
+	}
+	if (rc < 0 || !salt || s->platform == PLAT_COUNT || s->id == NULL || !*s->id) {
+		sub_free(s);
+		return -1;
+	}
 	return 0;
 }
 

@@ -58,6 +58,8 @@ store_stats(struct store *s, FILE *f)
 		fprintf(f, "%-12s %10zu %6u %10zu\n", st_db_names[i], st.ms_entries, st.ms_depth,
 		    st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
 	}
+	if (st_sub_stats(t, f) < 0)
+		goto out;
 	ret = 0;
 out:
 	store_abort(t);
@@ -341,7 +343,9 @@ store_verify(struct store *s, FILE *f)
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (st_each(vf.t, checks[i].dbi, NULL, 0, checks[i].cb, &vf) < 0)
 			goto out;
-	ret = vf.problems;
+	if ((ret = st_sub_verify(vf.t, f)) < 0)
+		goto out;
+	ret += vf.problems;
 out:
 	store_abort(vf.t);
 	buf_free(&vf.key);

@@ -12,6 +12,7 @@
 #include <lmdb.h>
 
 #include "store.h"
+struct sub;
 
 /* The sub-databases, in the order of st_db_names (see store.h for what each holds). */
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
@@ -149,6 +150,15 @@ void	codec_prompt_encode(const struct prompt *p, struct buf *out);
 int	codec_prompt_decode(const void *data, size_t n, struct prompt *p);
 void	codec_history_encode(int64_t ts, const char *kind, const char *text, struct buf *out);
 int	codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char **text);
+/* Subscription records (include/subs.h); decode refuses a record without platform, id or
+ * salt, or with a platform or state out of range; on -1 nothing is left to free. */
+void	codec_sub_encode(const struct sub *s, struct buf *out);
+int	codec_sub_decode(const void *data, size_t n, struct sub *s);
+/* subs.c, for maint.c: the subscription lines of `db stats`, and `db verify`'s checks of the
+ * "sub" records against the "subp" index; returns the problems found (each printed to f),
+ * or -1 on a store error. */
+int	st_sub_stats(struct txn *t, FILE *f);
+long	st_sub_verify(struct txn *t, FILE *f);
 /* Web sessions. The decoder fills an empty s (store_session_init) and checks sizes and
  * ranges; on -1 the caller frees what it filled (store_session_free). */
 void	codec_session_encode(const struct web_session *s, struct buf *out);
