@@ -400,25 +400,28 @@ codec_history_decode(const void *data, size_t n, int64_t *ts, char **kind, char 
 	return 0;
 }
 
+/* The encoder writes U_ID..U_RESOURCE and U_CREATED..U_MARKED in loops: keep them in a row. */
 enum {
-	U_PLATFORM = 1, U_ID, U_PERSON, U_TEAM, U_USER, U_RESOURCE, U_SALT, U_CREATED,
+	U_PLATFORM = 1, U_PERSON, U_ID, U_TEAM, U_USER, U_RESOURCE, U_SALT, U_CREATED,
 	U_EXPIRES, U_MARKED, U_STATE, U_FLAGS
 };
 
 void
 codec_sub_encode(const struct sub *s, struct buf *out)
 {
+	const char *strs[] = { s->id, s->team, s->user, s->resource };	/* U_ID.. U_RESOURCE */
+	const int64_t times[] = { s->created, s->expires, s->marked };	/* U_CREATED.. U_MARKED */
+	unsigned i;
+
 	buf_addc(out, REC_FORMAT);
+	/* platform stored +1: absent (0) is refused by the decoder */
 	put_uint(out, U_PLATFORM, (uint64_t)s->platform + 1);
-	put_str(out, U_ID, s->id);
 	put_uint(out, U_PERSON, s->person_id);
-	put_str(out, U_TEAM, s->team);
-	put_str(out, U_USER, s->user);
-	put_str(out, U_RESOURCE, s->resource);
+	for (i = 0; i < 4; i++)
+		put_str(out, U_ID + i, strs[i]);
 	put_bytes(out, U_SALT, s->salt, SUB_SALT_LEN);
-	put_sint(out, U_CREATED, s->created);
-	put_sint(out, U_EXPIRES, s->expires);
-	put_sint(out, U_MARKED, s->marked);
+	for (i = 0; i < 3; i++)
+		put_sint(out, U_CREATED + i, times[i]);
 	put_uint(out, U_STATE, (uint64_t)s->state);
 	put_uint(out, U_FLAGS, s->flags);
 }
@@ -448,39 +451,39 @@ sub_varint(struct sub *s, unsigned f, uint64_t v)
 	return 0;
 }
 
+/* The bytes fields of a subscription record; *salt notes a salt of the right size. */
+static void
+sub_bytes(struct sub *s, unsigned f, const char *d, size_t len, int *salt)
+{
+	char **slot[] = { [U_ID] = &s->id, [U_TEAM] = &s->team, [U_USER] = &s->user,
+	    [U_RESOURCE] = &s->resource };
+
+	if (f < sizeof(slot) / sizeof(slot[0]) && slot[f] != NULL) {
+		dup_field(slot[f], d, len);
+	} else if (f == U_SALT && len == SUB_SALT_LEN) {
+		memcpy(s->salt, d, SUB_SALT_LEN);
+		*salt = 1;
+	}
+}
+
 int
 codec_sub_decode(const void *data, size_t n, struct sub *s)
 {
 	struct rd r;
-	unsigned f;
-	int wt, rc, salt = 0;
-	uint64_t v = 0;
-	const char *d = NULL;
-	size_t len = 0;
+	struct { unsigned f; int wt; uint64_t v; const char *d; size_t len; } x = { 0 };
+	int rc = -1, salt = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->platform = PLAT_COUNT;
-	if (rd_start(&r, data, n) < 0)
-		return -1;
-	while ((rc = next_field(&r, &f, &wt, &v, &d, &len)) == 1) {
-		if (wt == WT_VARINT) {
-			if (sub_varint(s, f, v) < 0)
+	if (rd_start(&r, data, n) == 0)
+		while ((rc = next_field(&r, &x.f, &x.wt, &x.v, &x.d, &x.len)) == 1) {
+			if (x.wt == WT_VARINT && sub_varint(s, x.f, x.v) < 0)
 				rc = -1;
-		} else if (f == U_ID) {
-			dup_field(&s->id, d, len);
-		} else if (f == U_TEAM) {
-			dup_field(&s->team, d, len);
-		} else if (f == U_USER) {
-			dup_field(&s->user, d, len);
-		} else if (f == U_RESOURCE) {
-			dup_field(&s->resource, d, len);
-		} else if (f == U_SALT && len == SUB_SALT_LEN) {
-			memcpy(s->salt, d, SUB_SALT_LEN);
-			salt = 1;
+			else if (x.wt == WT_BYTES)
+				sub_bytes(s, x.f, x.d, x.len, &salt);
+			if (rc < 0)
+				break;
 		}
-		if (rc < 0)
-			break;
-	}
 	if (rc < 0 || !salt || s->platform == PLAT_COUNT || s->id == NULL || !*s->id) {
 		sub_free(s);
 		return -1;

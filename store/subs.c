@@ -99,18 +99,6 @@ sub_key(struct buf *k, enum platform p, const char *id)
 	return 0;
 }
 
-/* The "subp" key: person id (8 bytes, big-endian) then the "sub" key. */
-static void
-subp_key(struct buf *k, uint64_t person, const struct buf *skey)
-{
-	unsigned char b[8];
-
-	put_be64(b, person);
-	buf_reset(k);
-	buf_add(k, b, 8);
-	buf_add(k, skey->p, skey->len);
-}
-
 /* The kv prefix of a space (its name and NUL), then extra bytes. */
 static void
 space_prefix(struct buf *k, const char *space, const void *extra, size_t n)
@@ -155,12 +143,12 @@ store_sub_put(struct txn *t, const struct sub *s)
 	if ((had = sub_read(t, &k, &old)) < 0)
 		goto out;
 	if (had == 0 && old.person_id != s->person_id) {
-		subp_key(&pk, old.person_id, &k);
+		st_pacct_key(&pk, old.person_id, &k);
 		if (store_kv_del(t, STORE_KV_SUBP, pk.p, pk.len) < 0)
 			goto out_old;
 	}
 	codec_sub_encode(s, &v);
-	subp_key(&pk, s->person_id, &k);
+	st_pacct_key(&pk, s->person_id, &k);
 	if (store_kv_put(t, STORE_KV_SUB, k.p, k.len, v.p, v.len) < 0 ||
 	    store_kv_put(t, STORE_KV_SUBP, pk.p, pk.len, "", 0) < 0)
 		goto out_old;
@@ -199,7 +187,7 @@ store_sub_del(struct txn *t, enum platform p, const char *id)
 		goto out;
 	had = sub_read(t, &k, &old);
 	if (had == 0) {
-		subp_key(&pk, old.person_id, &k);
+		st_pacct_key(&pk, old.person_id, &k);
 		rc = store_kv_del(t, STORE_KV_SUBP, pk.p, pk.len);
 		sub_free(&old);
 	}
@@ -376,7 +364,7 @@ verify_sub_cb(MDB_val *k, MDB_val *v, void *arg)
 		    platform_name(s.platform), s.id);
 		vf->problems++;
 	}
-	subp_key(&pk, s.person_id, &skey);
+	st_pacct_key(&pk, s.person_id, &skey);
 	if (store_kv_get(vf->t, STORE_KV_SUBP, pk.p, pk.len, &seen) != 0) {
 		fprintf(vf->f, "subp: missing entry for person %llu -> %s:%s\n",
 		    (unsigned long long)s.person_id, platform_name(s.platform), s.id);

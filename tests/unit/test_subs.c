@@ -1,5 +1,7 @@
 /* Unit tests of store/subs.c: subscription records, their index by person, marks, secrets,
  * `db verify` over them, and the record codec against hostile bytes. */
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -20,15 +23,25 @@ struct fx {
 };
 
 static int
+rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A fresh database in a directory of its own, removed (files, then the directory) after. */
+static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	static const char tmpl[] = "/tmp/ps-subs-XXXXXX";
 	struct failure fl;
+	struct fx *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/ps-subs-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->st = store_open(f->dir, 64, 0, &fl);
-	assert_non_null(f->st);
+	memcpy(f->dir, tmpl, sizeof(tmpl));
+	if (mkdtemp(f->dir) == NULL || (f->st = store_open(f->dir, 64, 0, &fl)) == NULL)
+		fail_msg("cannot open a database in %s", f->dir);
 	*state = f;
 	return 0;
 }
@@ -37,11 +50,9 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[128];
 
 	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
 	free(f);
 	return 0;
 }
