@@ -214,3 +214,31 @@ drv_add_email(struct account *a, const char *email, enum link_how how)
 		return 0;
 	return account_add_email(a, email, how);
 }
+
+/* ---- events (issue 11) ---- */
+
+int
+ev_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a, enum fail *cls,
+    char *err, size_t errlen)
+{
+	int rc = drv_dm_call(ctx, c, a, err, errlen);
+
+	*cls = a->cls;
+	if (rc == DM_OK)
+		return EV_OK;
+	if (a->resp.status == 404 || a->resp.status == 410)
+		return EV_GONE;
+	/* the credential refused (401 after a renewal, 403) is the config's to fix */
+	if (a->resp.status == 401 || a->resp.status == 403)
+		*cls = FAIL_CONFIG;
+	return EV_FAIL;
+}
+
+void
+evsub_out_free(struct evsub_out *o)
+{
+	if (o == NULL)
+		return;
+	free(o->id);
+	memset(o, 0, sizeof(*o));
+}

@@ -626,6 +626,172 @@ graph_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- events (issue 11): subscriptions and the catch-up, with the app's token ---- */
+
+/* graph_token as drv_dm_call's credential hook. */
+static int
+graph_app_credential(struct driver_ctx *ctx, int force, char *err, size_t errlen)
+{
+	return graph_token(ctx, force, err, errlen) == FAIL_NONE ? DM_OK : DM_UNAVAILABLE;
+}
+
+static int
+graph_ev_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->priv == NULL && graph_init(ctx, err, errlen) < 0)
+		return -1;
+	drv_buckets_init(ctx, PLAT_TEAMS);
+	return 0;
+}
+
+static int
+graph_ev_call(struct driver_ctx *ctx, const char *method, const char *url,
+    const struct buf *body, const char *what, struct dm_answer *a, enum fail *cls, char *err,
+    size_t errlen)
+{
+	return ev_call(ctx, &(const struct dm_call){ RATE_OPEN, { method, url, NULL,
+	    body ? "application/json" : NULL, body ? body->p : NULL, body ? body->len : 0, what,
+	    0 }, graph_dm_status, graph_app_credential }, a, cls, err, errlen);
+}
+
+/* The body of a create (every field) or a renewal (the expiry alone). */
+static void
+subscription_body(struct buf *b, const struct evsub *s, int create)
+{
+	char iso[32];
+
+	fmt_iso8601(s->expires, iso);
+	buf_adds(b, "{\"expirationDateTime\":");
+	buf_json_str(b, iso);
+	if (create) {
+		buf_adds(b, ",\"changeType\":\"created\",\"notificationUrl\":");
+		buf_json_str(b, s->url);
+		buf_adds(b, ",\"lifecycleNotificationUrl\":");
+		buf_json_str(b, s->url);
+		buf_adds(b, ",\"resource\":");
+		buf_printf(b, "\"/users/%s/chats/getAllMessages\"", s->user);
+		buf_adds(b, ",\"clientState\":");
+		buf_json_str(b, s->secret);
+	}
+	buf_addc(b, '}');
+}
+
+static int
+graph_ev_sub(struct driver_ctx *ctx, enum evsub_op op, const struct evsub *s,
+    struct evsub_out *o, enum fail *cls, char *err, size_t errlen)
+{
+	static const char *const what[] = { "POST subscriptions", "PATCH subscriptions/{id}",
+	    "PATCH subscriptions/{id}", "DELETE subscriptions/{id}", "GET subscriptions/{id}" };
+	static const char *const method[] = { "POST", "PATCH", "PATCH", "DELETE", "GET" };
+	struct dm_answer a = { 0 };
+	struct buf url = { 0 }, body = { 0 };
+	char *exp;
+	int rc;
+
+	if (op == EVSUB_CREATE && strspn(s->user, "0123456789abcdefABCDEF-") != strlen(s->user)) {
+		snprintf(err, errlen, "teams: POST subscriptions: user id %.80s is no object id",
+		    s->user);
+		*cls = FAIL_DATA;
+		return EV_FAIL;
+	}
+	buf_printf(&url, "%s/subscriptions", ctx->cfg->plat[PLAT_TEAMS].api_url);
+	if (op != EVSUB_CREATE) {
+		buf_addc(&url, '/');
+		buf_urlencode(&url, s->id, strlen(s->id));
+	}
+	if (op == EVSUB_CREATE || op == EVSUB_RENEW || op == EVSUB_REACTIVATE)
+		subscription_body(&body, s, op == EVSUB_CREATE);
+	rc = graph_ev_call(ctx, method[op], url.p, body.len ? &body : NULL, what[op], &a, cls,
+	    err, errlen);
+	if (rc == EV_OK && op == EVSUB_CREATE &&
+	    (o->id = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
+		snprintf(err, errlen, "teams: POST subscriptions: no id in the answer");
+		*cls = FAIL_DATA;
+		rc = EV_FAIL;
+	}
+	if (rc == EV_OK && (exp = json_strdup(a.j, json_get(a.j, 0, "expirationDateTime")))) {
+		if (parse_iso8601(exp, &o->expires) < 0)
+			o->expires = 0;
+		free(exp);
+	}
+	if (body.p)
+		explicit_bzero(body.p, body.len);	/* the clientState */
+	buf_free(&body);
+	buf_free(&url);
+	dm_answer_free(&a);
+	return rc;
+}
+
+/* The messages of chat (newest first, one page) sent by others since h->since. */
+static int
+graph_chat_messages(struct driver_ctx *ctx, const struct ev_history *h, const char *chat,
+    enum fail *cls, char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	struct buf key = { 0 };
+	struct ev_msg m;
+	char *base = chat_messages_url(ctx, chat), *url = xasprintf("%s?$top=50", base);
+	char *id, *from, *type, *created;
+	int rc, arr, e;
+
+	rc = graph_ev_call(ctx, "GET", url, NULL, "GET chats/{id}/messages", &a, cls, err,
+	    errlen);
+	arr = rc == EV_OK ? json_get(a.j, 0, "value") : -1;
+	for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK; e = json_next(a.j, arr, e)) {
+		id = json_strdup(a.j, json_get(a.j, e, "id"));
+		from = json_strdup(a.j, json_path(a.j, e, "from.user.id"));
+		type = json_strdup(a.j, json_get(a.j, e, "messageType"));
+		created = json_strdup(a.j, json_get(a.j, e, "createdDateTime"));
+		buf_reset(&key);
+		buf_printf(&key, "teams:%s/%s", chat, id ? id : "");
+		m = (struct ev_msg){ key.p, from, 0 };
+		if (id && from && type && strcmp(type, "message") == 0 && created &&
+		    parse_iso8601(created, &m.ts) == 0 && m.ts >= h->since &&
+		    strcmp(from, h->user) != 0 && h->cb(&m, h->arg) < 0) {
+			*cls = FAIL_IO;
+			rc = EV_FAIL;
+		}
+		free(id);
+		free(from);
+		free(type);
+		free(created);
+	}
+	buf_free(&key);
+	free(url);
+	free(base);
+	dm_answer_free(&a);
+	return rc == EV_GONE ? EV_OK : rc;
+}
+
+/* The person's one-on-one chats (GET users/{id}/chats, filtered), then each one's recent
+ * messages. */
+static int
+graph_ev_history(struct driver_ctx *ctx, const struct ev_history *h, enum fail *cls,
+    char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	struct buf url = { 0 };
+	char *chat;
+	size_t n = 0;
+	int rc, arr, e;
+
+	buf_printf(&url, "%s/users/", ctx->cfg->plat[PLAT_TEAMS].api_url);
+	buf_urlencode(&url, h->user, strlen(h->user));
+	buf_adds(&url, "/chats?$filter=chatType%20eq%20'oneOnOne'&$top=50");
+	rc = graph_ev_call(ctx, "GET", url.p, NULL, "GET users/{id}/chats", &a, cls, err,
+	    errlen);
+	arr = rc == EV_OK ? json_get(a.j, 0, "value") : -1;
+	for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK && n < h->max_rooms;
+	    e = json_next(a.j, arr, e), n++) {
+		if ((chat = json_strdup(a.j, json_get(a.j, e, "id"))) != NULL)
+			rc = graph_chat_messages(ctx, h, chat, cls, err, errlen);
+		free(chat);
+	}
+	buf_free(&url);
+	dm_answer_free(&a);
+	return rc == EV_GONE ? EV_OK : rc;
+}
+
 /* ---- Sync now (drivers/oauth.c) ---- */
 
 /* The user behind the new token: GET /me, in the configured tenant. */
@@ -694,4 +860,7 @@ const struct driver graph_driver = {
 	.dm_init = graph_dm_init,
 	.dm_send = graph_dm_send,
 	.dm_find = graph_dm_find,
+	.ev_init = graph_ev_init,
+	.ev_sub = graph_ev_sub,
+	.ev_history = graph_ev_history,
 };

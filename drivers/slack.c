@@ -409,6 +409,127 @@ slack_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- events (issue 11): the catch-up reads a synced person's DMs with their token ---- */
+
+static int
+slack_ev_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	drv_buckets_init(ctx, PLAT_SLACK);
+	return 0;
+}
+
+/* GET method?query with the person's token, on the "open" bucket (Tier 3 methods). */
+static int
+slack_ev_get(struct driver_ctx *ctx, const struct ev_history *h, const char *method,
+    const char *query, struct dm_answer *a, enum fail *cls, char *err, size_t errlen)
+{
+	char *url = xasprintf("%s/%s?%s", ctx->cfg->plat[PLAT_SLACK].api_url, method, query);
+	char *what = xasprintf("GET %s", method);
+	int rc;
+
+	http_set_bearer(ctx->http, h->token);
+	rc = ev_call(ctx, &(const struct dm_call){ RATE_OPEN, { "GET", url, NULL, NULL, NULL, 0,
+	    what, 0 }, slack_dm_status, NULL }, a, cls, err, errlen);
+	free(url);
+	free(what);
+	return rc;
+}
+
+/* A message the catch-up counts: a person's plain post (or a file share or thread
+ * broadcast), not a bot's, not the watched user's own (platform-events.md §1.5). */
+static int
+slack_ev_counts(const struct json *j, int m, const char *owner, char **from)
+{
+	char *sub = json_strdup(j, json_get(j, m, "subtype"));
+	int ok = sub == NULL || strcmp(sub, "file_share") == 0 ||
+	    strcmp(sub, "thread_broadcast") == 0;
+
+	free(sub);
+	*from = json_strdup(j, json_get(j, m, "user"));
+	ok = ok && *from && json_get(j, m, "bot_id") < 0 && strcmp(*from, owner) != 0;
+	if (!ok) {
+		free(*from);
+		*from = NULL;
+	}
+	return ok;
+}
+
+/* The messages of DM channel ch since h->since (conversations.history oldest=). */
+static int
+slack_ev_channel(struct driver_ctx *ctx, const struct ev_history *h, const char *ch,
+    enum fail *cls, char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	struct buf q = { 0 }, key = { 0 };
+	struct ev_msg m;
+	char *from, *ts;
+	int rc, arr, e;
+
+	buf_adds(&q, "limit=200&channel=");
+	buf_urlencode(&q, ch, strlen(ch));
+	buf_printf(&q, "&oldest=%lld", (long long)h->since);
+	rc = slack_ev_get(ctx, h, "conversations.history", q.p, &a, cls, err, errlen);
+	arr = rc == EV_OK ? json_get(a.j, 0, "messages") : -1;
+	for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK; e = json_next(a.j, arr, e)) {
+		if (!slack_ev_counts(a.j, e, h->user, &from))
+			continue;
+		ts = json_strdup(a.j, json_get(a.j, e, "ts"));
+		buf_reset(&key);
+		buf_printf(&key, "slack:%s/%s", ch, ts ? ts : "");
+		m = (struct ev_msg){ key.p, from, ts ? (time_t)strtoll(ts, NULL, 10) : 0 };
+		if (ts && m.ts >= h->since && h->cb(&m, h->arg) < 0) {
+			*cls = FAIL_IO;
+			rc = EV_FAIL;
+		}
+		free(ts);
+		free(from);
+	}
+	buf_free(&key);
+	buf_free(&q);
+	dm_answer_free(&a);
+	return rc;
+}
+
+/* The person's DM channels (conversations.list types=im, pages followed up to
+ * h->max_rooms channels), then each one's recent history. */
+static int
+slack_ev_history(struct driver_ctx *ctx, const struct ev_history *h, enum fail *cls,
+    char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	struct buf q = { 0 };
+	char *cursor = NULL, *ch;
+	size_t n = 0;
+	int rc = EV_OK, arr, e, pages = 0;
+
+	do {
+		buf_reset(&q);
+		buf_adds(&q, "types=im&exclude_archived=true&limit=200");
+		if (cursor) {
+			buf_adds(&q, "&cursor=");
+			buf_urlencode(&q, cursor, strlen(cursor));
+		}
+		dm_answer_free(&a);
+		rc = slack_ev_get(ctx, h, "conversations.list", q.p, &a, cls, err, errlen);
+		arr = rc == EV_OK ? json_get(a.j, 0, "channels") : -1;
+		for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK && n < h->max_rooms;
+		    e = json_next(a.j, arr, e), n++) {
+			if ((ch = json_strdup(a.j, json_get(a.j, e, "id"))) != NULL)
+				rc = slack_ev_channel(ctx, h, ch, cls, err, errlen);
+			free(ch);
+		}
+		free(cursor);
+		cursor = rc == EV_OK ? json_strdup(a.j, json_path(a.j, 0,
+		    "response_metadata.next_cursor")) : NULL;
+	} while (cursor && *cursor && n < h->max_rooms && ++pages < 100);
+	free(cursor);
+	buf_free(&q);
+	dm_answer_free(&a);
+	return rc == EV_GONE ? EV_OK : rc;
+}
+
 /* ---- Sync now (drivers/oauth.c) ---- */
 
 /* The exchange's tokens are the user's, in authed_user; a refresh answers with rotated user
@@ -485,4 +606,6 @@ const struct driver slack_driver = {
 	.dm_init = slack_dm_init,
 	.dm_send = slack_dm_send,
 	.dm_find = slack_dm_find,
+	.ev_init = slack_ev_init,
+	.ev_history = slack_ev_history,
 };

@@ -255,6 +255,153 @@ webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	return rc;
 }
 
+/* ---- events (issue 11): webhooks and the catch-up ---- */
+
+static int
+webex_ev_init(struct driver_ctx *ctx, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	drv_buckets_init(ctx, PLAT_WEBEX);
+	return 0;
+}
+
+/* One call with the person's token (a webhook is its creator's; so is a room list). */
+static int
+webex_ev_call(struct driver_ctx *ctx, const char *token, const char *method, const char *url,
+    const struct buf *body, const char *what, struct dm_answer *a, enum fail *cls, char *err,
+    size_t errlen)
+{
+	http_set_bearer(ctx->http, token ? token : ctx->cfg->plat[PLAT_WEBEX].token);
+	return ev_call(ctx, &(const struct dm_call){ RATE_OPEN, { method, url, NULL,
+	    body ? "application/json" : NULL, body ? body->p : NULL, body ? body->len : 0, what,
+	    0 }, webex_status, NULL }, a, cls, err, errlen);
+}
+
+/* The body of a create (POST) or re-activation (PUT: name and targetUrl are required). */
+static void
+webhook_body(struct buf *b, const struct evsub *s, int create)
+{
+	buf_adds(b, "{\"name\":\"peoplesync direct messages\",\"targetUrl\":");
+	buf_json_str(b, s->url);
+	if (create)
+		buf_adds(b, ",\"resource\":\"messages\",\"event\":\"created\","
+		    "\"filter\":\"roomType=direct\"");
+	else
+		buf_adds(b, ",\"status\":\"active\"");
+	buf_adds(b, ",\"secret\":");
+	buf_json_str(b, s->secret);
+	buf_addc(b, '}');
+}
+
+static int
+webex_ev_sub(struct driver_ctx *ctx, enum evsub_op op, const struct evsub *s,
+    struct evsub_out *o, enum fail *cls, char *err, size_t errlen)
+{
+	static const char *const what[] = { "POST webhooks", "PUT webhooks/{id} (renew)",
+	    "PUT webhooks/{id}", "DELETE webhooks/{id}", "GET webhooks/{id}" };
+	static const char *const method[] = { "POST", "PUT", "PUT", "DELETE", "GET" };
+	struct dm_answer a = { 0 };
+	struct buf url = { 0 }, body = { 0 };
+	char *st;
+	int rc;
+
+	buf_printf(&url, "%s/webhooks", ctx->cfg->plat[PLAT_WEBEX].api_url);
+	if (op != EVSUB_CREATE) {
+		buf_addc(&url, '/');
+		buf_urlencode(&url, s->id, strlen(s->id));
+	}
+	if (op == EVSUB_CREATE || op == EVSUB_REACTIVATE || op == EVSUB_RENEW)
+		webhook_body(&body, s, op == EVSUB_CREATE);
+	rc = webex_ev_call(ctx, s->token, method[op], url.p, body.len ? &body : NULL, what[op],
+	    &a, cls, err, errlen);
+	if (rc == EV_OK && op == EVSUB_CREATE &&
+	    (o->id = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
+		snprintf(err, errlen, "webex: POST webhooks: no id in the answer");
+		*cls = FAIL_DATA;
+		rc = EV_FAIL;
+	}
+	if (rc == EV_OK && (st = json_strdup(a.j, json_get(a.j, 0, "status"))) != NULL) {
+		o->inactive = strcmp(st, "inactive") == 0;
+		free(st);
+	}
+	if (body.p)
+		explicit_bzero(body.p, body.len);	/* the secret */
+	buf_free(&body);
+	buf_free(&url);
+	dm_answer_free(&a);
+	return rc;
+}
+
+/* The messages of room (newest first) sent by others since h->since. */
+static int
+webex_room_messages(struct driver_ctx *ctx, const struct ev_history *h, const char *room,
+    enum fail *cls, char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	struct buf url = { 0 }, key = { 0 };
+	struct ev_msg m;
+	char *id, *from, *created;
+	int rc, arr, e;
+
+	buf_printf(&url, "%s/messages?max=100&roomId=", ctx->cfg->plat[PLAT_WEBEX].api_url);
+	buf_urlencode(&url, room, strlen(room));
+	rc = webex_ev_call(ctx, h->token, "GET", url.p, NULL, "GET messages?roomId=", &a, cls,
+	    err, errlen);
+	arr = rc == EV_OK ? json_get(a.j, 0, "items") : -1;
+	for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK; e = json_next(a.j, arr, e)) {
+		id = json_strdup(a.j, json_get(a.j, e, "id"));
+		from = json_strdup(a.j, json_get(a.j, e, "personId"));
+		created = json_strdup(a.j, json_get(a.j, e, "created"));
+		buf_reset(&key);
+		buf_printf(&key, "webex:%s", id ? id : "");
+		m = (struct ev_msg){ key.p, from, 0 };
+		if (id && from && created && parse_iso8601(created, &m.ts) == 0 &&
+		    m.ts >= h->since && strcmp(from, h->user) != 0 && h->cb(&m, h->arg) < 0) {
+			*cls = FAIL_IO;
+			rc = EV_FAIL;
+		}
+		free(id);
+		free(from);
+		free(created);
+	}
+	buf_free(&key);
+	buf_free(&url);
+	dm_answer_free(&a);
+	return rc == EV_GONE ? EV_OK : rc;	/* a room gone since the list: nothing in it */
+}
+
+/* The person's direct rooms (GET rooms?type=direct, most recent activity first), then the
+ * recent messages of each that was active since h->since. */
+static int
+webex_ev_history(struct driver_ctx *ctx, const struct ev_history *h, enum fail *cls,
+    char *err, size_t errlen)
+{
+	struct dm_answer a = { 0 };
+	char *url, *room, *active;
+	size_t n = 0;
+	time_t t;
+	int rc, arr, e;
+
+	url = xasprintf("%s/rooms?type=direct&sortBy=lastactivity&max=%zu",
+	    ctx->cfg->plat[PLAT_WEBEX].api_url, h->max_rooms ? h->max_rooms : 100);
+	rc = webex_ev_call(ctx, h->token, "GET", url, NULL, "GET rooms?type=direct", &a, cls,
+	    err, errlen);
+	arr = rc == EV_OK ? json_get(a.j, 0, "items") : -1;
+	for (e = json_first(a.j, arr); e >= 0 && rc == EV_OK && n < h->max_rooms;
+	    e = json_next(a.j, arr, e), n++) {
+		room = json_strdup(a.j, json_get(a.j, e, "id"));
+		active = json_strdup(a.j, json_get(a.j, e, "lastActivity"));
+		if (room && (active == NULL || parse_iso8601(active, &t) < 0 || t >= h->since))
+			rc = webex_room_messages(ctx, h, room, cls, err, errlen);
+		free(room);
+		free(active);
+	}
+	free(url);
+	dm_answer_free(&a);
+	return rc;
+}
+
 /* ---- Sync now (drivers/oauth.c) ---- */
 
 /* The person behind the new token: GET /people/me (id, orgId). */
@@ -313,4 +460,7 @@ const struct driver webex_driver = {
 	.dm_init = webex_dm_init,
 	.dm_send = webex_dm_send,
 	.dm_find = webex_dm_find,
+	.ev_init = webex_ev_init,
+	.ev_sub = webex_ev_sub,
+	.ev_history = webex_ev_history,
 };

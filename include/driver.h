@@ -134,6 +134,64 @@ struct driver_oauth {
 	void	(*error_detail)(const struct json *j, char *out, size_t outlen);
 };
 
+/*
+ * Events (issue 11): the subscriptions that make a platform send serve its message events
+ * (Graph change-notification subscriptions, Webex webhooks), and the direct-message history
+ * the catch-up reads. Every call takes a token of ctx->rate[RATE_OPEN] first (the DM
+ * buckets, so events and prompts share one pace per platform) and goes through the HTTP
+ * core (retries, Retry-After). Results: EV_OK; EV_GONE when the platform does not know the
+ * subscription (HTTP 404 or 410); EV_FAIL with err naming platform, call and HTTP status
+ * ("teams: POST subscriptions: HTTP 400, error InvalidRequest") and *cls FAIL_LATER (no
+ * answer, 5xx, 429 beyond the retries), FAIL_CONFIG (the credential refused: 401, 403) or
+ * FAIL_DATA (the request refused). No token or secret ever goes into err.
+ */
+#define EV_OK		0
+#define EV_GONE		1
+#define EV_FAIL		(-1)
+
+enum evsub_op {
+	EVSUB_CREATE,		/* a new subscription: o->id (and o->expires for Graph) */
+	EVSUB_RENEW,		/* Graph: PATCH expirationDateTime = s->expires */
+	EVSUB_REACTIVATE,	/* Webex: PUT status=active */
+	EVSUB_DELETE,
+	EVSUB_GET		/* o->inactive (Webex status), o->expires (Graph) */
+};
+
+struct evsub {
+	const char	*id;		/* the platform's id (all but create) */
+	const char	*user;		/* the watched account's user id (create) */
+	const char	*token;		/* the person's access token (Webex: a webhook is its
+					   creator's), NULL: the app's credential (Graph) */
+	const char	*secret;	/* clientState / webhook secret (create, reactivate) */
+	const char	*url;		/* where the platform posts (create, reactivate) */
+	time_t		 expires;	/* Graph: wanted expiry (create, renew) */
+};
+
+struct evsub_out {
+	char	*id;			/* create: the new subscription's id (caller frees) */
+	time_t	 expires;		/* Graph: the expiry the platform granted */
+	int	 inactive;		/* get: Webex says status "inactive" */
+};
+
+/* One direct message found in a history: to the watched user, from someone else. */
+struct ev_msg {
+	const char	*key;		/* the inbox key (include/inbox.h): "slack:CHANNEL/TS",
+					   "teams:CHAT_ID/MESSAGE_ID", "webex:MESSAGE_ID" */
+	const char	*from;		/* the sender's user id */
+	time_t		 ts;
+};
+
+struct ev_history {
+	const char	*user;		/* whose direct messages */
+	const char	*token;		/* their access token (Slack, Webex), NULL: the app's */
+	time_t		 since;		/* messages before this are not visited */
+	size_t		 max_rooms;	/* direct conversations looked at, at most */
+	/* each message received; 0 goes on, -1 stops (the call then returns EV_FAIL with
+	 * *cls FAIL_IO and err left to the callback) */
+	int		(*cb)(const struct ev_msg *m, void *arg);
+	void		*arg;
+};
+
 struct driver {
 	enum platform	 platform;
 	const char	*name;
@@ -161,6 +219,14 @@ struct driver {
 		    char *err, size_t errlen);
 	int	(*dm_find)(struct driver_ctx *ctx, const struct dm *m, int *found,
 		    struct dm_out *o, char *err, size_t errlen);
+	/* Events (see above); NULL where the platform needs none (Slack has no per-person
+	 * subscription). ev_init sets up the app's credential and ctx->rate (as dm_init, but
+	 * without the sender's credentials): 0 or -1 with err. ev_sub, ev_history: EV_*. */
+	int	(*ev_init)(struct driver_ctx *ctx, char *err, size_t errlen);
+	int	(*ev_sub)(struct driver_ctx *ctx, enum evsub_op op, const struct evsub *s,
+		    struct evsub_out *o, enum fail *cls, char *err, size_t errlen);
+	int	(*ev_history)(struct driver_ctx *ctx, const struct ev_history *h,
+		    enum fail *cls, char *err, size_t errlen);
 };
 
 /*
@@ -199,6 +265,16 @@ int	drv_dm_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answe
  * o->message_id from its id_key; else *found = 0. */
 void	drv_dm_search(const struct json *j, int arr, const char *const *text_paths,
 	    const char *id_key, const char *ref, int *found, struct dm_out *o);
+
+/*
+ * The scaffolding of the events calls, shared by the drivers: ev_call sends rq (with
+ * credential, as drv_dm_call, on bucket RATE_OPEN) and reads the answer through status;
+ * a 404 or 410 is EV_GONE. On EV_OK, a->j holds the 2xx answer (dm_answer_free(a) after
+ * any outcome). evsub_out_free frees o's strings.
+ */
+int	ev_call(struct driver_ctx *ctx, const struct dm_call *c, struct dm_answer *a,
+	    enum fail *cls, char *err, size_t errlen);
+void	evsub_out_free(struct evsub_out *o);
 
 extern const struct driver slack_driver;
 extern const struct driver graph_driver;
