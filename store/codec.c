@@ -485,7 +485,12 @@ codec_sub_decode(const void *data, size_t n, struct sub *s)
 				break;
 		}
 	if (rc < 0 || !salt || s->platform == PLAT_COUNT || s->id == NULL || !*s->id) {
-		sub_free(s);
+		/* freed here, not by sub_free: codec.c calls nothing of subs.c (no cycle) */
+		free(s->id);
+		free(s->team);
+		free(s->user);
+		free(s->resource);
+		memset(s, 0, sizeof(*s));
 		return -1;
 	}
 	return 0;

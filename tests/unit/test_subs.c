@@ -1,7 +1,5 @@
 /* Unit tests of store/subs.c: subscription records, their index by person, marks, secrets,
  * `db verify` over them, and the record codec against hostile bytes. */
-#define _XOPEN_SOURCE 700
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,53 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "../../store/store_p.h"
+#include "store_fixture.h"
 #include "subs.h"
-
-struct fx {
-	char		 dir[64];
-	struct store	*st;
-};
-
-static int
-rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* A fresh database in a directory of its own, removed (files, then the directory) after. */
-static int
-setup(void **state)
-{
-	static const char tmpl[] = "/tmp/ps-subs-XXXXXX";
-	struct failure fl;
-	struct fx *f = calloc(1, sizeof(*f));
-
-	memcpy(f->dir, tmpl, sizeof(tmpl));
-	if (mkdtemp(f->dir) == NULL || (f->st = store_open(f->dir, 64, 0, &fl)) == NULL)
-		fail_msg("cannot open a database in %s", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_close(f->st);
-	assert_int_equal(nftw(f->dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS), 0);
-	free(f);
-	return 0;
-}
 
 /* A person with one account, so that verify has someone for the records to point to. */
 static uint64_t
