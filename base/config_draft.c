@@ -58,6 +58,9 @@ static const struct tpl {
 	  "mode 0600; or bot_token_env = \"VAR\" naming an environment variable.", NULL },
 	{ "slack.auto_sync", SL, H_SET, "false", "true: Teams and Webex primaries are synced "
 	  "automatically (status on, no prompt needed).", NULL },
+	{ "slack.signing_secret_file", SL, H_OPT, "@dir/slack-signing.secret", "The app's "
+	  "Signing Secret (Basic Information), mode 0600: serve checks the events Slack posts to "
+	  "PUBLIC_URL/events/slack with it.", NULL },
 	{ "slack.oauth", SL, H_GROUP, NULL, "Sign-in with Slack for the Sync now flow: the app's "
 	  "Client ID and Client Secret (Basic Information), given together.", NULL },
 	{ "slack.oauth.client_id", SL, H_WANT, "1234567890.1234567890123", "The app's Client ID.",

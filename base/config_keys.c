@@ -70,6 +70,7 @@ const struct key cfg_keys[] = {
 	STR("slack.api_url", K_URL, SL, 0, plat[PLAT_SLACK].api_url, "https://slack.com/api"),
 	SECRET("slack.bot_token", SL, F_REQ, plat[PLAT_SLACK].token),
 	BOOL("slack.auto_sync", SL, slack.auto_sync, 0),
+	SECRET("slack.signing_secret", SL, 0, slack.signing_secret),
 	INT("slack.page_limit", SL, plat[PLAT_SLACK].page_size, 1, 1000, 200),
 	BOOL("slack.include_guests", SL, plat[PLAT_SLACK].include_guests, 0),
 	GROUP("slack.rate", SL),

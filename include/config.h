@@ -62,6 +62,8 @@ struct cfg_platform {
 /* What only Slack has. */
 struct cfg_slack {
 	int		 auto_sync;		/* default 0 */
+	char		*signing_secret;	/* signing_secret_file / _env: the app's Signing
+						   Secret, checks /events/slack; NULL = none */
 };
 
 /* What only Teams has: the app registration, the service user that sends prompts. */

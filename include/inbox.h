@@ -38,6 +38,7 @@
 #define STORE_KV_IAGE		"iage"
 #define STORE_KV_IPEND		"ipend"
 #define STORE_KV_PCAUSE		"pcause"
+#define STORE_KV_ICOUNT		"icount"
 
 #define INBOX_SEEN_DAYS		8
 #define INBOX_KEY_MAX		300	/* longest msgkey accepted */
@@ -81,6 +82,12 @@ long	store_inbox_expire(struct txn *t, time_t now, size_t max);
 
 /* Counts: pending events and seen keys (for `db stats`, metrics, tests). 0 or -1. */
 int	store_inbox_count(struct txn *t, size_t *pending, size_t *seen);
+
+/* Event counters (kv space "icount", name -> 8 bytes, big-endian), for metrics: what the
+ * receivers took in ("slack.events", "slack.duplicates", "slack.rate_limited", ...). add
+ * adds n; get reads 0 for a counter never written. 0 or -1. */
+int	store_inbox_counter_add(struct txn *t, const char *name, uint64_t n);
+int	store_inbox_counter_get(struct txn *t, const char *name, uint64_t *out);
 
 /* The event that queued prompt id: put records it with the prompt; get appends
  * "MSGKEY at ISO-TIME" to out (0, STORE_NOTFOUND or -1). */

@@ -18,6 +18,8 @@
  *	peoplesync_platform_pulled_accounts{platform}		accounts in its pull
  *	peoplesync_platform_requests{platform}, _retries, _throttled
  *	peoplesync_platform_duration_seconds{platform}
+ *	peoplesync_events_received{platform}, _duplicates, _rate_limited
+ *		the event receivers' counters since the database was created (store/inbox.c)
  *	peoplesync_platform_last_success_timestamp_seconds{platform}
  * Per-platform series exist for the platforms that are enabled in the config.
  */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inbox.h"
 #include "metrics.h"
 #include "reconcile.h"
 #include "run.h"
@@ -136,10 +137,24 @@ per_platform(struct buf *b, const struct config *cfg, const char *name, const ch
 	}
 }
 
+/* The event receivers' counters (store/inbox.c), kept since the database was created. */
+#define EV_FAMILIES	3
+static const struct {
+	const char	*counter, *name, *help;
+} ev_families[EV_FAMILIES] = {
+	{ "events", "peoplesync_events_received", "Message events serve's receivers recorded "
+	    "(each message once), since the database was created." },
+	{ "duplicates", "peoplesync_events_duplicates", "Deliveries of a message already "
+	    "recorded (retries, replays), since the database was created." },
+	{ "rate_limited", "peoplesync_events_rate_limited", "Slack app_rate_limited notices "
+	    "(events dropped past 30,000 an hour), since the database was created." },
+};
+
 /* What the file says about the database: counts, and the recorded success times. */
 struct db_view {
 	struct counts	 c;
 	int64_t		 last_ok, plat_ok[PLAT_COUNT];
+	double		 ev[EV_FAMILIES][PLAT_COUNT];	/* the receivers' counters */
 };
 
 static int
@@ -161,6 +176,13 @@ read_db(struct store *st, struct db_view *d)
 		snprintf(key, sizeof(key), "%s.%s", META_LAST_SUCCESS,
 		    platform_name((enum platform)p));
 		d->plat_ok[p] = meta_time(t, key);
+		for (int k = 0; k < EV_FAMILIES; k++) {
+			uint64_t n = 0;
+			snprintf(key, sizeof(key), "%s.%s", platform_name((enum platform)p),
+			    ev_families[k].counter);
+			(void)store_inbox_counter_get(t, key, &n);
+			d->ev[k][p] = (double)n;
+		}
 	}
 	store_abort(t);
 	return 0;
@@ -302,6 +324,8 @@ metrics_format(const struct config *cfg, struct store *st, const struct metrics_
 			v[p] = figure(&run->p[p], platform_families[k].fig, finished, d.plat_ok[p]);
 		per_platform(out, cfg, platform_families[k].name, platform_families[k].help, v);
 	}
+	for (k = 0; k < EV_FAMILIES; k++)
+		per_platform(out, cfg, ev_families[k].name, ev_families[k].help, d.ev[k]);
 	return 0;
 }
 

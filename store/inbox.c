@@ -294,3 +294,30 @@ store_prompt_cause_get(struct txn *t, uint64_t prompt_id, struct buf *out)
 	buf_free(&v);
 	return rc;
 }
+
+/* ---- "icount": event counters ---- */
+
+int
+store_inbox_counter_get(struct txn *t, const char *name, uint64_t *out)
+{
+	struct buf v = { 0 };
+	int rc = store_kv_get(t, STORE_KV_ICOUNT, name, strlen(name), &v);
+
+	*out = 0;
+	if (rc == 0 && v.len == 8)
+		*out = get_be64((const unsigned char *)v.p);
+	buf_free(&v);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_inbox_counter_add(struct txn *t, const char *name, uint64_t n)
+{
+	unsigned char b[8];
+	uint64_t v;
+
+	if (store_inbox_counter_get(t, name, &v) < 0)
+		return -1;
+	put_be64(b, v + n);
+	return store_kv_put(t, STORE_KV_ICOUNT, name, strlen(name), b, sizeof(b));
+}

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "inbox.h"
 #include "store_p.h"
 
 /* ---- stats ---- */
@@ -39,6 +40,26 @@ stats_head(struct store *s, struct txn *t, FILE *f)
 	fprintf(f, "last person id %llu\n", (unsigned long long)last);
 }
 
+/* The event inbox (include/inbox.h): pending events, seen keys, the receivers' counters. */
+static int
+inbox_stats(struct txn *t, FILE *f)
+{
+	static const char *const names[] = { "slack.events", "slack.duplicates",
+	    "slack.rate_limited", "teams.events", "teams.duplicates", "webex.events",
+	    "webex.duplicates" };
+	size_t pending, seen, i;
+	uint64_t n;
+
+	if (store_inbox_count(t, &pending, &seen) < 0)
+		return -1;
+	fprintf(f, "event inbox: %zu pending, %zu message keys seen (kept %d days)\n", pending,
+	    seen, INBOX_SEEN_DAYS);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (store_inbox_counter_get(t, names[i], &n) == 0 && n)
+			fprintf(f, "events received: %-18s %llu\n", names[i], (unsigned long long)n);
+	return 0;
+}
+
 int
 store_stats(struct store *s, FILE *f)
 {
@@ -58,7 +79,7 @@ store_stats(struct store *s, FILE *f)
 		fprintf(f, "%-12s %10zu %6u %10zu\n", st_db_names[i], st.ms_entries, st.ms_depth,
 		    st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
 	}
-	if (st_sub_stats(t, f) < 0)
+	if (st_sub_stats(t, f) < 0 || inbox_stats(t, f) < 0)
 		goto out;
 	ret = 0;
 out:

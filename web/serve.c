@@ -15,6 +15,7 @@
  *	POST /sync/primary		CSRF token checked; the person becomes on with the chosen
  *					primary team; the link's nonce is spent; -> /done
  *	GET  /done			the confirmation page
+ *	POST /events/<platform>		the platforms' message events (events*.c)
  *
  * libmicrohttpd runs one thread per connection (OAuth callbacks wait on the platforms; they
  * must not hold up other people's pages); guard.c keeps slow clients from holding those
@@ -55,6 +56,7 @@
 struct req {
 	double		 t0;
 	struct buf	 body;
+	size_t		 cap;		/* BODY_MAX, EVENTS_BODY_MAX for the event receivers */
 	int		 too_big;
 };
 
@@ -139,7 +141,7 @@ seg_platform(const char *s, size_t n, enum platform *pl)
 }
 
 enum route { R_NONE, R_BAD_METHOD, R_HOME, R_HEALTH, R_LINK, R_SYNC, R_PRIMARY, R_DONE,
-	R_CONNECT, R_CALLBACK };
+	R_CONNECT, R_CALLBACK, R_EVENTS };
 
 /* Which page path names (platform set for connect and callback). */
 static enum route
@@ -159,6 +161,8 @@ route_of(const char *path, enum platform *pl)
 		return R_PRIMARY;
 	if (strcmp(path, "/done") == 0)
 		return R_DONE;
+	if (strncmp(path, "/events/", 8) == 0 && seg_platform(path + 8, strlen(path + 8), pl) == 0)
+		return R_EVENTS;
 	if (strncmp(path, "/connect/", 9) == 0 &&
 	    seg_platform(path + 9, strlen(path + 9), pl) == 0)
 		return R_CONNECT;
@@ -179,7 +183,7 @@ route(struct server *sv, struct MHD_Connection *conn, const char *method, const 
 	int post = strcmp(method, "POST") == 0;
 	enum web_outcome o = WO_OK;
 
-	if (rt != R_NONE && post != (rt == R_PRIMARY))
+	if (rt != R_NONE && post != (rt == R_PRIMARY || rt == R_EVENTS))
 		rt = R_BAD_METHOD;
 	switch (rt) {
 	case R_NONE:
@@ -214,6 +218,9 @@ route(struct server *sv, struct MHD_Connection *conn, const char *method, const 
 	case R_CALLBACK:
 		o = h_callback(sv, conn, pl, rp);
 		break;
+	case R_EVENTS:
+		o = pl == PLAT_SLACK ? h_events_slack(sv, conn, &r->body, rp) : WO_NOT_FOUND;
+		break;
 	}
 	if (o != WO_OK)
 		outcome_page(sv, rp, o);
@@ -237,15 +244,17 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		r = xcalloc(1, sizeof(*r));
 		r->t0 = ps_monotonic();
 		*con_cls = r;
+		r->cap = strncmp(url + (strncmp(url, sv->prefix, pn) == 0 ? pn : 0), "/events/",
+		    8) == 0 ? EVENTS_BODY_MAX : BODY_MAX;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-		if (cl && (parse_ll(cl, 0, LLONG_MAX, &n) < 0 || n > BODY_MAX))
+		if (cl && (parse_ll(cl, 0, LLONG_MAX, &n) < 0 || n > (long long)r->cap))
 			r->too_big = 1;
 		if (strcmp(method, "GET") == 0 || strcmp(method, "POST") == 0) {
 			if (!r->too_big)
 				return MHD_YES;		/* the body (if any) comes next */
 		}
 	} else if (*upload_size != 0) {
-		if (r->body.len + *upload_size > BODY_MAX)
+		if (r->body.len + *upload_size > r->cap)
 			r->too_big = 1;
 		else
 			buf_add(&r->body, upload_data, *upload_size);

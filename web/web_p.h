@@ -177,4 +177,37 @@ enum web_outcome flow_begin(struct server *sv, struct MHD_Connection *conn, stru
 /* Platforms the person must connect: an active account there and OAuth configured. */
 void	needed(const struct config *cfg, const struct accts *ac, int need[PLAT_COUNT]);
 
+
+/* ---- events.c, events_slack.c, events_teams.c, events_webex.c: the platforms' event
+ * receivers (docs/events.md): each verifies, deduplicates and commits to the inbox before
+ * its 2xx; a refused request (401/403/413) records nothing ---- */
+
+#define EVENTS_BODY_MAX	(256 * 1024)	/* bytes of an event request's body (413 above) */
+
+/* One verified message event, for the inbox (strings owned). */
+struct ev_item {
+	char	*msgkey, *from, *to;
+	time_t	 ts;
+};
+void	ev_item_free(struct ev_item *it);
+/* rp becomes a short text/plain answer with status. */
+void	ev_reply(struct reply *rp, unsigned status, const char *text);
+/* A refusal: status (401, 403, 400, 413, 500) with a short text; the formatted reason
+ * (never a secret nor message text) goes to rp->note for the log line. WO_OK. */
+enum web_outcome ev_refuse(struct reply *rp, unsigned status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Lower-case hex HMAC (md_name "sha1" or "sha256") over the parts, in order, into out.
+ * 0 or -1. */
+int	ev_hmac_hex(const char *md_name, const void *key, size_t klen, const struct buf *parts,
+	    int nparts, char *out, size_t outlen);
+/* An id safe as a part of a message key: 1..max characters of [A-Za-z0-9-_.:@=+/]. */
+int	ev_id_ok(const char *s, size_t max);
+/* Commits items to the inbox in one write txn, counting "PLATFORM.events" and
+ * ".duplicates": 0 (*added = how many were new) or -1 (store error, logged). */
+int	ev_commit(struct server *sv, const char *platform, struct ev_item *items, int n,
+	    int *added);
+
+enum web_outcome h_events_slack(struct server *sv, struct MHD_Connection *conn,
+	    const struct buf *body, struct reply *rp);
+
 #endif

@@ -42,6 +42,8 @@ class Control:
                                               for k, v in S.status_stats.items()},
                                    "ratelimited": dict(S.ratelimited),
                                    "rules": [r.describe() for r in S.faults.rules]})
+            if path in ("/_control/deliveries", "/_control/dms"):
+                return self.j(S.events.listing(path.rsplit("/", 1)[1]))
             if path == "/_control/rules":
                 return self.j([r.describe() for r in S.faults.rules])
             if path == "/_control/oauth":
@@ -124,6 +126,25 @@ class Control:
 
     def op_latency(self, d):
         self.S.latency_ms = int(d.get("ms", 0))
+
+    # platform events (events.py): the receiver's address, a user's DM, webhooks ---------
+    def op_events_config(self, d):
+        return self.S.events.configure(d.get("config") or {})
+
+    def op_send_dm(self, d):
+        return self.S.events.send_dm(d)
+
+    def op_slack_event(self, d):
+        return self.S.events.slack_raw(d)
+
+    def op_replay(self, d):
+        return self.S.events.replay(d)
+
+    def op_webhook_put(self, d):
+        return self.S.events.webhook_put(d)
+
+    def op_subscription_put(self, d):
+        return self.S.events.subscription_put(d)
 
     def op_mutate(self, d):
         plat, ros = self.roster(d)

@@ -19,6 +19,7 @@ import traceback
 import urllib.parse
 import uuid
 
+from .events import Events
 from .core import Ctx, Resp, RESET, Roster, fingerprint, jdump, now_iso_ms, sdump
 from .faults import Faults, RateRule, fault_response, rate_response
 from .oauth import oauth_clients
@@ -58,6 +59,7 @@ class State:
         self.version = 1
         self.delta_gen = secrets.token_hex(4)   # a restart invalidates every delta token
         self.slack = self.graph = self.webex = None
+        self.events = Events(self)
         if "slack" in org:
             self.slack = Roster(org["slack"]["members"])
             for r in self.slack.recs.values():       # pre-serialise once: pages are joins
