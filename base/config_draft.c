@@ -108,6 +108,10 @@ static const struct tpl {
 	{ "events", NP, H_GROUP, NULL, "Message events for auto-prompt.", NULL },
 	{ "events.spool_dir", NP, H_SET, "@spool", "*.jsonl files read at the start of each "
 	  "reconcile, each moved to done/ once committed. A writable directory.", NULL },
+	{ "events.catchup_hours", NP, H_SET, "2", "Hours of synced people's DMs each reconcile "
+	  "reads back (0..144; 0: never), for events lost while serve was down.", NULL },
+	{ "events.subscriptions", NP, H_SET, "false", "true: keep Graph subscriptions and Webex "
+	  "webhooks of the synced people; serve must answer at public_url.", NULL },
 
 	{ "metrics", NP, H_GROUP, NULL, "Prometheus textfile, rewritten after every run.", NULL },
 	{ "metrics.file", NP, H_OPT, "/var/lib/prometheus/node-exporter/peoplesync.prom",

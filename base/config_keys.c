@@ -128,6 +128,8 @@ const struct key cfg_keys[] = {
 
 	GROUP("events", NP),
 	STR("events.spool_dir", K_PATH, NP, 0, events.spool_dir, NULL),
+	INT("events.catchup_hours", NP, events.catchup_hours, 0, 144, 2),
+	BOOL("events.subscriptions", NP, events.subscriptions, 0),
 
 	GROUP("http", NP),
 	INT("http.connect_timeout", NP, http.connect_timeout, 1, 600, 10),

@@ -377,6 +377,7 @@ http_send(struct http_client *c, const struct http_req *rq, struct http_resp *re
 			wait = resp->retry_after >= 0 && resp->retry_after <= max_ra ?
 			    resp->retry_after : backoff(c, attempt);
 		} else if (parse && resp->status >= 200 && resp->status < 300 &&
+		    resp->status != 204 &&	/* No Content: no body to parse (j empty) */
 		    json_parse(parse, resp->body.p ? resp->body.p : "", resp->body.len, jerr,
 		    sizeof(jerr)) < 0) {
 			snprintf(last, sizeof(last), "HTTP %ld with %s", resp->status, jerr);

@@ -121,6 +121,11 @@ struct config {
 
 	struct {
 		char	*spool_dir;		/* default NULL (no spool) */
+		int	 catchup_hours;		/* the catch-up's window, 0..144, default 2;
+						   0: no catch-up */
+		int	 subscriptions;		/* keep Graph subscriptions and Webex webhooks
+						   (serve answers at public_url/events/...);
+						   default 0 */
 	} events;
 
 	struct {

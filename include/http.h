@@ -61,7 +61,8 @@ struct http_req {
  * a network reason.
  * j: NULL, or the body is parsed into it: a 2xx answer whose body is not valid JSON is
  * retried like a 5xx (proxies truncate); on 0, j holds the parsed body (ntok 0 for an error
- * page that is not JSON; callers check resp->status).
+ * page that is not JSON, and for a 204 No Content, which has no body; callers check
+ * resp->status).
  * rq->once, for a request that must not be repeated blindly (posting a message): it is sent
  * on a connection of its own (libcurl silently replays a request whose reused connection
  * died before an answer, when the server may already have acted on it), and repeated only

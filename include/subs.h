@@ -73,6 +73,8 @@ struct sub {
  * state active, created = now. NULL strings are kept NULL. */
 void	sub_init(struct sub *s, enum platform p, const char *id, uint64_t person_id,
 	    const char *team, const char *user, const char *resource, time_t now);
+/* dst = a deep copy of src (free it with sub_free). */
+void	sub_copy(struct sub *dst, const struct sub *src);
 /* Frees the strings of s (sub_free(NULL) is fine); s is zeroed. */
 void	sub_free(struct sub *s);
 /* "active", "needs-renewal", "removed", "disabled" ("?" out of range). */

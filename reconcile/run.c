@@ -13,6 +13,7 @@
 
 #include "reconcile.h"
 #include "run_p.h"
+#include "subscriptions.h"
 #include "usertokens.h"
 
 static int
@@ -200,11 +201,17 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
  * spool, Slack auto-sync. */
 static enum fail
 after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *ps,
-    struct failure *f)
+    enum fail *later, struct failure *f)
 {
+	struct sub_summary subs;
+
 	/* user tokens collected by Sync now are refreshed before they expire */
 	if (cfg->token_key)
 		(void)rec_refresh_user_tokens(cfg, st);	/* logs its own problems */
+	/* the event subscriptions kept, then the catch-up: what it found is drained below;
+	 * a platform's failure is logged and makes the run's exit 69 */
+	if ((*later = rec_events_upkeep(cfg, st, ps_now(), &subs)) == FAIL_IO)
+		return fail_set(f, FAIL_IO, "%s", "");
 	if (prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
 	    events_drain(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    events_spool(cfg, st, &ps->events, &ps->events_queued) < 0 ||
@@ -217,7 +224,7 @@ enum fail
 rec_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
     FILE *out, struct run_result *res, struct failure *f)
 {
-	enum fail cls, pcls = FAIL_NONE;
+	enum fail cls, pcls = FAIL_NONE, later = FAIL_NONE;
 
 	fail_set(f, FAIL_NONE, "%s", "");
 	memset(&res->prompts, 0, sizeof(res->prompts));
@@ -226,8 +233,10 @@ rec_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		run_print_summary(&res->run, o->dry_run, out);
 	if (cls == FAIL_IO)
 		return fail_set(f, cls, "%s", "");	/* logged */
-	if (!o->dry_run && after_pulls(cfg, st, &res->prompts, f) != FAIL_NONE)
+	if (!o->dry_run && after_pulls(cfg, st, &res->prompts, &later, f) != FAIL_NONE)
 		return f->cls;
+	if (later == FAIL_LATER && (cls == FAIL_NONE || cls == FAIL_DATA))
+		cls = later;		/* 69 wins over 65, as in run_reconcile */
 	if (!o->no_prompts) {
 		if (o->dry_run)
 			fprintf(out, "prompts that a run would send now:\n");

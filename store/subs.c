@@ -35,6 +35,16 @@ sub_init(struct sub *s, enum platform p, const char *id, uint64_t person_id, con
 }
 
 void
+sub_copy(struct sub *dst, const struct sub *src)
+{
+	*dst = *src;
+	dst->id = src->id ? xstrdup(src->id) : NULL;
+	dst->team = src->team ? xstrdup(src->team) : NULL;
+	dst->user = src->user ? xstrdup(src->user) : NULL;
+	dst->resource = src->resource ? xstrdup(src->resource) : NULL;
+}
+
+void
 sub_free(struct sub *s)
 {
 	if (s == NULL)

@@ -46,6 +46,12 @@ class Control:
                 return self.j(S.events.listing(path.rsplit("/", 1)[1]))
             if path == "/_control/rules":
                 return self.j([r.describe() for r in S.faults.rules])
+            if path == "/_control/subscriptions":      # Graph's, without clientState
+                return self.j(S.api_graph.subs.listing())
+            if path == "/_control/validations":        # Graph's handshakes
+                return self.j(S.api_graph.subs.validations)
+            if path == "/_control/webhooks":           # Webex's, without secrets
+                return self.j(S.api_webex.hooks.listing())
             if path == "/_control/oauth":
                 return self.j(self.oauth_info())
             if path == "/_control/oauth/issued":
@@ -306,3 +312,16 @@ class Control:
             S.faults.add(spec)
         S.rates = [RateRule(s) for s in S.args.rate or []]
         S.latency_ms = S.args.latency
+
+    # event subscriptions (graphsubs.py, webhooks.py) ------------------------------------
+    def op_subscription_lifecycle(self, d):
+        """Graph sends a lifecycle notification (subscriptionRemoved removes it)."""
+        return self.S.api_graph.subs.lifecycle(d)
+
+    def op_subscription_expire(self, d):
+        """A Graph subscription expires in `seconds` (<= 0: it is gone)."""
+        return self.S.api_graph.subs.expire_in(d)
+
+    def op_webhook_disable(self, d):
+        """Webex disables a webhook (as after 100 failed deliveries in 5 minutes)."""
+        return self.S.api_webex.hooks.disable(d)

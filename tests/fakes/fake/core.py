@@ -17,12 +17,15 @@ PLATFORM_ALIASES = {"slack": "slack", "teams": "teams", "graph": "teams", "webex
                     "*": "*"}
 ENDPOINTS = {
     "slack": {"users.list", "users.info", "users.lookupByEmail", "conversations.open",
-              "chat.postMessage", "conversations.history", "auth.test", "oauth.v2.access",
-              "authorize"},
+              "chat.postMessage", "conversations.history", "conversations.list", "auth.test",
+              "oauth.v2.access", "authorize"},
     "teams": {"token", "users", "users.get", "users.delta", "me", "chats", "chats.get",
-              "chats.messages", "chats.messages.list", "authorize"},
+              "chats.messages", "chats.messages.list", "authorize", "users.chats",
+              "subscriptions", "subscriptions.list", "subscriptions.get",
+              "subscriptions.patch", "subscriptions.delete"},
     "webex": {"people", "people.get", "people.me", "messages", "messages.list",
-              "messages.direct", "authorize", "access_token"},
+              "messages.direct", "authorize", "access_token", "webhooks", "webhooks.list",
+              "webhooks.get", "webhooks.put", "webhooks.delete", "rooms"},
 }
 PAGED = {("slack", "users.list"), ("teams", "users"), ("teams", "users.delta"),
          ("webex", "people")}

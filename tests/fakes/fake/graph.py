@@ -9,6 +9,8 @@ import secrets
 import time
 import urllib.parse
 
+from . import history
+from .graphsubs import GraphSubscriptions
 from .core import (GRAPH_CT, PAGED, Resp, dec_token, enc_token, graph_error, jdump,
                    now_iso_graph, qenc, truthy)
 
@@ -31,6 +33,7 @@ GRAPH_FIELD_CASE = {f.lower(): f for f in GRAPH_KNOWN_FIELDS}
 class GraphAPI:
     def __init__(self, S):
         self.S = S
+        self.subs = GraphSubscriptions(S)
 
     # Graph access tokens ---------------------------------------------------------------
     def new_access(self, kind, ttl, user=None):
@@ -63,6 +66,14 @@ class GraphAPI:
             ep, arg = "chats.get", parts[1]
         elif len(parts) == 3 and parts[0] == "chats" and parts[2] == "messages":
             ep, arg = ("chats.messages" if m == "POST" else "chats.messages.list"), parts[1]
+        elif len(parts) == 3 and parts[0] == "users" and parts[2] == "chats" and m == "GET":
+            ep, arg = "users.chats", parts[1]
+        elif parts == ["subscriptions"] and m in ("POST", "GET"):
+            ep = "subscriptions" if m == "POST" else "subscriptions.list"
+        elif len(parts) == 2 and parts[0] == "subscriptions" and m in ("GET", "PATCH",
+                                                                      "DELETE"):
+            ep, arg = {"GET": "subscriptions.get", "PATCH": "subscriptions.patch",
+                       "DELETE": "subscriptions.delete"}[m], parts[1]
         ctx.endpoint = ep
         if S.graph is None:
             return graph_error(404, "Request_ResourceNotFound", "No Graph tenant in this org.")
@@ -92,7 +103,22 @@ class GraphAPI:
             r = h.apply_fault(ctx)
             if r is not None:
                 return r
+        if ep.startswith("chats") or ep == "users.chats":
+            history.sync(S)              # DMs between fake users (the catch-up's view)
+        if ep.startswith("subscriptions"):
+            return getattr(self.subs, ep.replace(".", "_"))(ctx, arg, h)
         return getattr(self, ep.replace(".", "_"))(ctx, arg, h)
+
+    def users_chats(self, ctx, arg, h):
+        """A user's chats: every chat here is oneOnOne ($filter accepted, not needed)."""
+        out = []
+        for cid, c in history.graph_chats(self.S, arg):
+            out.append({"id": cid, "topic": None, "createdDateTime": c["created"],
+                        "lastUpdatedDateTime": c["updated"], "chatType": "oneOnOne"})
+        out.sort(key=lambda x: x["lastUpdatedDateTime"], reverse=True)
+        top = int(ctx.q("$top", "50") or 50)
+        return Resp(200, jdump({"@odata.context": "%s/graph/v1.0/$metadata#chats" % ctx.base(),
+                                "@odata.count": len(out[:top]), "value": out[:top]}), GRAPH_CT)
 
     def recipients(self, ep, arg):
         if ep in ("chats.messages", "chats.messages.list", "chats.get") and arg:

@@ -9,6 +9,7 @@ import time
 import urllib.parse
 
 import genorg
+from . import history
 from .core import ENDPOINTS, PAGED, Resp, SLACK_CT, is_live, sdump, slack_error, truthy
 
 SLACK_LIMIT_MAX = 1000
@@ -88,6 +89,9 @@ class SlackAPI:
             u = S.api_oauth.access_user("slack", tok)
             if u is None:
                 return slack_error("invalid_auth")
+            if method in ("conversations.list", "conversations.history"):
+                ctx.token_user = u["user"]          # the catch-up reads the user's DMs
+                return getattr(self, "user_" + method.replace(".", "_"))(ctx, p, h)
             if method != "auth.test":
                 return slack_error("not_allowed_token_type")
             o = S.org["slack"]
@@ -312,3 +316,54 @@ class SlackAPI:
             d["response_metadata"] = {"next_cursor": base64.b64encode(
                 ("next_ts_offset:%d" % (start + limit)).encode()).decode()}
         return Resp(200, sdump(d), SLACK_CT)
+
+    def conversations_list(self, ctx, p, h):
+        """The bot's: its DMs are listed by nobody here (prompts keep their channel)."""
+        return Resp(200, sdump({"ok": True, "channels": [],
+                                "response_metadata": {"next_cursor": ""}}), SLACK_CT)
+
+    # a user's own DMs, with their user token (peoplesync's catch-up; history.py) ---------
+    def user_conversations_list(self, ctx, p, h):
+        if "im" not in str(p.get("types", "public_channel")).split(","):
+            return Resp(200, sdump({"ok": True, "channels": [],
+                                    "response_metadata": {"next_cursor": ""}}), SLACK_CT)
+        r = h.apply_fault(ctx)
+        if r is not None:
+            return r
+        try:
+            limit = max(1, min(int(p.get("limit", 100) or 100), 1000))
+            start = int(base64.b64decode(p.get("cursor") or "MA==").decode() or 0)
+        except (ValueError, UnicodeDecodeError):
+            return slack_error("invalid_cursor")
+        chans = history.slack_ims(self.S, ctx.token_user)
+        page = chans[start:start + limit]
+        out = []
+        with self.S.lock:
+            for ch in page:
+                mem = self.S.slack_user_ims[ch]
+                other = mem[0] if mem[1] == ctx.token_user else mem[1]
+                out.append({"id": ch, "created": 1700000000, "is_archived": False,
+                            "is_im": True, "is_org_shared": False, "user": other,
+                            "is_user_deleted": False, "priority": 0})
+        nxt = base64.b64encode(str(start + limit).encode()).decode() \
+            if start + limit < len(chans) else ""
+        return Resp(200, sdump({"ok": True, "channels": out,
+                                "response_metadata": {"next_cursor": nxt}}), SLACK_CT)
+
+    def user_conversations_history(self, ctx, p, h):
+        ch = str(p.get("channel", "") or "")
+        if ch not in history.slack_ims(self.S, ctx.token_user):
+            return slack_error("channel_not_found")
+        r = h.apply_fault(ctx)
+        if r is not None:
+            return r
+        try:
+            oldest = float(p.get("oldest", 0) or 0)
+            limit = max(1, min(int(p.get("limit", 100) or 100), 999))
+        except ValueError:
+            return slack_error("invalid_arguments")
+        with self.S.lock:
+            msgs = [m for m in reversed(self.S.channel_msgs.get(ch, []))
+                    if float(m["ts"]) > oldest]
+        return Resp(200, sdump({"ok": True, "messages": msgs[:limit],
+                                "has_more": len(msgs) > limit, "pin_count": 0}), SLACK_CT)

@@ -7,6 +7,8 @@ import urllib.parse
 import uuid
 
 import genorg
+from . import history
+from .webhooks import WebexWebhooks
 from .core import (PAGED, Resp, WEBEX_CT, dec_token, enc_token, jdump, now_iso_ms, qenc,
                    webex_error)
 
@@ -17,9 +19,15 @@ WEBEX_MESSAGE_MAX = 7439
 # ---------------------------------------------------------------------------------------
 # Webex
 
+# Endpoints a Sync now user's token may call (their own data: webhooks are their creator's).
+USER_TOKEN_EPS = ("people.me", "people.get", "webhooks", "webhooks.list", "webhooks.get",
+                  "webhooks.put", "webhooks.delete", "rooms", "messages.list")
+
+
 class WebexAPI:
     def __init__(self, S):
         self.S = S
+        self.hooks = WebexWebhooks(S)
 
     def handle(self, ctx, rest, h):
         S = self.S
@@ -43,6 +51,12 @@ class WebexAPI:
             ep = "messages.list"
         elif parts == ["messages", "direct"] and m == "GET":
             ep = "messages.direct"
+        elif parts == ["webhooks"] and m in ("POST", "GET"):
+            ep = "webhooks" if m == "POST" else "webhooks.list"
+        elif len(parts) == 2 and parts[0] == "webhooks" and m in ("GET", "PUT", "DELETE"):
+            ep, arg = "webhooks." + {"GET": "get", "PUT": "put", "DELETE": "delete"}[m], parts[1]
+        elif parts == ["rooms"] and m == "GET":
+            ep = "rooms"
         ctx.endpoint = ep
         if S.webex is None:
             return webex_error(404, "No Webex org in this fake's org.json.")
@@ -52,7 +66,7 @@ class WebexAPI:
         if early is not None:
             return early
         tok = ctx.bearer()
-        if tok and tok != S.sec.get("webex_token") and ep in ("people.me", "people.get"):
+        if tok and tok != S.sec.get("webex_token") and ep in USER_TOKEN_EPS:
             u = S.api_oauth.access_user("webex", tok)      # a Sync now user's token
             if u is not None:
                 ctx.token_user = u["user"]
@@ -64,7 +78,21 @@ class WebexAPI:
             r = h.apply_fault(ctx)
             if r is not None:
                 return r
+        if ep.startswith("webhooks"):
+            return getattr(self.hooks, ep.replace(".", "_"))(ctx, arg, h)
         return getattr(self, ep.replace(".", "_"))(ctx, arg, h)
+
+    def rooms(self, ctx, arg, h):
+        """A person's direct rooms (their DMs with other fake users), by last activity."""
+        if ctx.q("type", "direct") != "direct":
+            return self.ok(jdump({"items": []}))
+        me = ctx.token_user or self.S.org["webex"]["service_person"]["id"]
+        out = [{"id": rid, "title": "", "type": "direct", "isLocked": False,
+                "lastActivity": r["lastActivity"], "created": r["lastActivity"],
+                "creatorId": r["members"][0], "ownerId": "consumer", "isPublic": False,
+                "isReadOnly": False}
+               for rid, r in history.webex_rooms(self.S, me)]
+        return self.ok(jdump({"items": out[:int(ctx.q("max", "100") or 100)]}))
 
     def recipients(self, ctx, ep):
         out = set()
@@ -242,6 +270,10 @@ class WebexAPI:
         room = ctx.q("roomId")
         if not room:
             return webex_error(400, "roomId is required.")
+        history.sync(self.S)
+        if ctx.token_user is not None and not any(
+                rid == room for rid, _ in history.webex_rooms(self.S, ctx.token_user)):
+            return webex_error(404, "Could not find a room with the given id.")
         with self.S.lock:
             items = list(reversed(self.S.channel_msgs.get(room, [])))
         return self.ok(jdump({"items": items[:int(ctx.q("max", "50") or 50)]}))
