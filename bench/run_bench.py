@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """make bench: reconcile end to end at 10k, 100k and 1M Slack accounts against this
 machine's limit for the same work (bench/limit.c), and prompts per second against the
-configured rate limits. Prints one table; with --record writes bench/RESULTS.md too.
+configured rate limits, and signed Slack events accepted by serve (bench/events_bench.py).
+Prints one table; with --record writes bench/RESULTS.md too.
 
-    run_bench.py [--sizes 10000,100000,1000000] [--record] [--no-prompts]
+    run_bench.py [--sizes 10000,100000,1000000] [--record] [--no-prompts] [--no-events]
 
 Pages are pre-rendered once per size into $BENCH_DIR (default /tmp/peoplesync-bench) and
 served by bench/pageserver.py with sendfile(), so the server is not the bottleneck.
@@ -21,6 +22,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import events_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -252,6 +255,7 @@ def main():
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--no-prompts", action="store_true")
+    ap.add_argument("--no-events", action="store_true")
     a = ap.parse_args()
     global LOAD_BEFORE
     LOAD_BEFORE = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -264,9 +268,12 @@ def main():
             print(f"bench: {n:,} accounts ...", file=sys.stderr, flush=True)
             results.append(bench_size(n, work))
         prompts = None if a.no_prompts else bench_prompts(work)
+        events = None if a.no_events else events_bench.bench_events(work, BIN)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     t = table(results, prompts)
+    if events:
+        t += "\n\n" + events_bench.table(events)
     print(t)
     if a.record:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:

@@ -37,6 +37,12 @@ int	events_apply(const struct config *cfg, struct txn *t, const char *from, cons
  */
 int	events_drain(const struct config *cfg, struct store *st, long *events, long *queued);
 
+/* The senders of the Teams events recorded without one (Graph notifications carry no
+ * resource data): found in the recipients' one-on-one chats (reconcile/resolve.c), with
+ * network calls and no transaction open meanwhile; those unresolved for a day are dropped.
+ * Adds to *resolved. 0 or -1 (store error; a platform's failure is only logged). */
+int	events_resolve(const struct config *cfg, struct store *st, long *resolved);
+
 /* What an events file held. */
 struct event_counts {
 	long	events;		/* good lines */

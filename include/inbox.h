@@ -49,7 +49,9 @@
  * already (nothing written), -1 on error (a msgkey that is empty or longer than
  * INBOX_KEY_MAX, or from/to NULL, is an error naming the key). from may be "" when only a
  * lookup can tell the sender (a Graph notification without resource data): the drain leaves
- * such an event pending until store_inbox_resolve gives it one. Expires a few old seen keys.
+ * such an event pending until store_inbox_resolve gives it one, or until the same key is
+ * added again with a sender (the catch-up's copy): that fills it in (and still returns 1).
+ * Expires a few old seen keys.
  */
 int	store_inbox_add(struct txn *t, const char *msgkey, const char *from, const char *to,
 	    time_t ts);

@@ -204,6 +204,7 @@ after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *p
     enum fail *later, struct failure *f)
 {
 	struct sub_summary subs;
+	long resolved = 0;
 
 	/* user tokens collected by Sync now are refreshed before they expire */
 	if (cfg->token_key)
@@ -213,6 +214,7 @@ after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *p
 	if ((*later = rec_events_upkeep(cfg, st, ps_now(), &subs)) == FAIL_IO)
 		return fail_set(f, FAIL_IO, "%s", "");
 	if (prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
+	    events_resolve(cfg, st, &resolved) < 0 ||
 	    events_drain(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    events_spool(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    prompts_auto_sync(cfg, st, ps_now(), &ps->auto_synced) < 0)

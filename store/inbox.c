@@ -40,6 +40,23 @@ seen_at(struct txn *t, const char *msgkey, time_t *seen)
 	return rc;
 }
 
+/* A seen key again, now with its sender: a pending event still without one (a Graph
+ * notification) takes it. 1 (nothing else written) or -1. */
+static int
+fill_sender(struct txn *t, const char *msgkey, time_t seen, const char *from)
+{
+	struct buf k = { 0 }, v = { 0 };
+	int rc;
+
+	age_key(&k, seen, msgkey);
+	rc = store_kv_get(t, STORE_KV_IPEND, k.p, k.len, &v);
+	if (rc == 0 && v.len > 0 && v.p[0] == '\0')
+		rc = store_inbox_resolve(t, msgkey, from);
+	buf_free(&k);
+	buf_free(&v);
+	return rc < 0 ? -1 : 1;
+}
+
 int
 store_inbox_add(struct txn *t, const char *msgkey, const char *from, const char *to, time_t ts)
 {
@@ -52,8 +69,10 @@ store_inbox_add(struct txn *t, const char *msgkey, const char *from, const char 
 	    from == NULL || to == NULL)
 		return st_failf(t->s, "inbox: event \"%.40s\": no key, a key over %d bytes, or "
 		    "no accounts", msgkey ? msgkey : "", INBOX_KEY_MAX);
-	if ((rc = seen_at(t, msgkey, &seen)) != STORE_NOTFOUND)
-		return rc == 0 ? 1 : -1;
+	if ((rc = seen_at(t, msgkey, &seen)) == 0)
+		return from[0] ? fill_sender(t, msgkey, seen, from) : 1;
+	if (rc != STORE_NOTFOUND)
+		return -1;
 	put_be64(b, (uint64_t)now);
 	age_key(&k, now, msgkey);
 	buf_adds(&v, from);

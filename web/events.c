@@ -6,6 +6,7 @@
  * A receiver verifies, deduplicates and commits; nothing else. The work (the auto-prompt
  * rule, lookups) is the next reconcile's. A refused request writes nothing at all.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,37 +90,106 @@ ev_item_free(struct ev_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
-int
-ev_commit(struct server *sv, const char *platform, struct ev_item *items, int n, int *added)
+/*
+ * Group commit: each commit syncs the database, so the receivers' threads share commits.
+ * A request queues its job; the first to find no leader becomes one, takes every job queued
+ * so far and writes them in one transaction, and the next leader takes those that came
+ * meanwhile. Each job still learns its own outcome before its 2xx; a failed transaction
+ * fails every job in it (nothing of them was written).
+ */
+struct ev_job {
+	const char	*platform;
+	struct ev_item	*items;
+	int		 n;
+	int		(*also)(struct txn *t, void *arg);
+	void		*arg;
+	int		 added, rc, done;
+	struct ev_job	*next;
+};
+
+static pthread_mutex_t q_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cv = PTHREAD_COND_INITIALIZER;
+static struct ev_job *q_head, **q_tail = &q_head;
+static int q_leader;
+
+/* One job's writes in t: 0 or -1. */
+static int
+job_write(struct txn *t, struct ev_job *j)
 {
 	char name[48];
-	struct txn *t;
 	int i, r = 0, dup = 0;
 
-	*added = 0;
-	if ((t = begin_write(sv)) == NULL)
-		return -1;
-	for (i = 0; i < n && r >= 0; i++) {
-		if ((r = store_inbox_add(t, items[i].msgkey, items[i].from, items[i].to,
-		    items[i].ts)) == 0)
-			++*added;
+	j->added = 0;
+	for (i = 0; i < j->n && r >= 0; i++) {
+		if ((r = store_inbox_add(t, j->items[i].msgkey, j->items[i].from,
+		    j->items[i].to, j->items[i].ts)) == 0)
+			j->added++;
 		else if (r == 1)
 			dup++;
 	}
-	snprintf(name, sizeof(name), "%s.events", platform);
-	if (r >= 0 && *added)
-		r = store_inbox_counter_add(t, name, (uint64_t)*added);
-	snprintf(name, sizeof(name), "%s.duplicates", platform);
+	snprintf(name, sizeof(name), "%s.events", j->platform);
+	if (r >= 0 && j->added)
+		r = store_inbox_counter_add(t, name, (uint64_t)j->added);
+	snprintf(name, sizeof(name), "%s.duplicates", j->platform);
 	if (r >= 0 && dup)
 		r = store_inbox_counter_add(t, name, (uint64_t)dup);
-	if (r < 0) {
-		log_err("serve: %s events: %s", platform, store_error(sv->st));
+	if (r >= 0 && j->also)
+		r = j->also(t, j->arg);
+	return r < 0 ? -1 : 0;
+}
+
+/* The batch in one write txn; every job's outcome set. */
+static void
+run_batch(struct server *sv, struct ev_job *batch)
+{
+	struct txn *t = begin_write(sv);
+	struct ev_job *j;
+	int rc = t ? 0 : -1;
+
+	for (j = batch; j && rc == 0; j = j->next)
+		rc = job_write(t, j);
+	if (t && rc < 0) {
+		log_err("serve: %s events: %s", batch->platform, store_error(sv->st));
 		end_write(sv, t, 0);
-		return -1;
+	} else if (t && end_write(sv, t, 1) < 0) {
+		log_err("serve: %s events: %s", batch->platform, store_error(sv->st));
+		rc = -1;
 	}
-	if (end_write(sv, t, 1) < 0) {
-		log_err("serve: %s events: %s", platform, store_error(sv->st));
-		return -1;
+	pthread_mutex_lock(&q_mu);
+	for (j = batch; j; j = j->next) {
+		j->rc = rc;
+		j->added = rc < 0 ? 0 : j->added;
+		j->done = 1;
 	}
-	return 0;
+	pthread_mutex_unlock(&q_mu);
+}
+
+int
+ev_commit(struct server *sv, const char *platform, struct ev_item *items, int n,
+    int (*also)(struct txn *t, void *arg), void *arg, int *added)
+{
+	struct ev_job job = { platform, items, n, also, arg, 0, -1, 0, NULL };
+	struct ev_job *batch;
+
+	pthread_mutex_lock(&q_mu);
+	*q_tail = &job;
+	q_tail = &job.next;
+	while (!job.done) {
+		if (q_leader) {
+			pthread_cond_wait(&q_cv, &q_mu);
+			continue;
+		}
+		q_leader = 1;
+		batch = q_head;
+		q_head = NULL;
+		q_tail = &q_head;
+		pthread_mutex_unlock(&q_mu);
+		run_batch(sv, batch);
+		pthread_mutex_lock(&q_mu);
+		q_leader = 0;
+		pthread_cond_broadcast(&q_cv);
+	}
+	pthread_mutex_unlock(&q_mu);
+	*added = job.added;
+	return job.rc;
 }

@@ -187,7 +187,7 @@ slack_body(struct server *sv, struct MHD_Connection *conn, const struct json *j,
 		ev_reply(rp, 200, "ok\n");
 		return;
 	}
-	if (ev_commit(sv, "slack", &it, 1, &added) < 0) {
+	if (ev_commit(sv, "slack", &it, 1, NULL, NULL, &added) < 0) {
 		ev_refuse(rp, 500, "store error (logged)");
 	} else {
 		snprintf(rp->note + strlen(rp->note), sizeof(rp->note) - strlen(rp->note),

@@ -219,7 +219,9 @@ route(struct server *sv, struct MHD_Connection *conn, const char *method, const 
 		o = h_callback(sv, conn, pl, rp);
 		break;
 	case R_EVENTS:
-		o = pl == PLAT_SLACK ? h_events_slack(sv, conn, &r->body, rp) : WO_NOT_FOUND;
+		o = pl == PLAT_SLACK ? h_events_slack(sv, conn, &r->body, rp) :
+		    pl == PLAT_TEAMS ? h_events_teams(sv, conn, &r->body, rp) :
+		    h_events_webex(sv, conn, &r->body, rp);
 		break;
 	}
 	if (o != WO_OK)

@@ -203,11 +203,16 @@ int	ev_hmac_hex(const char *md_name, const void *key, size_t klen, const struct 
 /* An id safe as a part of a message key: 1..max characters of [A-Za-z0-9-_.:@=+/]. */
 int	ev_id_ok(const char *s, size_t max);
 /* Commits items to the inbox in one write txn, counting "PLATFORM.events" and
- * ".duplicates": 0 (*added = how many were new) or -1 (store error, logged). */
+ * ".duplicates", and runs also(t, arg) (when not NULL) in the same txn: 0 (*added = how
+ * many were new) or -1 (store error, logged; nothing written). */
 int	ev_commit(struct server *sv, const char *platform, struct ev_item *items, int n,
-	    int *added);
+	    int (*also)(struct txn *t, void *arg), void *arg, int *added);
 
 enum web_outcome h_events_slack(struct server *sv, struct MHD_Connection *conn,
+	    const struct buf *body, struct reply *rp);
+enum web_outcome h_events_teams(struct server *sv, struct MHD_Connection *conn,
+	    const struct buf *body, struct reply *rp);
+enum web_outcome h_events_webex(struct server *sv, struct MHD_Connection *conn,
 	    const struct buf *body, struct reply *rp);
 
 #endif

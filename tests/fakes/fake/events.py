@@ -26,7 +26,9 @@ import secrets
 import threading
 import time
 import urllib.parse
+import uuid
 
+import genorg
 from .core import now_iso_ms
 
 DEFAULTS = {
@@ -231,8 +233,85 @@ class Events:
 
     # Webex ------------------------------------------------------------------------------
     def webex_dm(self, dm, d):
-        return []
+        """One delivery per active messages webhook of the sender or the recipient."""
+        S = self.S
+        a, b = sorted((dm["from"], dm["to"]))
+        dm.setdefault("room", genorg.webex_id("ROOM", str(uuid.uuid5(
+            uuid.NAMESPACE_URL, "dmroom:%s:%s" % (a, b)))))
+        dm.setdefault("message_id", genorg.webex_id("MESSAGE", str(uuid.uuid5(
+            uuid.NAMESPACE_URL, "dm:%d" % int(dm["seq"])))))
+        dm.setdefault("created", dm["sent"])
+        c = self.cfg["webex"]
+        with self.lock:
+            hooks = [w for w in self.webhooks.values() if w["status"] == "active"
+                     and w["owner"] in (dm["from"], dm["to"])
+                     and w.get("resource") in ("messages", "all")]
+        out = []
+        for w in hooks:
+            env = {"id": w["id"], "name": w.get("name", "peoplesync"), "resource": "messages",
+                   "event": "created", "filter": w.get("filter"),
+                   "orgId": S.org["webex"].get("org_id"), "createdBy": w["owner"],
+                   "appId": w.get("appId"), "ownedBy": "creator", "status": "active",
+                   "actorId": dm["from"],
+                   "data": {"id": dm["message_id"], "roomId": dm["room"], "roomType": "direct",
+                            "personId": dm["from"], "created": dm["created"]}}
+            body = json.dumps(env).encode()
+            rec = self.new_delivery("webex", w["targetUrl"], body, {"webhook": w["id"]})
+            secret = "not-the-secret" if d.get("forge") else (w.get("secret") or "")
+
+            def sign(n, reason, body=body, secret=secret, rec=rec):
+                h = {"Content-Type": "application/json"}
+                if secret:
+                    h["X-Spark-Signature"] = hmac.new(secret.encode(), body,
+                                                      hashlib.sha1).hexdigest()
+                rec.setdefault("_headers", h)
+                return h
+
+            def failed(w=w):
+                """Webex disables a webhook after disable_after failures in a row."""
+                with self.lock:
+                    w["failures"] = w.get("failures", 0) + 1
+                    if w["failures"] >= int(c["disable_after"]):
+                        w["status"] = "inactive"
+                        return True
+                return False
+            self.run(rec, sign, [] if d.get("no_retry") else list(c["retry_delays"]),
+                     float(c["timeout"]), on_fail=failed, lose=int(d.get("lose_answers", 0)))
+            out.append(rec)
+        return out
 
     # Graph ------------------------------------------------------------------------------
     def graph_dm(self, dm, d):
-        return []
+        """One change notification (without resource data) per subscription of the sender
+        or the recipient, to its notificationUrl with its clientState."""
+        S = self.S
+        a, b = sorted((dm["from"], dm["to"]))
+        dm.setdefault("chat", "19:%s_%s@unq.gbl.spaces" % (a, b))
+        dm.setdefault("message_id", str(1700000000000 + int(dm["seq"])))
+        dm.setdefault("created", dm["sent"][:-1] + "0000Z")
+        c = self.cfg["teams"]
+        with self.lock:
+            subs = [x for x in self.subscriptions.values() if x.get("user") in (a, b)]
+        out = []
+        res = "chats('%s')/messages('%s')" % (dm["chat"], dm["message_id"])
+        for x in subs:
+            item = {"subscriptionId": x["id"],
+                    "subscriptionExpirationDateTime": x.get("expirationDateTime"),
+                    "changeType": "created", "resource": res,
+                    "resourceData": {"id": dm["message_id"],
+                                     "@odata.type": "#Microsoft.Graph.chatMessage",
+                                     "@odata.id": res},
+                    "clientState": "wrong" if d.get("forge") else x.get("clientState"),
+                    "tenantId": S.org["teams"]["tenant_id"]}
+            body = json.dumps({"value": [item]}).encode()
+            rec = self.new_delivery("teams", x["notificationUrl"], body,
+                                    {"subscription": x["id"]})
+
+            def sign(n, reason, rec=rec):
+                h = {"Content-Type": "application/json; charset=utf-8"}
+                rec.setdefault("_headers", h)
+                return h
+            self.run(rec, sign, [] if d.get("no_retry") else list(c["retry_delays"]),
+                     float(c["timeout"]), lose=int(d.get("lose_answers", 0)))
+            out.append(rec)
+        return out
