@@ -22,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SECRET = "bench-signing-secret-0123456789ab"
+sys.path[:0] = [ROOT, os.path.join(ROOT, "tests", "fakes")]
 
 
 def requests_for(port, start, n):
@@ -107,18 +108,23 @@ def pct(lat, p):
     return lat[min(len(lat) - 1, int(len(lat) * p))] * 1000 if lat else float("nan")
 
 
-def bench_events(work, binary):
-    sys.path.insert(0, ROOT)
-    sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
+def fake_org(work, what, people, seed, extra=()):
+    """A directory under work, a three-platform org of people written there, and the fake
+    serving it (with extra arguments): (dir, org, fake)."""
     import genorg
-    from tests.e2e.harness import Fake, people_jsonl, write_secret
-    from tests.e2e.test_serve import free_port, serve_config
-    d = tempfile.mkdtemp(prefix="ps-bench-events-", dir=work)
-    org = genorg.generate(people=60, seed=21, platforms=("slack", "teams", "webex"))
+    from tests.e2e.harness import Fake
+    d = tempfile.mkdtemp(prefix="ps-bench-%s-" % what, dir=work)
+    org = genorg.generate(people=people, seed=seed, platforms=("slack", "teams", "webex"))
     path = os.path.join(d, "org.json")
     with open(path, "w") as f:
         json.dump(org, f)
-    fake = Fake(d, path)
+    return d, org, Fake(d, path, extra=extra)
+
+
+def bench_events(work, binary):
+    from tests.e2e.harness import people_jsonl, write_secret
+    from tests.e2e.test_serve import free_port, serve_config
+    d, org, fake = fake_org(work, "events", 60, 21)
     env = dict(os.environ, PEOPLESYNC_NO_TTY="1")
     serve = None
     try:

@@ -162,18 +162,10 @@ def bench_size(n, work):
 
 def bench_prompts(work):
     """Bulk prompts on three platforms against fakes enforcing the configured limits."""
-    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-    sys.path.insert(0, os.path.join(ROOT, "tests", "fakes"))
-    import genorg
-    from harness import Fake, make_config
-    d = tempfile.mkdtemp(prefix="ps-bench-prompts-", dir=work)
-    org = genorg.generate(people=400, seed=99, platforms=("slack", "teams", "webex"))
-    path = os.path.join(d, "org.json")
-    with open(path, "w") as f:
-        json.dump(org, f)
-    fake = Fake(d, path, extra=("--rate", "slack:chat.postMessage=5/1",
-                                "slack:conversations.open=5/1", "teams:chats=2/1",
-                                "teams:chats.messages=2/1", "webex:messages=5/1"))
+    from tests.e2e.harness import make_config
+    d, org, fake = events_bench.fake_org(work, "prompts", 400, 99, extra=(
+        "--rate", "slack:chat.postMessage=5/1", "slack:conversations.open=5/1",
+        "teams:chats=2/1", "teams:chats.messages=2/1", "webex:messages=5/1"))
     try:
         cfg = make_config(d, fake, org, ("slack", "teams", "webex"))
         with open(cfg) as f:
