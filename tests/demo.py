@@ -51,6 +51,7 @@ slack = {{
   rate = {{ open = {{ per_second = 100; burst = 1; }};
            post = {{ per_second = 100; burst = 1; }}; }};
   auto_sync = {auto_sync};
+  signing_secret_file = "slack.signing";   # checks the events Slack posts to serve
   oauth = {{ authorize_url = "{base}/slack/oauth/v2/authorize";
             client_id = "{slack_id}";
             client_secret_file = "slack.oauth.secret"; }};
@@ -88,7 +89,8 @@ def write_config(work, name, fake, org, port, db, auto_sync=False):
                          ("teams.secret", sec["graph_client_secret"]),
                          ("teams.refresh", sec["graph_refresh_token"]),
                          ("webex.token", sec["webex_token"]),
-                         ("webex.oauth.secret", clients["webex"]["client_secret"])):
+                         ("webex.oauth.secret", clients["webex"]["client_secret"]),
+                         ("slack.signing", os.urandom(16).hex())):
         if not os.path.exists(os.path.join(work, fname)):
             write_secret(os.path.join(work, fname), value)
     path = os.path.join(work, name)
@@ -226,6 +228,38 @@ def sync_now(serve, link, person, primary, verbose):
 
 
 # ---- the story -------------------------------------------------------------------------
+def dm_auto_prompt(cfg, fake, serve, work, everyone, picks, star):
+    """Someone never prompted writes to the synced star on Slack: the fake Slack posts the
+    signed event to serve, the next reconcile prompts the writer, explain names the event."""
+    picked = {p["email"] for pl in PLATFORMS for p in picks[pl]}
+    slack_id = lambda p: next((a["user_id"] for a in p["accounts"]          # noqa: E731
+                               if a["active"] and a["platform"] == "slack"), None)
+    writer = next(p for p in everyone if p["status"] == "off" and p["email"] not in picked
+                  and p["primary_platform"] == "slack" and slack_id(p))
+    section("Auto-prompt from a direct message", "%s (off) sends %s (now on) a Slack DM; "
+            "Slack posts the signed event to serve, which only records it; the next reconcile "
+            "prompts the writer." % (writer["name"], star["name"]))
+    ps(cfg, "auto-prompt", "on", show=1)
+    with open(os.path.join(work, "slack.signing")) as f:
+        secret = f.read().strip()
+    fake.control({"op": "events_config", "config": {"slack": {
+        "url": serve.base + "/events/slack", "signing_secret": secret}}})
+    ids = fake.control({"op": "send_dm", "platform": "slack", "from": slack_id(writer),
+                        "to": slack_id(star)})["deliveries"]
+    for _ in range(200):
+        ds = [d for d in fake.get("/_control/deliveries") if d["id"] in ids]
+        if ds and all(d["done"] for d in ds):
+            break
+        time.sleep(0.05)
+    line = [l for l in serve.log().splitlines() if "/events/slack" in l][-1]
+    say("serve's log: " + re.sub(r"^.*?serve: ", "", line))
+    ps(cfg, "reconcile", keep="events:|prompts:")
+    ps(cfg, "explain", "slack:" + slack_id(writer), keep=r"auto|queued by")
+    got = [m for m in fake.get("/_control/messages?platform=slack")
+           if m["to"] == slack_id(writer)]
+    say("%d DM to %s on the fake Slack: the auto-prompt" % (len(got), writer["name"]))
+
+
 def main():
     t0 = time.time()
     n_people = int(os.environ.get("DEMO_PEOPLE", "300"))
@@ -322,6 +356,7 @@ def main():
         say("%d more people follow the links they received the same way: %s -> \"%s\"" % (
             sum(more.values()), ", ".join("%d choose %s" % (more[pl], TITLES[pl])
                                          for pl in PLATFORMS), done))
+        dm_auto_prompt(cfg, fake, serve, work, everyone, picks, star)
         rc, serve = serve.stop(), None
         if rc != 0:
             sys.exit("peoplesync serve: exit %d (%s)" % (rc, os.path.join(work, "serve.log")))

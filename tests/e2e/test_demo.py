@@ -1,6 +1,6 @@
 """End-to-end: `make demo` (tests/demo.py) still tells its whole story, on a smaller org and
 the sanitized binary: a prompt delivered on each platform, Sync now ending on the
-confirmation page, the report written with people on, pending and off on each platform."""
+confirmation page, an auto-prompt caused by a DM on the fake Slack, the report written with people on, pending and off on each platform."""
 import os
 import re
 import shutil
@@ -35,6 +35,11 @@ class Demo(unittest.TestCase):
             self.assertRegex(m.group(1), r"/s/[A-Za-z0-9_-]{10}…")
         for platform in ("slack", "teams", "webex"):
             self.assertRegex(out, platform + r" prompts: [1-9]\d* delivered, 0 failed")
+        # a direct message on the fake Slack, through serve's receiver: one auto-prompt
+        self.assertRegex(out, r"POST /events/slack 200 .*recorded")
+        self.assertIn("events: 1 read, 1 auto-prompts queued", out)
+        self.assertRegex(out, r"queued by the message event slack:D\w+/[\d.]+ at ")
+        self.assertIn("1 DM to ", out)
         # the provenance of a person on three platforms
         self.assertRegex(out, r"  teams .* linked by ")
         self.assertRegex(out, r"  webex .* linked by ")
