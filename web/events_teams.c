@@ -181,7 +181,7 @@ h_events_teams(struct server *sv, struct MHD_Connection *conn, const struct buf 
 	}
 	if (json_parse(&j, body->p ? body->p : "", body->len, NULL, 0) < 0 ||
 	    !json_is_array(&j, (arr = json_get(&j, 0, "value"))) ||
-	    json_count(&j, arr) > GRAPH_ITEMS_MAX) {
+	    json_count(&j, arr) == 0 || json_count(&j, arr) > GRAPH_ITEMS_MAX) {
 		json_free(&j);
 		return ev_refuse(rp, 403, "not a notification of ours");
 	}
