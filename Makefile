@@ -111,19 +111,21 @@ install: peoplesync
 	$(INSTALL) -m 0644 etc/systemd/peoplesync.tmpfiles $(DESTDIR)$(TMPFILESDIR)/peoplesync.conf
 	$(INSTALL) -m 0644 etc/peoplesync.cfg README.md $(DESTDIR)$(DOCDIR)/
 
-# Benchmarks (bench/run_bench.py): BENCH_SIZES=10000,100000 for a shorter run.
+# Benchmarks (bench/run_bench.py): BENCH_SIZES=10000,100000 for a shorter run; BENCH_GRID
+# accounts of the 3-workspace Enterprise Grid row (0: none).
 BENCH_SIZES ?= 10000,100000,1000000
+BENCH_GRID ?= 300000
 build/bench/limit: bench/limit.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -D_GNU_SOURCE -DJSMN_PARENT_LINKS $(WARN) -o $@ $< -lcurl -llmdb
 
 bench: deps
 	@$(MAKE) --no-print-directory peoplesync build/bench/limit
-	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES)
+	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --grid $(BENCH_GRID)
 
 bench-record: deps
 	@$(MAKE) --no-print-directory peoplesync build/bench/limit
-	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --record
+	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --grid $(BENCH_GRID) --record
 
 clean:
 	rm -rf build peoplesync

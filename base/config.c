@@ -58,171 +58,6 @@ base_dir(const char *file)
 
 /* ---- the walk ------------------------------------------------------------------------------ */
 
-static void
-str_value(struct loader *ld, const struct key *k, const config_setting_t *s, const char *key,
-    const char *v)
-{
-	struct config *c = ld->cfg;
-	size_t n = strlen(v);
-	char *u;
-
-	if (n == 0 && k->kind != K_QUIET) {
-		cfg_problem(ld, s, key, "must not be empty");
-		return;
-	}
-	if (n > (k->kind == K_TEXT ? TEXT_MAX : STR_MAX)) {
-		cfg_problem(ld, s, key, "longer than %d bytes", k->kind == K_TEXT ? TEXT_MAX : STR_MAX);
-		return;
-	}
-	if (!utf8_valid(v, n)) {
-		cfg_problem(ld, s, key, "not valid UTF-8");
-		return;
-	}
-	if (cfg_has_ctl(v, n, k->kind == K_TEXT)) {
-		cfg_problem(ld, s, key, "contains control characters");
-		return;
-	}
-	switch (k->kind) {
-	case K_STR:
-	case K_TEXT:
-		cfg_set_str(c, k->off, xstrdup(v));
-		break;
-	case K_ID:
-		if (strchr(v, ' ') != NULL)
-			cfg_problem(ld, s, key, "must not contain spaces");
-		else
-			cfg_set_str(c, k->off, xstrdup(v));
-		break;
-	case K_TENANT:
-		if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
-			cfg_problem(ld, s, key, "\"%s\" is not a tenant id (a GUID or a domain name)", v);
-		else
-			cfg_set_str(c, k->off, xstrdup(v));
-		break;
-	case K_URL:
-		if ((u = cfg_check_url(ld, s, key, v)) != NULL)
-			cfg_set_str(c, k->off, u);
-		break;
-	case K_PATH:
-		cfg_set_str(c, k->off, cfg_resolve(ld, v));
-		break;
-	case K_SECRET_FILE:
-		cfg_secret_file(ld, k, s, key, v);
-		break;
-	case K_SECRET_ENV:
-		cfg_secret_env(ld, k, s, key, v);
-		break;
-	case K_KEY_FILE:
-		cfg_key_file(ld, k, s, key, v);
-		break;
-	case K_TOKEN_FILE:
-		cfg_token_file(ld, k, s, key, v);
-		break;
-	case K_QUIET:
-		if (cfg_parse_quiet(v, cfg_int_at(c, k->off), cfg_int_at(c, k->off2)) == -1) {
-			cfg_problem(ld, s, key, "\"%s\" is not HH:MM-HH:MM (or \"\" for none)", v);
-			cfg_parse_quiet(k->sdef, cfg_int_at(c, k->off), cfg_int_at(c, k->off2));
-		}
-		break;
-	case K_TZ:
-		if (!cfg_tz_ok(v))
-			cfg_problem(ld, s, key, "\"%s\" is not a time zone name (like Europe/Paris)", v);
-		else
-			cfg_set_str(c, k->off, xstrdup(v));
-		break;
-	case K_LISTEN:
-		if (!cfg_listen_ok(v))
-			cfg_problem(ld, s, key, "\"%s\" is not ADDR:PORT (like 127.0.0.1:8080)", v);
-		else
-			cfg_set_str(c, k->off, xstrdup(v));
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-handle(struct loader *ld, int ki, const config_setting_t *s, const char *key)
-{
-	const struct key *k = &cfg_keys[ki];
-	struct config *c = ld->cfg;
-	int t = config_setting_type(s);
-	long long iv;
-	double dv;
-	size_t j;
-
-	for (j = 0; j < NKEYS; j++) {
-		if ((int)j != ki && cfg_keys[j].kind != K_GROUP && cfg_keys[j].off == k->off &&
-		    ld->seen[j] != NULL) {
-			cfg_problem(ld, s, key, "conflicts with %s (line %u); give only one",
-			    cfg_keys[j].path, cfg_setting_line(ld->seen[j]));
-			return;
-		}
-	}
-	ld->seen[ki] = s;
-
-	switch (k->kind) {
-	case K_BOOL:
-		if (t != CONFIG_TYPE_BOOL)
-			cfg_wrong_type(ld, s, key, "true or false");
-		else
-			*cfg_int_at(c, k->off) = config_setting_get_bool(s);
-		return;
-	case K_INT:
-	case K_LLONG:
-		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
-			cfg_wrong_type(ld, s, key, "an integer");
-			return;
-		}
-		iv = config_setting_get_int64(s);
-		if (cfg_wrapped(ld, s) || (double)iv < k->min || (double)iv > k->max) {
-			if (cfg_wrapped(ld, s))
-				cfg_problem(ld, s, key, "integer too large (range %.0f..%.0f)",
-				    k->min, k->max);
-			else
-				cfg_problem(ld, s, key, "%lld is out of range (%.0f..%.0f)", iv,
-				    k->min, k->max);
-			return;
-		}
-		if (k->kind == K_INT)
-			*cfg_int_at(c, k->off) = (int)iv;
-		else
-			*(long long *)(void *)((char *)c + k->off) = iv;
-		return;
-	case K_FLOAT:
-	case K_RATE_MIN:
-		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && t != CONFIG_TYPE_FLOAT) {
-			cfg_wrong_type(ld, s, key, "a number");
-			return;
-		}
-		if (cfg_wrapped(ld, s)) {
-			cfg_problem(ld, s, key, "number too large (range %g..%g)", k->min, k->max);
-			return;
-		}
-		iv = config_setting_get_int64(s);	/* 0 for a float */
-		dv = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)iv;
-		if (!isfinite(dv) || dv < k->min || dv > k->max) {
-			cfg_problem(ld, s, key, "%g is out of range (%g..%g)", dv, k->min, k->max);
-			return;
-		}
-		*(double *)(void *)((char *)c + k->off) = k->kind == K_RATE_MIN ? dv / 60.0 : dv;
-		return;
-	case K_ALIASES:
-		cfg_aliases(ld, s, key);
-		return;
-	case K_ORDER:
-		cfg_order(ld, s, key);
-		return;
-	default:
-		break;
-	}
-	if (t != CONFIG_TYPE_STRING) {
-		cfg_wrong_type(ld, s, key, "a string");
-		return;
-	}
-	str_value(ld, k, s, key, config_setting_get_string(s));
-}
-
 /* A "did you mean": the closest sibling, else the same name in another group. */
 static void
 unknown(struct loader *ld, const config_setting_t *s, const char *prefix, const char *path,
@@ -277,7 +112,7 @@ walk(struct loader *ld, const config_setting_t *group, const char *prefix)
 		if (ki < 0) {
 			unknown(ld, s, prefix, path, name);
 		} else if (cfg_keys[ki].kind != K_GROUP) {
-			handle(ld, ki, s, path);
+			cfg_handle(ld, ki, s, path);
 		} else if (!config_setting_is_group(s)) {
 			ld->seen[ki] = s;
 			cfg_wrong_type(ld, s, path, "a group { ... }");
@@ -324,6 +159,8 @@ required(struct loader *ld)
 
 		if (!(k->flags & F_REQ) || cfg_gated_off(ld, k) || cfg_given(ld, k->path) != NULL)
 			continue;
+		if (ld->ws_list && k->off == offsetof(struct config, plat[PLAT_SLACK].token))
+			continue;	/* each workspace has one, checked by cfg_workspaces */
 		alt = NULL;
 		for (j = 0; j < NKEYS; j++)
 			if (j != i && cfg_keys[j].kind != K_GROUP && cfg_keys[j].off == k->off)
@@ -400,6 +237,44 @@ derive_token_key(struct config *c)
 	c->token_key_derived = 1;
 }
 
+/*
+ * prompts.default_tz, when the file does not give it, is the host's zone: TZ (a zone name,
+ * with or without POSIX's leading ':'), else the zone /etc/localtime links to, else UTC.
+ * A person's own zone comes first anyway (reconcile/zones.c); this is for those whose
+ * platforms say none.
+ */
+static void
+host_zone(struct loader *ld)
+{
+	struct config *c = ld->cfg;
+	char link[PATH_MAX];
+	const char *tz = getenv("TZ"), *z;
+	ssize_t n;
+
+	if (cfg_given(ld, "prompts.default_tz") != NULL) {
+		c->prompts.default_tz_from = "the config";
+		return;
+	}
+	if (tz != NULL && *tz == ':')
+		tz++;
+	if (tz != NULL && *tz != '\0' && tz[0] != '/' && cfg_tz_ok(tz)) {
+		cfg_set_str(c, offsetof(struct config, prompts.default_tz), xstrdup(tz));
+		c->prompts.default_tz_from = "TZ";
+		return;
+	}
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		z = strstr(link, "zoneinfo/");
+		if (z != NULL && cfg_tz_ok(z + 9)) {
+			cfg_set_str(c, offsetof(struct config, prompts.default_tz), xstrdup(z + 9));
+			c->prompts.default_tz_from = "/etc/localtime";
+			return;
+		}
+	}
+	c->prompts.default_tz_from = "UTC: the host names no zone";
+}
+
 static void
 finish(struct loader *ld)
 {
@@ -412,6 +287,7 @@ finish(struct loader *ld)
 		c->plat[p].enabled = ld->enabled[p];
 
 	required(ld);
+	cfg_workspaces(ld);
 
 	/* Teams signs users in with the same app registration unless told otherwise, so each of
 	 * teams.oauth.client_id / client_secret falls back to the teams block on its own. */
@@ -422,8 +298,6 @@ finish(struct loader *ld)
 	oauth_pair(ld, PLAT_SLACK);
 	oauth_pair(ld, PLAT_WEBEX);
 
-	if (tm->team_name == NULL && c->teams.tenant_id != NULL)
-		tm->team_name = xstrdup(c->teams.tenant_id);
 
 	/* Endpoints that follow from the API base, so a loopback fake needs one URL only. */
 	if (sl->oauth.token_url == NULL && sl->api_url != NULL)
@@ -446,6 +320,7 @@ finish(struct loader *ld)
 	}
 
 	derive_token_key(c);
+	host_zone(ld);
 
 	if (c->http.backoff_base > c->http.backoff_max) {
 		s = cfg_given(ld, "http.backoff_base");
@@ -603,6 +478,13 @@ config_free(struct config *cfg)
 		default:
 			break;
 		}
+	}
+	for (j = 0; j < PLAT_COUNT; j++) {
+		if (cfg->inst[j] == NULL || cfg->inst[j] == &cfg->plat[j])
+			continue;
+		for (int w = 0; w < cfg->ninst[j]; w++)
+			cfg_platform_free(&cfg->inst[j][w]);
+		free(cfg->inst[j]);
 	}
 	for (j = 0; j < cfg->identity.naliases; j++) {
 		free(cfg->identity.aliases[j].from);

@@ -237,6 +237,7 @@ value_check(const struct key *k, const char *v, char *why, size_t n)
 	case K_GROUP:
 	case K_ALIASES:
 	case K_ORDER:
+	case K_WORKSPACES:
 		snprintf(why, n, "not a single value; edit the file for it");
 		return -1;
 	default:

@@ -79,6 +79,10 @@ const struct key cfg_keys[] = {
 	OAUTH("slack.oauth", SL, plat[PLAT_SLACK].oauth, "https://slack.com/oauth/v2/authorize",
 	    "users:read,users:read.email"),
 	STR("slack.prompt_template", K_TEXT, SL, 0, plat[PLAT_SLACK].prompt_template, NULL),
+	STR("slack.team_id", K_ID, SL, 0, plat[PLAT_SLACK].team_id, NULL),
+	STR("slack.team_name", K_STR, SL, 0, plat[PLAT_SLACK].team_name, NULL),
+	BOOL("slack.org_wide", SL, plat[PLAT_SLACK].org_wide, 0),
+	{ "slack.workspaces", K_WORKSPACES, SL, 0, 0, 0, 0, 0, 0, 0, NULL },
 
 	GROUP("teams", TM),
 	BOOL("teams.enabled", TM, plat[PLAT_TEAMS].enabled, 0),
@@ -168,6 +172,33 @@ int
 config_enabled(const struct config *cfg, enum platform p)
 {
 	return (unsigned)p < PLAT_COUNT && cfg->plat[p].enabled;
+}
+
+int
+config_ninst(const struct config *cfg, enum platform p)
+{
+	if ((unsigned)p >= PLAT_COUNT)
+		return 0;
+	return cfg->inst[p] != NULL ? cfg->ninst[p] : 1;
+}
+
+const struct cfg_platform *
+config_inst(const struct config *cfg, enum platform p, int i)
+{
+	if ((unsigned)p >= PLAT_COUNT || i < 0 || i >= config_ninst(cfg, p))
+		return NULL;
+	return cfg->inst[p] != NULL ? &cfg->inst[p][i] : &cfg->plat[p];
+}
+
+const struct cfg_platform *
+config_inst_by_team(const struct config *cfg, enum platform p, const char *team)
+{
+	const struct cfg_platform *pc;
+
+	for (int i = 0; team != NULL && i < config_ninst(cfg, p); i++)
+		if ((pc = config_inst(cfg, p, i))->team_id != NULL && strcmp(pc->team_id, team) == 0)
+			return pc;
+	return NULL;
 }
 
 int

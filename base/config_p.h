@@ -40,6 +40,7 @@ enum kind {
 	K_LISTEN,	/* ADDR:PORT */
 	K_ALIASES,	/* identity.domain_aliases */
 	K_ORDER,	/* identity.platform_order */
+	K_WORKSPACES,	/* slack.workspaces: read after the walk (config_ws.c) */
 };
 
 #define F_REQ	0x01	/* required (when its platform is enabled, if it has one) */
@@ -65,6 +66,7 @@ struct loader {
 	int			 nerr;
 	int			 enabled[PLAT_COUNT];
 	const config_setting_t	**seen;			/* NKEYS: the setting given for each row */
+	int			 ws_list;	/* slack.workspaces was given */
 	unsigned		*bigline;	/* lines holding an integer libconfig wraps */
 	size_t			 nbigline;
 };
@@ -99,6 +101,15 @@ void cfg_wrong_type(struct loader *ld, const config_setting_t *s, const char *ke
 void cfg_check_paths(struct loader *ld);
 /* The setting given for path, or for another row storing into the same place. */
 const config_setting_t *cfg_given(const struct loader *ld, const char *path);
+/* One setting s of row ki (key: its path in messages) into ld->cfg. */
+void	cfg_handle(struct loader *ld, int ki, const config_setting_t *s, const char *key);
+/* slack.workspaces into cfg->inst[PLAT_SLACK] (and every other platform's one instance);
+ * run after the walk, before the defaults that follow from api_url (config_ws.c). */
+void	cfg_workspaces(struct loader *ld);
+/* Frees the strings of one instance (the workspace entries'); cfg_platform_copy: a deep
+ * copy. */
+void	cfg_platform_free(struct cfg_platform *pc);
+void	cfg_platform_copy(struct cfg_platform *dst, const struct cfg_platform *src);
 /* The key table (config_keys.c). */
 extern const struct key	cfg_keys[];
 extern const size_t	cfg_nkeys;

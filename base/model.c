@@ -61,6 +61,7 @@ account_free(struct account *a)
 	free(a->name);
 	free(a->first_name);
 	free(a->tz);
+	free(a->workspaces);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -94,6 +95,7 @@ account_copy(struct account *dst, const struct account *src)
 	dst->name = dup_or_null(src->name);
 	dst->first_name = dup_or_null(src->first_name);
 	dst->tz = dup_or_null(src->tz);
+	dst->workspaces = dup_or_null(src->workspaces);
 	dst->emails = NULL;
 	dst->email_how = NULL;
 	dst->nemails = 0;

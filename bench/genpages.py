@@ -8,6 +8,13 @@ members shaped like tests/data/fixtures/slack/users.list.page4_mixed_humans_bots
 1.2-1.5 KB each, '/' escaped as '\\/', non-ASCII as \\uXXXX), OUTDIR/cursors.json (cursor
 -> page file) and, with --changed F, a second set OUTDIR/changed/ where a share F of the
 people have a new display name and title (the "1% changed" rerun). Deterministic.
+
+    genpages.py N OUTDIR --grid W
+
+An Enterprise Grid of W workspaces instead (org-wide token): N users in all, user i in
+workspace i % W and, for one in five, in the next one too (one user id listed by two
+workspaces: one account); pages OUTDIR/wK-page-NNNNN.json, cursors.json keyed
+"TEAM_ID|cursor", teams.json (the auth.teams.list answer).
 """
 import argparse
 import base64
@@ -91,13 +98,61 @@ def write_set(n, outdir, page, changed_share, seed):
     return npages, size
 
 
+GRID = "E0BENCH01"
+
+
+def write_grid(n, outdir, page, nws, seed):
+    os.makedirs(outdir, exist_ok=True)
+    teams = ["T0GRID%03d" % (w + 1) for w in range(nws)]
+    cursors, listed, size = {}, 0, 0
+    for w, tid in enumerate(teams):
+        ids = [i for i in range(n) if i % nws == w or (i % 5 == 0 and (i + 1) % nws == w)]
+        npages = (len(ids) + page - 1) // page
+        cursors[tid + "|"] = "w%d-page-00001.json" % w
+        for p in range(npages):
+            chunk = ids[p * page:(p + 1) * page]
+            ms = []
+            for i in chunk:
+                m = member(i, random.Random(seed * 1000003 + i))
+                ws = sorted({teams[i % nws]} | ({teams[(i + 1) % nws]} if i % 5 == 0 else set()))
+                m["team_id"] = ws[0]
+                m["enterprise_user"] = {"id": m["id"], "enterprise_id": GRID,
+                                        "enterprise_name": "Bench Grid", "is_admin": False,
+                                        "is_owner": False, "is_primary_owner": False,
+                                        "teams": ws}
+                ms.append(slack_dumps(m))
+            last = p == npages - 1
+            nxt = "" if last else cursor_for("U%08X" % (0x10000000 + ids[(p + 1) * page]))
+            body = '{"ok":true,"members":[' + ",".join(ms) + '],"cache_ts":1700000000,' \
+                '"response_metadata":{"next_cursor":"' + nxt + '"}}'
+            name = "w%d-page-%05d.json" % (w, p + 1)
+            with open(os.path.join(outdir, name), "w") as f:
+                f.write(body)
+            size += len(body)
+            listed += len(chunk)
+            if nxt:
+                cursors[tid + "|" + nxt] = "w%d-page-%05d.json" % (w, p + 2)
+    with open(os.path.join(outdir, "cursors.json"), "w") as f:
+        json.dump(cursors, f)
+    with open(os.path.join(outdir, "teams.json"), "w") as f:
+        json.dump({"ok": True, "teams": [{"id": t, "name": "Bench %s" % t} for t in teams],
+                   "response_metadata": {"next_cursor": ""}}, f)
+    return listed, size
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
     ap.add_argument("outdir")
     ap.add_argument("--page", type=int, default=1000)
     ap.add_argument("--changed", type=float, default=0.0)
+    ap.add_argument("--grid", type=int, default=0, help="workspaces of an Enterprise Grid")
     a = ap.parse_args()
+    if a.grid:
+        listed, size = write_grid(a.n, a.outdir, a.page, a.grid, 42)
+        print(f"{a.n} Grid users listed {listed} times by {a.grid} workspaces, "
+              f"{size / 1e6:.1f} MB")
+        return
     np_, size = write_set(a.n, a.outdir, a.page, 0.0, 42)
     print(f"{a.n} members, {np_} pages, {size / 1e6:.1f} MB, {size / a.n:.0f} B/member")
     if a.changed:

@@ -5,6 +5,7 @@ is one sendfile() of a file written beforehand, so the server is not the bottlen
     pageserver.py DIR --port-file F [--token T]
 
 GET /slack/api/users.list?limit=..&cursor=.. -> DIR/<page for cursor>; POST /slack/api/auth.test.
+A Grid set (genpages.py --grid): users.list?team_id=T.. pages, GET auth.teams.list.
 Counts requests per path in DIR-independent memory; GET /_stats returns them. SIGTERM stops it.
 A file DIR/SWITCH naming another directory (e.g. "changed") serves that set from then on.
 """
@@ -58,12 +59,18 @@ class H(http.server.BaseHTTPRequestHandler):
         if u.path == "/_stats":
             self.send_body(json.dumps(STATS).encode())
             return
+        base = self.base()
+        if u.path.endswith("/auth.teams.list"):      # an Enterprise Grid set (--grid)
+            with open(os.path.join(base, "teams.json"), "rb") as f:
+                self.send_body(f.read())
+            return
         if not u.path.endswith("/users.list"):
             self.send_error(404)
             return
         q = urllib.parse.parse_qs(u.query)
         cur = q.get("cursor", [""])[0]
-        base = self.base()
+        if "team_id" in q:
+            cur = q["team_id"][0] + "|" + cur
         with open(os.path.join(base, "cursors.json")) as f:
             cursors = json.load(f)   # small: one entry per page
         name = cursors.get(cur)

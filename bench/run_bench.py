@@ -120,6 +120,24 @@ def dir_mb(path):
     return total / 1e6
 
 
+def bench_token(work):
+    tok = os.path.join(work, "tok")
+    with open(tok, "w") as f:
+        f.write("xoxb-bench\n")
+    os.chmod(tok, 0o600)
+    return tok
+
+
+def bench_config(work, name, db, slack):
+    """A Slack-only config: database db, slack = { <slack> }."""
+    cfg = os.path.join(work, name)
+    with open(cfg, "w") as f:
+        f.write(f'database = "{db}";\npublic_url = "http://127.0.0.1:8099";\n'
+                f'slack = {{ {slack} }};\nteams = {{ enabled = false; }};\n'
+                f'webex = {{ enabled = false; }};\n')
+    return cfg
+
+
 def bench_size(n, work):
     pages = os.path.join(BENCH_DIR, str(n))
     if not os.path.exists(os.path.join(pages, "changed", "cursors.json")):
@@ -129,17 +147,11 @@ def bench_size(n, work):
     try:
         url = f"http://127.0.0.1:{srv.port}/slack/api"
         lim = measure([LIMIT, url, os.path.join(work, f"limit-{n}")])
-        tok = os.path.join(work, "tok")
-        with open(tok, "w") as f:
-            f.write("xoxb-bench\n")
-        os.chmod(tok, 0o600)
+        tok = bench_token(work)
         db = os.path.join(work, f"db-{n}")
-        cfg = os.path.join(work, f"bench-{n}.cfg")
-        with open(cfg, "w") as f:
-            f.write(f'database = "{db}";\npublic_url = "http://127.0.0.1:8099";\n'
-                    f'slack = {{ enabled = true; api_url = "{url}"; bot_token_file = "{tok}"; '
-                    f'page_limit = 1000; }};\nteams = {{ enabled = false; }};\n'
-                    f'webex = {{ enabled = false; }};\n')
+        cfg = bench_config(work, f"bench-{n}.cfg", db,
+                           f'enabled = true; api_url = "{url}"; bot_token_file = "{tok}"; '
+                           f'page_limit = 1000;')
         argv = [BIN, "-q", "-c", cfg, "reconcile", "--no-prompts"]
         b = srv.stats()
         full = measure(argv)
@@ -158,6 +170,35 @@ def bench_size(n, work):
         srv.stop()
         shutil.rmtree(os.path.join(work, f"db-{n}"), ignore_errors=True)
         shutil.rmtree(os.path.join(work, f"limit-{n}"), ignore_errors=True)
+
+
+def bench_grid(n, nws, work):
+    """A Grid of nws workspaces, n users in all (one in five in two workspaces), pulled with
+    one org-wide token: reconcile time and memory."""
+    pages = os.path.join(BENCH_DIR, f"grid{nws}-{n}")
+    if not os.path.exists(os.path.join(pages, "teams.json")):
+        subprocess.run([PY, os.path.join(HERE, "genpages.py"), str(n), pages, "--grid",
+                        str(nws)], check=True, stdout=subprocess.DEVNULL)
+    srv = PageServer(pages)
+    db = os.path.join(work, f"db-grid-{n}")
+    try:
+        url = f"http://127.0.0.1:{srv.port}/slack/api"
+        tok = bench_token(work)
+        cfg = bench_config(work, f"bench-grid-{n}.cfg", db,
+                           f'page_limit = 1000; workspaces = ( {{ api_url = "{url}"; '
+                           f'bot_token_file = "{tok}"; org_wide = true; }} );')
+        b = srv.stats()
+        full = measure([BIN, "-q", "-c", cfg, "reconcile", "--no-prompts"])
+        full["requests"] = requests_of(srv, b)
+        full["db_mb"] = dir_mb(db)
+        v = subprocess.run([BIN, "-c", cfg, "db", "stats"], capture_output=True, text=True)
+        m = re.search(r"accounts\s+(\d+)", v.stdout)
+        ok = subprocess.run([BIN, "-c", cfg, "db", "verify"], capture_output=True).returncode
+        return dict(n=n, nws=nws, full=full, accounts=int(m.group(1)) if m else -1,
+                    verify=ok == 0)
+    finally:
+        srv.stop()
+        shutil.rmtree(db, ignore_errors=True)
 
 
 def bench_prompts(work):
@@ -216,7 +257,7 @@ def machine():
     return f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}"
 
 
-def table(results, prompts):
+def table(results, prompts, grid=None):
     L = []
     L.append("| accounts | limit s | reconcile s | ratio | CPU s | RssAnon MiB | VmHWM MiB | "
              "accounts/s | DB MB | requests | rerun same s | rerun/full | rerun 1% s | verify |")
@@ -229,6 +270,16 @@ def table(results, prompts):
                  f"{f['requests']} (min {r['n'] // 1000 + (1 if r['n'] % 1000 else 0) + 1}) | "
                  f"{r['same']['wall']:.2f} | {r['same']['wall'] / f['wall']:.2f} | "
                  f"{r['changed']['wall']:.2f} | {'ok' if r['verify'] else 'FAILED'} |")
+    if grid:
+        f = grid["full"]
+        L.append("")
+        L.append("| Enterprise Grid | accounts | reconcile s | CPU s | RssAnon MiB | VmHWM MiB | "
+                 "accounts/s | DB MB | requests | verify |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        L.append(f"| {grid['nws']} workspaces, org-wide token | {grid['accounts']:,} | "
+                 f"{f['wall']:.2f} | {f['cpu']:.2f} | {f['anon']:.1f} | {f['hwm']:.0f} | "
+                 f"{grid['accounts'] / f['wall']:,.0f} | {f['db_mb']:.0f} | {f['requests']} | "
+                 f"{'ok' if grid['verify'] else 'FAILED'} |")
     if prompts:
         L.append("")
         L.append(f"prompts: {prompts['queued']} queued in bulk; fake's 429 count: "
@@ -248,6 +299,8 @@ def main():
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--no-prompts", action="store_true")
     ap.add_argument("--no-events", action="store_true")
+    ap.add_argument("--grid", type=int, default=300000,
+                    help="accounts of the 3-workspace Enterprise Grid row (0: none)")
     a = ap.parse_args()
     global LOAD_BEFORE
     LOAD_BEFORE = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -259,11 +312,16 @@ def main():
         for n in [int(x) for x in a.sizes.split(",")]:
             print(f"bench: {n:,} accounts ...", file=sys.stderr, flush=True)
             results.append(bench_size(n, work))
+        grid = None
+        if a.grid:
+            print(f"bench: Enterprise Grid, 3 workspaces, {a.grid:,} accounts ...",
+                  file=sys.stderr, flush=True)
+            grid = bench_grid(a.grid, 3, work)
         prompts = None if a.no_prompts else bench_prompts(work)
         events = None if a.no_events else events_bench.bench_events(work, BIN)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    t = table(results, prompts)
+    t = table(results, prompts, grid)
     if events:
         t += "\n\n" + events_bench.table(events)
     print(t)

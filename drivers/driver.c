@@ -119,9 +119,49 @@ dm_answer_free(struct dm_answer *a)
 }
 
 void
+drv_team_name(struct driver_ctx *ctx, struct pull_sink *sink, const char *team,
+    const char *url, const char *what, int arr, const char *key, const char *fallback)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char err[512] = "", *name = NULL;
+	int obj = 0;
+
+	if (sink->team == NULL || team == NULL ||
+	    (sink->team_known != NULL && sink->team_known(sink, team)))
+		return;
+	if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what, &resp, &j, err,
+	    sizeof(err)) == 0 && resp.status == 200) {
+		if (arr)
+			obj = json_first(&j, json_get(&j, 0, "value"));
+		name = obj >= 0 ? json_strdup(&j, json_path(&j, obj, key)) : NULL;
+	} else if (err[0] == '\0') {
+		snprintf(err, sizeof(err), "%s: %s: HTTP %ld", http_name(ctx->http), what,
+		    resp.status);
+	}
+	if (name == NULL || *name == '\0')
+		log_warn("%s%s%s%s (team %s keeps %s)", err[0] ? "" : http_name(ctx->http),
+		    err[0] ? "" : ": ", err[0] ? err : what, err[0] ? "" : ": no name in the answer",
+		    team, fallback ? fallback : "no name");
+	if (name != NULL && *name != '\0')
+		sink->team(sink, team, name);
+	else if (fallback != NULL)
+		sink->team(sink, team, fallback);
+	free(name);
+	json_free(&j);
+	http_resp_free(&resp);
+}
+
+const struct cfg_platform *
+drv_inst(const struct driver_ctx *ctx, enum platform p)
+{
+	return ctx->pc != NULL ? ctx->pc : &ctx->cfg->plat[p];
+}
+
+void
 drv_buckets_init(struct driver_ctx *ctx, enum platform p)
 {
-	const struct cfg_rate *r = ctx->cfg->plat[p].rate;
+	const struct cfg_rate *r = drv_inst(ctx, p)->rate;
 	/* A platform without a separate "open a DM" endpoint (Webex) paces both by its post. */
 	const struct cfg_rate *open = r[RATE_OPEN].per_second > 0 ? &r[RATE_OPEN] : &r[RATE_POST];
 

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "paging.h"
 #include "tokens.h"
+#include "graph_p.h"
 
 #define SELECT	"id,userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled," \
 		"userType,displayName,givenName,externalUserState"
@@ -342,7 +343,7 @@ graph_latest_delta(struct driver_ctx *ctx)
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
 	char *url = xasprintf("%s/users/delta?$select=" SELECT "&$deltaToken=latest",
-	    ctx->cfg->plat[PLAT_TEAMS].api_url), *dl = NULL;
+	    drv_inst(ctx, PLAT_TEAMS)->api_url), *dl = NULL;
 	char err[512] = "";
 
 	if (graph_get(ctx, url, "GET users/delta ($deltaToken=latest)", &resp, &j, NULL, err,
@@ -357,17 +358,32 @@ graph_latest_delta(struct driver_ctx *ctx)
 	return dl;
 }
 
+/* The driver's zone hook: a mailbox's zone, with a valid token (graph_more.c). */
+static int
+graph_zone(struct driver_ctx *ctx, const struct account *a, char **tz, int *denied,
+    char *err, size_t errlen)
+{
+	*tz = NULL;
+	*denied = 0;
+	if (graph_token(ctx, 0, err, errlen) != FAIL_NONE)
+		return -1;
+	return graph_mailbox_zone(ctx, a, tz, denied, err, errlen);
+}
+
 static int
 graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
     struct pull_result *res)
 {
 	const struct cfg_teams *t = &ctx->cfg->teams;
-	const struct cfg_platform *pc = &ctx->cfg->plat[PLAT_TEAMS];
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_TEAMS);
 	char *dl = NULL, *url;
 	int rejected = 0, rc;
 
-	if (sink->team)
-		sink->team(sink, t->tenant_id, pc->team_name ? pc->team_name : t->tenant_id);
+	if (pc->team_name != NULL && sink->team)
+		sink->team(sink, t->tenant_id, pc->team_name);	/* the config's name wins */
+	else if (graph_token(ctx, 0, res->err, sizeof(res->err)) == FAIL_NONE)
+		graph_org_name(ctx, sink);
+	res->err[0] = '\0';	/* a token refused: the roster's first request says so */
 	if (t->use_delta && cursor_in) {
 		res->full = 0;
 		rc = graph_pages(ctx, cursor_in, "users/delta", 1, sink, res, &rejected);
@@ -508,7 +524,7 @@ graph_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 	gp = ctx->priv;
 	gp->refresh = xstrdup(t->service_user_refresh_token);
 	drv_buckets_init(ctx, PLAT_TEAMS);
-	url = xasprintf("%s/me?$select=id", ctx->cfg->plat[PLAT_TEAMS].api_url);
+	url = xasprintf("%s/me?$select=id", drv_inst(ctx, PLAT_TEAMS)->api_url);
 	rc = graph_dm_call(ctx, RATE_OPEN, "GET", url, NULL, 0, "GET me (service user)", &a,
 	    err, errlen);
 	if (rc == DM_OK && (gp->me = json_strdup(a.j, json_get(a.j, 0, "id"))) == NULL) {
@@ -539,7 +555,7 @@ graph_chat(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char *e
     size_t errlen)
 {
 	struct graph_priv *gp = ctx->priv;
-	const char *g = ctx->cfg->plat[PLAT_TEAMS].api_url;
+	const char *g = drv_inst(ctx, PLAT_TEAMS)->api_url;
 	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
 	char *url;
@@ -571,7 +587,7 @@ chat_messages_url(struct driver_ctx *ctx, const char *chat)
 {
 	struct buf u = { 0 };
 
-	buf_printf(&u, "%s/chats/", ctx->cfg->plat[PLAT_TEAMS].api_url);
+	buf_printf(&u, "%s/chats/", drv_inst(ctx, PLAT_TEAMS)->api_url);
 	buf_urlencode(&u, chat, strlen(chat));
 	buf_adds(&u, "/messages");
 	return u.p;
@@ -860,6 +876,7 @@ const struct driver graph_driver = {
 	.dm_init = graph_dm_init,
 	.dm_send = graph_dm_send,
 	.dm_find = graph_dm_find,
+	.zone = graph_zone,
 	.ev_init = graph_ev_init,
 	.ev_sub = graph_ev_sub,
 	.ev_history = graph_ev_history,

@@ -1,5 +1,7 @@
 /*
- * slack.c — the Slack Web API: roster through users.list with cursor paging.
+ * slack.c — the Slack Web API: roster through users.list with cursor paging, for one
+ * workspace (ctx->pc, a slack.workspaces entry) or for every workspace of an Enterprise Grid
+ * (org_wide: auth.teams.list, then users.list per team_id); team names from team.info.
  * Facts: shared/docs/platform-apis.md §1 (HTTP 200 with ok:false errors, Slackbot reports
  * is_bot:false, deleted records lack most booleans, '/' escaped as '\/').
  */
@@ -20,11 +22,11 @@ struct slack_priv {
 static int
 slack_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	if (ctx->cfg->plat[PLAT_SLACK].token == NULL) {
+	if (drv_inst(ctx, PLAT_SLACK)->token == NULL) {
 		snprintf(err, errlen, "slack: no bot token configured");
 		return -1;
 	}
-	http_set_bearer(ctx->http, ctx->cfg->plat[PLAT_SLACK].token);
+	http_set_bearer(ctx->http, drv_inst(ctx, PLAT_SLACK)->token);
 	ctx->priv = xcalloc(1, sizeof(struct slack_priv));
 	return 0;
 }
@@ -118,6 +120,70 @@ first_nonempty(const struct json *j, int obj, const char *const *paths)
 	return NULL;
 }
 
+static int
+str_cmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The workspaces of a Grid member, sorted and comma-separated, or NULL. */
+static char *
+grid_teams(const struct json *j, int arr)
+{
+	char **v = NULL, *out = NULL;
+	struct buf b = { 0 };
+	int n = 0, t;
+
+	for (t = json_first(j, arr); t >= 0; t = json_next(j, arr, t)) {
+		char *id = json_strdup(j, t);
+
+		if (id == NULL || *id == '\0' || strchr(id, ',') != NULL) {
+			free(id);
+			continue;
+		}
+		v = xrealloc(v, (size_t)(n + 1) * sizeof(*v));
+		v[n++] = id;
+	}
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), str_cmp_ptr);
+	for (t = 0; t < n; t++)
+		if (t == 0 || strcmp(v[t], v[t - 1]) != 0)
+			buf_printf(&b, "%s%s", b.len ? "," : "", v[t]);
+	for (t = 0; t < n; t++)
+		free(v[t]);
+	free(v);
+	if (b.len > 0)
+		out = xstrdup(b.p);
+	buf_free(&b);
+	return out;
+}
+
+/*
+ * An Enterprise Grid member (enterprise_user present) is one user across the Grid's
+ * workspaces (shared/docs/platform-events.md §2): its account is keyed by the enterprise
+ * id, so that the same user listed by several workspaces is one account, and keeps the list
+ * of its workspaces (enterprise_user.teams, else the workspace that listed it).
+ */
+static void
+grid_member(const struct json *j, int m, struct account *a)
+{
+	int eu = json_get(j, m, "enterprise_user");
+	char *eid;
+
+	if (!json_is_object(j, eu))
+		return;
+	eid = json_strdup(j, json_get(j, eu, "enterprise_id"));
+	if (eid == NULL || *eid == '\0') {
+		free(eid);
+		return;
+	}
+	a->workspaces = grid_teams(j, json_get(j, eu, "teams"));
+	if (a->workspaces == NULL)
+		a->workspaces = xstrdup(a->team_id);
+	free(a->team_id);
+	a->team_id = eid;
+}
+
 /* Maps one member object to an account. Returns 0, or -1 when it has no id. */
 int
 slack_parse_member(const struct json *j, int m, const char *default_team, struct account *a)
@@ -167,6 +233,7 @@ slack_parse_member(const struct json *j, int m, const char *default_team, struct
 	}
 	json_i64(j, json_get(j, m, "updated"), &updated);
 	a->updated = updated;
+	grid_member(j, m, a);
 	drv_clip_account(a);
 	return 0;
 }
@@ -177,7 +244,7 @@ slack_auth_test(struct driver_ctx *ctx, struct pull_result *res)
 	struct slack_priv *sp = ctx->priv;
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
-	char *url = xasprintf("%s/auth.test", ctx->cfg->plat[PLAT_SLACK].api_url);
+	char *url = xasprintf("%s/auth.test", drv_inst(ctx, PLAT_SLACK)->api_url);
 	int rc = -1;
 
 	if (http_json(ctx->http, "POST", url, NULL, NULL, "", 0, "POST auth.test", &resp, &j,
@@ -198,10 +265,65 @@ out:
 	return rc;
 }
 
+/* A GET of Slack's whose answer must say "ok": 0, or -1 with res->cls and res->err. */
 static int
-slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
+slack_get(struct driver_ctx *ctx, const char *url, const char *what, struct http_resp *resp,
+    struct json *j, struct pull_result *res)
+{
+	if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what, resp, j, res->err,
+	    sizeof(res->err)) < 0) {
+		res->cls = FAIL_LATER;
+		return -1;
+	}
+	if ((res->cls = slack_check(j, resp, what, res->err, sizeof(res->err))) != FAIL_NONE)
+		return -1;
+	return 0;
+}
+
+/*
+ * The workspace's name from team.info (team: the workspace, or NULL for the token's own),
+ * handed to the sink; the config's team_name overrides it. A token without team:read
+ * keeps what auth.test said: a name is no reason to fail a pull.
+ */
+static void
+slack_team_info(struct driver_ctx *ctx, const char *team, const char *fallback,
+    struct pull_sink *sink)
+{
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
+	struct pull_result tmp = { 0 };
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	struct buf url = { 0 };
+	char *name = NULL;
+
+	if (sink->team == NULL || team == NULL ||
+	    (sink->team_known != NULL && sink->team_known(sink, team)))
+		return;
+	if (pc->team_name != NULL && !pc->org_wide) {
+		sink->team(sink, team, pc->team_name);
+		return;
+	}
+	buf_printf(&url, "%s/team.info?team=", pc->api_url);
+	buf_urlencode(&url, team, strlen(team));
+	if (slack_get(ctx, url.p, "GET team.info", &resp, &j, &tmp) == 0)
+		name = json_strdup(&j, json_path(&j, 0, "team.name"));
+	else
+		log_warn("%s (the name of %s is kept)", tmp.err, team);
+	if ((name != NULL && *name != '\0') || fallback != NULL)
+		sink->team(sink, team, name != NULL && *name != '\0' ? name : fallback);
+	free(name);
+	json_free(&j);
+	http_resp_free(&resp);
+	buf_free(&url);
+}
+
+/* users.list of one workspace (team: its id with an org-wide token, else NULL), page by
+ * page into the sink. 0, or -1 with res set. */
+static int
+slack_users(struct driver_ctx *ctx, const char *team, struct pull_sink *sink,
     struct pull_result *res)
 {
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
 	struct slack_priv *sp = ctx->priv;
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
@@ -210,32 +332,26 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 	struct account *accts = NULL;
 	char *cursor = NULL;
 	int rc = -1, cap = 0;
+	long page = 0;
 
-	(void)cursor_in;		/* users.list has no incremental mode */
-	res->full = 1;
-	if (slack_auth_test(ctx, res) < 0)
-		goto out;
-	if (sink->team && sp->team_id && sp->team_name)
-		sink->team(sink, sp->team_id, sp->team_name);
 	for (;;) {
 		int members, m, n = 0;
 
 		buf_reset(&url);
-		buf_printf(&url, "%s/users.list?limit=%d", ctx->cfg->plat[PLAT_SLACK].api_url,
-		    ctx->cfg->plat[PLAT_SLACK].page_size > 0 ? ctx->cfg->plat[PLAT_SLACK].page_size : 200);
+		buf_printf(&url, "%s/users.list?limit=%d", pc->api_url,
+		    pc->page_size > 0 ? pc->page_size : 200);
+		if (team) {
+			buf_adds(&url, "&team_id=");
+			buf_urlencode(&url, team, strlen(team));
+		}
 		if (cursor) {
 			buf_adds(&url, "&cursor=");
 			buf_urlencode(&url, cursor, strlen(cursor));
 		}
 		buf_reset(&what);
-		buf_printf(&what, "GET users.list page %ld", res->pages + 1);
-		if (http_json(ctx->http, "GET", url.p, NULL, NULL, NULL, 0, what.p, &resp, &j,
-		    res->err, sizeof(res->err)) < 0) {
-			res->cls = FAIL_LATER;
-			goto out;
-		}
-		if ((res->cls = slack_check(&j, &resp, what.p, res->err,
-		    sizeof(res->err))) != FAIL_NONE)
+		buf_printf(&what, "GET users.list%s%s page %ld", team ? " team " : "",
+		    team ? team : "", ++page);
+		if (slack_get(ctx, url.p, what.p, &resp, &j, res) < 0)
 			goto out;
 		members = json_get(&j, 0, "members");
 		if (!json_is_array(&j, members)) {
@@ -244,16 +360,15 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 		}
 		accts = drv_accounts(accts, &cap, json_count(&j, members));
 		for (m = json_first(&j, members); m >= 0; m = json_next(&j, members, m)) {
-			if (slack_parse_member(&j, m, sp->team_id, &accts[n]) == 0)
+			if (slack_parse_member(&j, m, team ? team : sp->team_id, &accts[n]) == 0)
 				n++;
 		}
-		if ((rc = drv_page(sink, res, accts, n)) < 0) {
+		if (drv_page(sink, res, accts, n) < 0) {
 			if (res->err[0] == '\0')
 				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
 				    "failed", what.p);
 			goto out;
 		}
-		rc = -1;
 		free(cursor);
 		cursor = json_strdup(&j, json_path(&j, 0, "response_metadata.next_cursor"));
 		if (cursor == NULL || *cursor == '\0')
@@ -264,7 +379,6 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			goto out;
 		}
 	}
-	res->complete = 1;
 	rc = 0;
 out:
 	free(accts);
@@ -277,12 +391,124 @@ out:
 	return rc;
 }
 
+/* An org-wide token's workspaces (auth.teams.list, paged): ids into *ids (*n), their
+ * names to the sink. 0, or -1 with res set. */
+static int
+slack_grid_teams(struct driver_ctx *ctx, struct pull_sink *sink, char ***ids, int *n,
+    struct pull_result *res)
+{
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
+	struct cursor_guard guard = { 0 };
+	char *cursor = NULL;
+	int rc = -1, arr, t;
+	struct http_resp resp = { 0 };
+	struct buf url = { 0 };
+	struct json j = { 0 };
+
+	for (;;) {
+		buf_reset(&url);
+		buf_printf(&url, "%s/auth.teams.list?limit=1000", pc->api_url);
+		if (cursor) {
+			buf_adds(&url, "&cursor=");
+			buf_urlencode(&url, cursor, strlen(cursor));
+		}
+		if (slack_get(ctx, url.p, "GET auth.teams.list", &resp, &j, res) < 0)
+			goto out;
+		if (!json_is_array(&j, arr = json_get(&j, 0, "teams"))) {
+			pull_fail(res, FAIL_DATA, "slack: GET auth.teams.list: no \"teams\" array");
+			goto out;
+		}
+		for (t = json_first(&j, arr); t >= 0; t = json_next(&j, arr, t)) {
+			char *id = json_strdup(&j, json_get(&j, t, "id"));
+			char *name = json_strdup(&j, json_get(&j, t, "name"));
+
+			if (id != NULL && *id != '\0') {
+				*ids = xrealloc(*ids, (size_t)(*n + 1) * sizeof(**ids));
+				(*ids)[(*n)++] = xstrdup(id);
+				if (sink->team && name != NULL && *name != '\0')
+					sink->team(sink, id, name);
+			}
+			free(id);
+			free(name);
+		}
+		free(cursor);
+		cursor = json_strdup(&j, json_path(&j, 0, "response_metadata.next_cursor"));
+		if (cursor == NULL || *cursor == '\0')
+			break;
+		if (cursor_guard_seen(&guard, cursor)) {
+			pull_fail(res, FAIL_DATA, "slack: GET auth.teams.list: next_cursor repeats "
+			    "an earlier cursor; refusing to loop");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(cursor);
+	cursor_guard_free(&guard);
+	json_free(&j);
+	http_resp_free(&resp);
+	buf_free(&url);
+	return rc;
+}
+
+/* Every workspace of the Grid, one after the other (one token, one set of rate limits). */
+static int
+slack_pull_grid(struct driver_ctx *ctx, struct pull_sink *sink, struct pull_result *res)
+{
+	struct slack_priv *sp = ctx->priv;
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
+	char **ids = NULL;
+	int n = 0, i, rc = -1;
+
+	if (sink->team && sp->team_id)
+		sink->team(sink, sp->team_id, pc->team_name ? pc->team_name :
+		    sp->team_name ? sp->team_name : sp->team_id);
+	if (slack_grid_teams(ctx, sink, &ids, &n, res) < 0)
+		goto out;
+	if (n == 0) {
+		pull_fail(res, FAIL_CONFIG, "slack: GET auth.teams.list: the org-wide token is "
+		    "approved for no workspace");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (slack_users(ctx, ids[i], sink, res) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	return rc;
+}
+
+static int
+slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
+    struct pull_result *res)
+{
+	struct slack_priv *sp = ctx->priv;
+
+	(void)cursor_in;		/* users.list has no incremental mode */
+	res->full = 1;
+	if (slack_auth_test(ctx, res) < 0)
+		return -1;
+	if (drv_inst(ctx, PLAT_SLACK)->org_wide) {
+		if (slack_pull_grid(ctx, sink, res) < 0)
+			return -1;
+	} else {
+		slack_team_info(ctx, sp->team_id, sp->team_name, sink);
+		if (slack_users(ctx, NULL, sink, res) < 0)
+			return -1;
+	}
+	res->complete = 1;
+	return 0;
+}
+
 /* ---- direct messages ---- */
 
 static int
 slack_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	const struct cfg_platform *c = &ctx->cfg->plat[PLAT_SLACK];
+	const struct cfg_platform *c = drv_inst(ctx, PLAT_SLACK);
 
 	if (c->token == NULL) {
 		snprintf(err, errlen, "slack: no bot token configured");
@@ -310,7 +536,7 @@ static int
 slack_call(struct driver_ctx *ctx, int which, const char *method, const struct buf *body,
     int once, struct dm_answer *a, char *err, size_t errlen)
 {
-	char *url = xasprintf("%s/%s", ctx->cfg->plat[PLAT_SLACK].api_url, method);
+	char *url = xasprintf("%s/%s", drv_inst(ctx, PLAT_SLACK)->api_url, method);
 	char *what = xasprintf("POST %s", method);
 	const struct dm_call c = { which, { "POST", url, NULL, "application/json; charset=utf-8",
 	    body->p, body->len, what, once }, slack_dm_status, NULL };
@@ -337,6 +563,15 @@ slack_open(struct driver_ctx *ctx, const struct dm *m, int reopen, struct dm_out
 		return DM_OK;
 	buf_adds(&body, "{\"users\":");
 	buf_json_str(&body, m->to->user_id);
+	if (drv_inst(ctx, PLAT_SLACK)->org_wide && m->to->workspaces != NULL) {
+		/* an org-wide token names the workspace: the first of the user's */
+		size_t n = strcspn(m->to->workspaces, ",");
+		char *ws = xstrndup(m->to->workspaces, n);
+
+		buf_adds(&body, ",\"team_id\":");
+		buf_json_str(&body, ws);
+		free(ws);
+	}
 	buf_addc(&body, '}');
 	rc = slack_call(ctx, RATE_OPEN, "conversations.open", &body, 0, &a, err, errlen);
 	if (rc == DM_OK) {

@@ -16,11 +16,11 @@
 static int
 webex_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	if (ctx->cfg->plat[PLAT_WEBEX].token == NULL) {
+	if (drv_inst(ctx, PLAT_WEBEX)->token == NULL) {
 		snprintf(err, errlen, "webex: no token configured");
 		return -1;
 	}
-	http_set_bearer(ctx->http, ctx->cfg->plat[PLAT_WEBEX].token);
+	http_set_bearer(ctx->http, drv_inst(ctx, PLAT_WEBEX)->token);
 	return 0;
 }
 
@@ -68,6 +68,11 @@ webex_parse_person(const struct json *j, int p, struct account *a)
 		a->flags |= ACCT_NOLOGIN;
 	a->name = json_strdup(j, json_get(j, p, "displayName"));
 	a->first_name = json_strdup(j, json_get(j, p, "firstName"));
+	a->tz = json_strdup(j, json_get(j, p, "timezone"));	/* IANA, e.g. "America/Denver" */
+	if (a->tz != NULL && *a->tz == '\0') {
+		free(a->tz);
+		a->tz = NULL;
+	}
 	s = json_strdup(j, json_get(j, p, "lastActivity"));
 	if (s && parse_iso8601(s, &t) == 0)
 		a->updated = (int64_t)t;
@@ -129,6 +134,25 @@ webex_status(const struct http_resp *resp, const struct json *j, const char *wha
 	return resp->status >= 500 || resp->status == 423 ? FAIL_LATER : FAIL_DATA;
 }
 
+/* The org's name: the config's org_name, else GET /organizations/{id} (displayName). */
+static void
+webex_org_name(struct driver_ctx *ctx, struct pull_sink *sink, const char *org)
+{
+	const struct cfg_platform *pc = drv_inst(ctx, PLAT_WEBEX);
+	struct buf url = { 0 };
+
+	if (pc->team_name != NULL) {
+		if (sink->team)
+			sink->team(sink, org, pc->team_name);
+		return;
+	}
+	buf_printf(&url, "%s/organizations/", pc->api_url);
+	buf_urlencode(&url, org, strlen(org));
+	drv_team_name(ctx, sink, org, url.p, "GET /organizations/{id}", 0, "displayName",
+	    org);
+	buf_free(&url);
+}
+
 static int
 webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink,
     struct pull_result *res)
@@ -143,8 +167,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 
 	(void)cursor_in;
 	res->full = 1;
-	url = xasprintf("%s/people?max=%d", ctx->cfg->plat[PLAT_WEBEX].api_url,
-	    ctx->cfg->plat[PLAT_WEBEX].page_size > 0 ? ctx->cfg->plat[PLAT_WEBEX].page_size : 1000);
+	url = xasprintf("%s/people?max=%d", drv_inst(ctx, PLAT_WEBEX)->api_url,
+	    drv_inst(ctx, PLAT_WEBEX)->page_size > 0 ? drv_inst(ctx, PLAT_WEBEX)->page_size : 1000);
 	for (;;) {
 		int arr, n;
 
@@ -165,9 +189,8 @@ webex_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 			goto out;
 		}
 		n = drv_parse_items(&j, arr, parse_person, NULL, &accts, &cap);
-		if (!named && n > 0 && sink->team) {
-			sink->team(sink, accts[0].team_id, ctx->cfg->plat[PLAT_WEBEX].team_name ?
-			    ctx->cfg->plat[PLAT_WEBEX].team_name : accts[0].team_id);
+		if (!named && n > 0) {
+			webex_org_name(ctx, sink, accts[0].team_id);
 			named = 1;
 		}
 		if ((rc = drv_page(sink, res, accts, n)) < 0)
@@ -196,7 +219,7 @@ out:
 static int
 webex_dm_init(struct driver_ctx *ctx, char *err, size_t errlen)
 {
-	const struct cfg_platform *c = &ctx->cfg->plat[PLAT_WEBEX];
+	const struct cfg_platform *c = drv_inst(ctx, PLAT_WEBEX);
 
 	if (c->token == NULL) {
 		snprintf(err, errlen, "webex: no token configured");
@@ -213,7 +236,7 @@ webex_dm_send(struct driver_ctx *ctx, const struct dm *m, struct dm_out *o, char
 {
 	struct dm_answer a = { 0 };
 	struct buf body = { 0 };
-	char *url = xasprintf("%s/messages", ctx->cfg->plat[PLAT_WEBEX].api_url);
+	char *url = xasprintf("%s/messages", drv_inst(ctx, PLAT_WEBEX)->api_url);
 	int rc;
 
 	buf_adds(&body, "{\"toPersonId\":");
@@ -244,7 +267,7 @@ webex_dm_find(struct driver_ctx *ctx, const struct dm *m, int *found, struct dm_
 	int rc;
 
 	*found = 0;
-	buf_printf(&url, "%s/messages/direct?personId=", ctx->cfg->plat[PLAT_WEBEX].api_url);
+	buf_printf(&url, "%s/messages/direct?personId=", drv_inst(ctx, PLAT_WEBEX)->api_url);
 	buf_urlencode(&url, m->to->user_id, strlen(m->to->user_id));
 	rc = drv_dm_call(ctx, &(const struct dm_call){ RATE_OPEN, { "GET", url.p, NULL, NULL,
 	    NULL, 0, "GET messages/direct", 0 }, webex_status, NULL }, &a, err, errlen);

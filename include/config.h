@@ -57,6 +57,12 @@ struct cfg_platform {
 						   webex.rate.post (5/s, 5) */
 	struct cfg_oauth oauth;			/* the Sync now sign-in */
 	char		*prompt_template;	/* NULL = built-in default */
+	/* Slack only (a workspace): */
+	char		*team_id;		/* slack.team_id: the workspace, when given (events
+						   and prompts route by it before the first pull) */
+	int		 org_wide;		/* slack.org_wide: an Enterprise Grid org-wide token;
+						   the workspaces come from auth.teams.list */
+	int		 index;			/* its place in the platform's instances */
 };
 
 /* What only Slack has. */
@@ -98,7 +104,13 @@ struct config {
 	int		 token_key_derived;	/* token_key came from link_key */
 	int		 link_ttl_hours;	/* default 168 */
 
-	struct cfg_platform plat[PLAT_COUNT];	/* indexed by enum platform */
+	struct cfg_platform plat[PLAT_COUNT];	/* indexed by enum platform; with
+						   slack.workspaces, Slack's are the defaults */
+	/* The instances pulled, config_ninst / config_inst read them: one per platform
+	 * (&plat[p]), except Slack with slack.workspaces (a list of entries, each the
+	 * defaults above overridden by the entry's keys). */
+	struct cfg_platform *inst[PLAT_COUNT];
+	int		 ninst[PLAT_COUNT];
 	struct cfg_slack slack;
 	struct cfg_teams teams;
 
@@ -114,7 +126,10 @@ struct config {
 		int	 max_prompts;		/* default 3, 1..100 */
 		int	 quiet_start;		/* minute of day, default 20*60; -1 = no quiet hours */
 		int	 quiet_end;		/* minute of day, default 8*60 */
-		char	*default_tz;		/* default "UTC" */
+		char	*default_tz;		/* default: the host's zone (TZ, else the
+						   target of /etc/localtime, else "UTC") */
+		const char *default_tz_from;	/* where default_tz came from (static):
+						   "the config", "TZ", "/etc/localtime" */
 		int	 stale_days;		/* pending longer than this is stale, default 14 */
 		int	 batch_size;		/* prompts per run at most, default 10000 */
 	} prompts;
@@ -155,6 +170,14 @@ struct config {
 
 /* 1 when platform p is enabled in cfg (0 for a p out of range). */
 int	config_enabled(const struct config *cfg, enum platform p);
+/* How many instances platform p has (Slack workspace entries; 1 for the others, also for a
+ * struct config not made by config_load), and instance i of them (0 <= i < that). */
+int	config_ninst(const struct config *cfg, enum platform p);
+const struct cfg_platform *config_inst(const struct config *cfg, enum platform p, int i);
+/* The instance of platform p whose team_id is team (given in the config), or NULL. The
+ * store learns the rest at each pull: reconcile's rec_instance is the lookup to use. */
+const struct cfg_platform *config_inst_by_team(const struct config *cfg, enum platform p,
+	    const char *team);
 
 /*
  * Loads and validates path. On success returns 0 and fills *cfg (caller calls config_free).

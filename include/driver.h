@@ -20,6 +20,9 @@ struct pull_sink {
 	/* Team display names learnt during the pull (optional, may be NULL). */
 	void	(*team)(struct pull_sink *sink, const char *team_id, const char *name);
 	void	*arg;
+	/* 1 when the team's name is known and fresh (fetched by this instance within a day):
+	 * the driver need not ask the platform again. May be NULL (then: ask). */
+	int	(*team_known)(struct pull_sink *sink, const char *team_id);
 };
 
 struct pull_result {
@@ -58,14 +61,29 @@ void	drv_pull_free(char *url, struct account *accts, struct cursor_guard *g, str
  * sink refused it (res->cls FAIL_IO; the sink says why in res->err, if anyone does). */
 int	drv_page(struct pull_sink *sink, struct pull_result *res, struct account *accts, int n);
 
+/*
+ * A team's name from the platform, handed to sink->team(team, name): unless the sink knows
+ * it fresh already, GET url (what in messages) and take the string at key (a json_path) of
+ * the answer, or of its first "value" element when arr is set (Graph's collections).
+ * Without an answer (a 403 for a missing permission...) the name is fallback (NULL: none),
+ * and the reason is logged as a warning: a name never fails a pull.
+ */
+struct driver_ctx;
+void	drv_team_name(struct driver_ctx *ctx, struct pull_sink *sink, const char *team,
+	    const char *url, const char *what, int arr, const char *key, const char *fallback);
+
 /* The DM token buckets of platform p from its config (rate.open / rate.chat and rate.post;
  * a platform without an "open" endpoint paces both by rate.post). */
 struct driver_ctx;
 void	drv_buckets_init(struct driver_ctx *ctx, enum platform p);
+/* The instance ctx works for: ctx->pc, else platform p's one. */
+const struct cfg_platform *drv_inst(const struct driver_ctx *ctx, enum platform p);
 
 
 struct driver_ctx {
 	const struct config	*cfg;
+	const struct cfg_platform *pc;		/* the instance (a Slack workspace) whose token,
+						   URL and rates to use; NULL: cfg->plat[p] */
 	struct http_client	*http;
 	void			*priv;		/* driver's own state */
 	struct bucket		 rate[RATE_COUNT];	/* set by dm_init */
@@ -219,6 +237,12 @@ struct driver {
 		    char *err, size_t errlen);
 	int	(*dm_find)(struct driver_ctx *ctx, const struct dm *m, int *found,
 		    struct dm_out *o, char *err, size_t errlen);
+	/* The account's own time zone where the roster does not carry it (Graph: its
+	 * mailbox's, a request per person; NULL elsewhere). 0 with *tz (an IANA name the
+	 * caller frees, or NULL: none known), or -1 with err, and *denied = 1 when the app
+	 * lacks the permission (ask no more this run). Needs init first. */
+	int	(*zone)(struct driver_ctx *ctx, const struct account *a, char **tz, int *denied,
+		    char *err, size_t errlen);
 	/* Events (see above); NULL where the platform needs none (Slack has no per-person
 	 * subscription). ev_init sets up the app's credential and ctx->rate (as dm_init, but
 	 * without the sender's credentials): 0 or -1 with err. ev_sub, ev_history: EV_*. */

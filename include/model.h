@@ -44,6 +44,9 @@ struct account {
 	char		*name;		/* best display name */
 	char		*first_name;
 	char		*tz;		/* IANA zone or NULL */
+	char		*workspaces;	/* Slack Enterprise Grid: the workspaces (team ids,
+					   comma-separated, sorted) of an account whose team_id
+					   is the Grid's enterprise id; else NULL */
 	uint32_t	 flags;
 	int64_t		 updated;	/* platform's last-change or activity time, 0 unknown */
 	uint64_t	 person_id;	/* 0: not linked (not a human) */

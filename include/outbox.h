@@ -49,6 +49,7 @@ struct prompt_summary {
 	struct prompt_platform_summary p[PLAT_COUNT];
 	long	auto_synced;
 	long	reauth;		/* re-consent prompts queued */
+	long	zones;		/* people's zones fetched (Graph mailboxes) */
 	long	events, events_queued;
 };
 

@@ -8,7 +8,7 @@
  *	emails	    normalised address -> person id     (index)
  *	pacct	    person id | account key -> ""        (index: a person's accounts)
  *	history	    person id | seq -> history record    (audit trail)
- *	teams	    platform|team_id -> display name
+ *	teams	    platform|team_id -> team record (name, fetched_at, instance)
  *	stage.slack, stage.teams, stage.webex
  *		    account key -> account record        (a pull in progress, one per platform)
  *	kv	    space name | NUL | key -> value      (the key-value spaces below)
@@ -149,8 +149,20 @@ int	store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char 
 typedef int (*store_history_cb)(const struct history *h, void *arg);
 int	store_history_each(struct txn *t, uint64_t person_id, store_history_cb cb, void *arg);
 
-/* Team display names. */
-int	store_team_name_put(struct txn *t, enum platform p, const char *team, const char *name);
+/* Teams (a Slack workspace or Grid, a Teams tenant, a Webex org): the name the platform
+ * gives it (or the config's override), when it was fetched, and which instance of the
+ * platform (a slack.workspaces entry) pulled it last: events and prompts route by it. */
+struct team_rec {
+	char	*name;		/* NULL if none known */
+	int64_t	 fetched_at;	/* unix seconds; 0 unknown */
+	int	 inst;		/* index into the platform's instances, -1 unknown */
+	int	 from_config;	/* the name is the config's (team_name, tenant_name, org_name) */
+};
+int	store_team_put(struct txn *t, enum platform p, const char *team, const struct team_rec *r);
+/* 0 with *out filled (team_rec_free), STORE_NOTFOUND (out empty, inst -1) or -1. */
+int	store_team_get(struct txn *t, enum platform p, const char *team, struct team_rec *out);
+void	team_rec_free(struct team_rec *r);
+/* The team's name appended to out: 0, STORE_NOTFOUND (no team or no name) or -1. */
 int	store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf *out);
 
 /*

@@ -7,6 +7,7 @@
 
 #include "inbox.h"
 #include "lookup.h"
+#include "zones.h"
 #include "outbox.h"
 #include "reconcile.h"
 
@@ -66,24 +67,35 @@ explain_status(const struct config *cfg, const struct pview *v, FILE *out)
 	    active, v->n, v->n == 1 ? "" : "s");
 }
 
+/* The primary team as "Name (id)", its name from the platform (or the config). */
 static void
-explain_primary(const struct person *p, FILE *out)
+explain_primary(struct txn *t, const struct person *p, FILE *out)
 {
 	const char *pl = p->primary_platform >= 0 ?
 	    platform_name((enum platform)p->primary_platform) : NULL;
+	struct buf team = { 0 };
 
-	if (pl == NULL)
+	if (pl == NULL) {
 		fprintf(out, "primary: none — no active account\n");
-	else if (p->primary_source == PS_CHOSEN)
+		return;
+	}
+	if (store_team_name_get(t, (enum platform)p->primary_platform, p->primary_team_id,
+	    &team) == 0 && strcmp(team.p, p->primary_team_id) != 0) {
+		buf_printf(&team, " (%s)", p->primary_team_id);
+	} else {
+		buf_reset(&team);
+		buf_adds(&team, p->primary_team_id);
+	}
+	if (p->primary_source == PS_CHOSEN)
 		fprintf(out, "primary: %s team %s — chosen by the person in the Sync now flow\n",
-		    pl, p->primary_team_id);
+		    pl, team.p);
 	else if (p->primary_source == PS_AUTO)
-		fprintf(out, "primary: %s team %s — set by Slack auto-sync\n", pl,
-		    p->primary_team_id);
+		fprintf(out, "primary: %s team %s — set by Slack auto-sync\n", pl, team.p);
 	else
 		fprintf(out, "primary: %s team %s — inferred: the first platform of identity."
 		    "platform_order with an active account, then the most recently active team\n",
-		    pl, p->primary_team_id);
+		    pl, team.p);
+	buf_free(&team);
 }
 
 /* Would they be prompted now? For a prompt already queued, why it has not gone out yet. */
@@ -94,9 +106,14 @@ explain_prompt(const struct config *cfg, struct txn *t, const struct pview *v, F
 	struct prompt q = { 0 };
 	uint64_t qid = 0;
 
+	char from[160];
+	const char *zone;
+
 	if (prompt_decide_for(cfg, t, v, v->p.status == ST_OFF ? PR_BULK : PR_ADMIN, -1, NULL,
 	    ps_now(), &d) < 0)
 		return -1;
+	zone = rec_person_zone(cfg, &v->p, v->a, v->n, d.target, from, sizeof(from));
+	fprintf(out, "zone: %s — from %s\n", zone, from);
 	if (d.hold != HOLD_PENDING) {
 		fprintf(out, "prompt: %s\n", d.why);
 		return 0;
@@ -130,7 +147,7 @@ rec_explain(const struct config *cfg, struct store *st, const char *spec, FILE *
 		goto out;
 	}
 	explain_status(cfg, &v, out);
-	explain_primary(&v.p, out);
+	explain_primary(t, &v.p, out);
 	if (explain_prompt(cfg, t, &v, out) < 0)
 		fail_set(f, FAIL_IO, "%s", store_error(st));
 	else {

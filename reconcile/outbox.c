@@ -1,6 +1,7 @@
 /*
- * outbox.c — sending the queued prompts in rate-limited batches, a thread per platform,
- * never twice, never lost (queue.c fills the outbox).
+ * outbox.c — sending the queued prompts in rate-limited batches, a thread per platform
+ * instance (each Slack workspace entry with its own token and buckets: the account's team
+ * picks it, include/workspace.h), never twice, never lost (queue.c fills the outbox).
  *
  * A prompt moves queued -> sending -> delivered | failed | cancelled. "sending" is committed
  * (and synced to disk) before the request; a prompt found in "sending" by a later run is in
@@ -17,6 +18,7 @@
 #include "linktoken.h"
 #include "outbox.h"
 #include "outbox_p.h"
+#include "workspace.h"
 
 /* ---- sending ---- */
 
@@ -24,7 +26,9 @@ struct sender {
 	const struct config		*cfg;
 	struct store			*st;
 	const struct driver		*drv;
-	struct prompt_platform_summary	*sum;
+	const struct cfg_platform	*pc;		/* the instance that sends */
+	struct prompt_platform_summary	*sum;		/* &own */
+	struct prompt_platform_summary	 own;
 	struct ids			 ids;		/* prompts to send, in id order */
 	atomic_long			 done;		/* for the progress line */
 	atomic_int			 finished;
@@ -259,7 +263,7 @@ static void *
 sender_thread(void *arg)
 {
 	struct sender *s = arg;
-	struct driver_ctx ctx = { .cfg = s->cfg };
+	struct driver_ctx ctx = { .cfg = s->cfg, .pc = s->pc };
 	char err[512] = "";
 	size_t i;
 
@@ -294,7 +298,8 @@ out:
 struct plan {
 	const struct config	*cfg;
 	struct txn		*t;
-	struct sender		*senders;
+	struct sender		*senders;	/* one per instance: base[p] + its index */
+	int			 base[PLAT_COUNT];
 	FILE			*out;
 	int			 dry_run;
 	time_t			 now;
@@ -308,6 +313,7 @@ plan_cb(const struct prompt *q, void *arg)
 {
 	struct plan *pl = arg;
 	struct prompt_decision d;
+	const struct cfg_platform *pc;
 	struct pview v;
 	char *line;
 
@@ -331,9 +337,15 @@ plan_cb(const struct prompt *q, void *arg)
 		fputs(line, pl->out);
 		free(line);
 	}
-	if (d.d == DEC_SEND) {
+	if (d.d == DEC_SEND && (pc = rec_instance(pl->cfg, pl->t, q->platform,
+	    q->team_id)) == NULL) {
+		/* a team no pull has seen: no workspace entry of the config is known to serve it */
+		log_warn("prompt %s: no %s workspace of the config serves team %s; it waits",
+		    q->ref, platform_name(q->platform), q->team_id);
+		pl->sum->p[q->platform].unresolved++;
+	} else if (d.d == DEC_SEND) {
 		pl->sum->p[q->platform].due++;
-		ids_add(&pl->senders[q->platform].ids, q->id);
+		ids_add(&pl->senders[pl->base[q->platform] + pc->index].ids, q->id);
 	} else if (d.d == DEC_WAIT) {
 		pl->sum->p[q->platform].waiting++;
 	} else {
@@ -381,25 +393,24 @@ cancel_undue(struct store *st, const struct ids *cancel, time_t now)
 	return store_commit(t);
 }
 
-/* Starts a sender thread for each platform with prompts due; started[i] says which. */
+/* Starts a sender thread for each instance with prompts due; started[i] says which. */
 static void
-start_senders(const struct config *cfg, struct store *st, struct sender *senders,
-    struct prompt_summary *sum, pthread_t *th, int *started)
+start_senders(const struct config *cfg, struct store *st, struct sender *senders, int n,
+    pthread_t *th, int *started)
 {
-	for (int i = 0; i < PLAT_COUNT; i++) {
+	for (int i = 0; i < n; i++) {
 		struct sender *s = &senders[i];
 		if (s->ids.n == 0)
 			continue;
 		qsort(s->ids.v, s->ids.n, sizeof(*s->ids.v), cmp_u64);
 		s->cfg = cfg;
 		s->st = st;
-		s->drv = driver_for((enum platform)i);
-		s->sum = &sum->p[i];
+		s->sum = &s->own;
 		s->sum->ran = 1;
 		s->started = ps_monotonic();
 		if (s->drv == NULL || s->drv->dm_send == NULL) {
 			snprintf(s->sum->err, sizeof(s->sum->err), "%s: cannot send direct messages",
-			    platform_name((enum platform)i));
+			    s->drv != NULL ? s->drv->name : "?");
 			continue;
 		}
 		if (pthread_create(&th[i], NULL, sender_thread, s) == 0)
@@ -409,14 +420,14 @@ start_senders(const struct config *cfg, struct store *st, struct sender *senders
 
 /* A progress line on a terminal while the senders work; returns when they are done. */
 static void
-watch_senders(struct sender *senders, const int *started)
+watch_senders(struct sender *senders, int n, const int *started)
 {
 	int i, running;
 
 	do {
 		struct buf line = { 0 };
 		running = 0;
-		for (i = 0; i < PLAT_COUNT; i++) {
+		for (i = 0; i < n; i++) {
 			struct sender *s = &senders[i];
 			long done;
 			double el, rate;
@@ -441,20 +452,60 @@ watch_senders(struct sender *senders, const int *started)
 	log_progress_end();
 }
 
+/* A sender's figures into its platform's. */
+static void
+add_summary(struct prompt_platform_summary *to, const struct prompt_platform_summary *f)
+{
+	to->ran |= f->ran;
+	to->delivered += f->delivered;
+	to->failed += f->failed;
+	to->recovered += f->recovered;
+	to->unresolved += f->unresolved;
+	to->throttled += f->throttled;
+	to->requests += f->requests;
+	to->limit += f->limit;
+	if (f->seconds > to->seconds)
+		to->seconds = f->seconds;
+	if (to->err[0] == '\0')
+		memcpy(to->err, f->err, sizeof(to->err));
+}
+
+/* A sender for every instance of every platform (pl->base[p]: the first of p's). */
+static struct sender *
+new_senders(const struct config *cfg, struct plan *pl, int *n)
+{
+	struct sender *senders;
+	int p, i, k = 0;
+
+	for (p = 0; p < PLAT_COUNT; p++) {
+		pl->base[p] = k;
+		k += config_ninst(cfg, (enum platform)p);
+	}
+	senders = xcalloc((size_t)k, sizeof(*senders));
+	for (p = 0; p < PLAT_COUNT; p++)
+		for (i = 0; i < config_ninst(cfg, (enum platform)p); i++) {
+			senders[pl->base[p] + i].drv = driver_for((enum platform)p);
+			senders[pl->base[p] + i].pc = config_inst(cfg, (enum platform)p, i);
+			senders[pl->base[p] + i].sum = &senders[pl->base[p] + i].own;
+		}
+	*n = k;
+	return senders;
+}
+
 enum fail
 prompts_send(const struct config *cfg, struct store *st, int dry_run, FILE *out,
     struct prompt_summary *sum)
 {
-	struct sender senders[PLAT_COUNT];
+	struct sender *senders;
 	struct plan pl = { 0 };
-	pthread_t th[PLAT_COUNT];
-	int started[PLAT_COUNT] = { 0 };
+	pthread_t *th;
+	int *started, n, i;
 	enum fail ex = FAIL_IO;
-	int i;
 
-	memset(senders, 0, sizeof(senders));
 	pl.cfg = cfg;
-	pl.senders = senders;
+	pl.senders = senders = new_senders(cfg, &pl, &n);
+	th = xcalloc((size_t)n, sizeof(*th));
+	started = xcalloc((size_t)n, sizeof(*started));
 	pl.out = out;
 	pl.dry_run = dry_run;
 	pl.now = ps_now();
@@ -474,20 +525,26 @@ prompts_send(const struct config *cfg, struct store *st, int dry_run, FILE *out,
 		ex = FAIL_IO;
 		goto out;
 	}
-	start_senders(cfg, st, senders, sum, th, started);
-	watch_senders(senders, started);
-	for (i = 0; i < PLAT_COUNT; i++) {
+	start_senders(cfg, st, senders, n, th, started);
+	watch_senders(senders, n, started);
+	for (i = 0; i < n; i++) {
 		if (started[i])
 			pthread_join(th[i], NULL);
-		if (sum->p[i].err[0]) {
-			log_err("%s; its undelivered prompts wait for the next run", sum->p[i].err);
+		if (senders[i].own.ran && senders[i].drv != NULL)
+			add_summary(&sum->p[senders[i].drv->platform], &senders[i].own);
+		if (senders[i].own.err[0]) {
+			log_err("%s; its undelivered prompts wait for the next run",
+			    senders[i].own.err);
 			ex = FAIL_LATER;
 		}
 	}
 	store_sync(st);
 out:
-	for (i = 0; i < PLAT_COUNT; i++)
+	for (i = 0; i < n; i++)
 		free(senders[i].ids.v);
+	free(senders);
+	free(th);
+	free(started);
 	free(pl.cancel.v);
 	return ex;
 }

@@ -51,6 +51,29 @@ sink_page(struct pull_sink *sink, struct account *accts, int n)
 	return 0;
 }
 
+#define TEAM_REFRESH	86400	/* team names are fetched again after a day */
+
+/* 1 when the team's name was fetched less than a day ago by this instance: the driver
+ * need not ask again (a read; pulls never write). */
+static int
+sink_team_known(struct pull_sink *sink, const char *team_id)
+{
+	struct pull_job *job = sink->arg;
+	struct team_rec r = { 0 };
+	struct txn *t;
+	int known = 0;
+
+	if ((t = store_begin(job->st, 0)) == NULL)
+		return 0;
+	if (store_team_get(t, job->drv->platform, team_id, &r) == 0)
+		known = r.name != NULL && r.inst == job->pc->index &&
+		    r.fetched_at > ps_now() - TEAM_REFRESH && r.fetched_at <= ps_now() &&
+		    r.from_config == (job->pc->team_name != NULL);
+	store_abort(t);
+	team_rec_free(&r);
+	return known;
+}
+
 /* Kept for the writer, which stores it when the pull ends (pulls never write). */
 static void
 sink_team(struct pull_sink *sink, const char *team_id, const char *name)
@@ -67,8 +90,8 @@ void *
 pull_thread(void *arg)
 {
 	struct pull_job *job = arg;
-	struct driver_ctx ctx = { .cfg = job->cfg };
-	struct pull_sink sink = { sink_page, sink_team, job };
+	struct driver_ctx ctx = { .cfg = job->cfg, .pc = job->pc };
+	struct pull_sink sink = { sink_page, sink_team, job, sink_team_known };
 
 	job->rc = -1;
 	ctx.http = http_new(job->drv->name, job->cfg);

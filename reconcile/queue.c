@@ -3,17 +3,16 @@
  * included), queueing a prompt, re-consent prompts, Slack auto-sync, and the `prompt`
  * command (one at a time or in bulk, or its dry run).
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lookup.h"
 #include "outbox.h"
 #include "outbox_p.h"
 #include "reconcile.h"
 #include "run.h"
+#include "zones.h"
 
 /* ---- loading ---- */
 
@@ -42,20 +41,6 @@ pview_free(struct pview *v)
 
 /* ---- time zones ---- */
 
-static int
-zone_exists(const char *zone)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (zone == NULL || *zone == '\0' || strstr(zone, "..") || zone[0] == '/')
-		return 0;
-	if (strcmp(zone, "UTC") == 0)
-		return 1;
-	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /*
  * Minutes since local midnight in zone at now. TZ is switched for the call: this runs in
  * the main thread only (decisions are made before the sender threads start).
@@ -79,17 +64,6 @@ local_minute(const char *zone, time_t now)
 	return tm.tm_hour * 60 + tm.tm_min;
 }
 
-static const char *
-person_zone(const struct config *cfg, const struct pview *v, const struct account *target)
-{
-	if (target && zone_exists(target->tz))
-		return target->tz;
-	for (int i = 0; i < v->n; i++)
-		if (zone_exists(v->a[i].tz))
-			return v->a[i].tz;
-	return zone_exists(cfg->prompts.default_tz) ? cfg->prompts.default_tz : "UTC";
-}
-
 static void
 enabled_platforms(const struct config *cfg, int out[PLAT_COUNT])
 {
@@ -107,6 +81,7 @@ decide(const struct config *cfg, const struct pview *v, enum prompt_reason reaso
     struct prompt_decision *d)
 {
 	struct prompt_input in = { 0 };
+	char from[160];
 
 	in.p = &v->p;
 	in.accts = v->a;
@@ -120,7 +95,7 @@ decide(const struct config *cfg, const struct pview *v, enum prompt_reason reaso
 	in.local_minute = -1;
 	rec_prompt_decide(cfg, &in, d);
 	if (d->d == DEC_SEND) {
-		in.zone = person_zone(cfg, v, d->target);
+		in.zone = rec_person_zone(cfg, &v->p, v->a, v->n, d->target, from, sizeof(from));
 		in.local_minute = local_minute(in.zone, now);
 		rec_prompt_decide(cfg, &in, d);
 	}

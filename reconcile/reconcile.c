@@ -135,6 +135,7 @@ rec_account_changed(const struct account *a, const struct account *b)
 	    str_differs(a->user_id, b->user_id) || str_differs(a->email, b->email) ||
 	    rec_emails_changed(a, b) || str_differs(a->name, b->name) ||
 	    str_differs(a->first_name, b->first_name) || str_differs(a->tz, b->tz) ||
+	    str_differs(a->workspaces, b->workspaces) ||
 	    (a->flags & ~OWN_FLAGS) != (b->flags & ~OWN_FLAGS) || a->updated != b->updated;
 }
 
@@ -150,6 +151,8 @@ rec_account_merge(struct account *out, const struct account *fresh,
 	}
 	account_copy(out, fresh);
 	out->flags &= ~OWN_FLAGS;
+	if (stored && out->tz == NULL && stored->tz != NULL && fresh->platform == PLAT_TEAMS)
+		out->tz = xstrdup(stored->tz);	/* the mailbox's, fetched apart (zones.c) */
 	if (stored) {
 		out->flags |= stored->flags & OWN_FLAGS;
 		out->person_id = stored->person_id;

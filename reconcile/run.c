@@ -15,6 +15,7 @@
 #include "run_p.h"
 #include "subscriptions.h"
 #include "usertokens.h"
+#include "zones.h"
 
 static int
 count_people(const struct person *p, void *arg)
@@ -54,83 +55,170 @@ pull_prepare(struct store *st, const struct driver *drv, struct pull_job *job, c
 	return rc;
 }
 
-/* Starts a pull thread for every enabled (and selected) platform, each feeding pipe. */
-static void
-start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o,
-    struct run_summary *sum, struct pull_job *jobs, struct pipe *pipe)
+/* The platforms this run pulls (enabled, and selected by --only). */
+static int
+selected(const struct run_opts *o, const struct config *cfg, int p)
 {
-	int any_only = 0, i;
+	int any_only = 0;
 
-	for (i = 0; i < PLAT_COUNT; i++)
+	for (int i = 0; i < PLAT_COUNT; i++)
 		any_only |= o->only[i];
-	for (i = 0; i < PLAT_COUNT; i++) {
-		const struct driver *drv = driver_for((enum platform)i);
+	return config_enabled(cfg, (enum platform)p) && (!any_only || o->only[p]);
+}
 
-		if (!config_enabled(cfg, (enum platform)i) || (any_only && !o->only[i]))
+/* A job whose thread could not start: its platform fails (and is done if it was the
+ * last of its jobs). */
+static void
+not_started(struct platform_summary *ps, struct pull_job *j)
+{
+	struct pull_job *lead = j->lead;
+
+	if (!lead->failed) {
+		lead->failed = 1;
+		snprintf(lead->ferr, sizeof(lead->ferr), "%s: cannot start a thread",
+		    j->drv->name);
+	}
+	if (--lead->pending == 0) {
+		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
+		    j->drv->name);
+		pull_job_free(lead);
+	}
+	if (j != lead)
+		pull_job_free(j);
+}
+
+/* Starts one pull thread for every instance of every selected platform (each Slack
+ * workspace entry: its own HTTP handle and rate buckets), all feeding pipe; the jobs are
+ * returned (*n of them, a platform's together, its first the lead). */
+static struct pull_job *
+start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct run_summary *sum, struct pipe *pipe, int *n)
+{
+	struct pull_job *jobs, *lead;
+	int p, i, k = 0, total = 0;
+
+	for (p = 0; p < PLAT_COUNT; p++)
+		total += selected(o, cfg, p) ? config_ninst(cfg, (enum platform)p) : 0;
+	jobs = xcalloc((size_t)total + 1, sizeof(*jobs));
+	for (p = 0; p < PLAT_COUNT; p++) {
+		const struct driver *drv = driver_for((enum platform)p);
+
+		if (!selected(o, cfg, p))
 			continue;
-		sum->p[i].ran = 1;
+		sum->p[p].ran = 1;
 		if (drv == NULL) {
-			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s: this build has no %s "
-			    "driver yet", platform_name((enum platform)i), platform_name((enum platform)i));
+			snprintf(sum->p[p].err, sizeof(sum->p[p].err), "%s: this build has no %s "
+			    "driver yet", platform_name((enum platform)p), platform_name((enum platform)p));
 			continue;
 		}
-		jobs[i].cfg = cfg;
-		jobs[i].st = st;
-		jobs[i].pipe = pipe;
-		jobs[i].drv = drv;
-		jobs[i].sum = &sum->p[i];
-		jobs[i].started = ps_monotonic();
-		if (pull_prepare(st, drv, &jobs[i], sum->p[i].err, sizeof(sum->p[i].err)) < 0)
+		lead = &jobs[k];
+		if (pull_prepare(st, drv, lead, sum->p[p].err, sizeof(sum->p[p].err)) < 0)
 			continue;
-		pipe_producers(pipe, 1);
-		if (pthread_create(&jobs[i].th, NULL, pull_thread, &jobs[i]) != 0) {
-			pipe_producers(pipe, -1);
-			snprintf(sum->p[i].err, sizeof(sum->p[i].err), "%s: cannot start a thread",
-			    drv->name);
-			pull_job_free(&jobs[i]);
+		lead->pending = config_ninst(cfg, (enum platform)p);
+		for (i = 0; i < config_ninst(cfg, (enum platform)p); i++, k++) {
+			struct pull_job *j = &jobs[k];
+
+			j->cfg = cfg;
+			j->st = st;
+			j->pipe = pipe;
+			j->drv = drv;
+			j->pc = config_inst(cfg, (enum platform)p, i);
+			j->sum = &j->own;
+			j->lead = lead;
+			j->started = ps_monotonic();
+			if (j != lead && lead->cursor_in != NULL)
+				j->cursor_in = xstrdup(lead->cursor_in);
+			pipe_producers(pipe, 1);
+			if (pthread_create(&j->th, NULL, pull_thread, j) != 0) {
+				pipe_producers(pipe, -1);
+				not_started(&sum->p[p], j);
+			}
 		}
 	}
+	*n = k;
+	return jobs;
 }
 
 struct run_ctx {
 	const struct config	*cfg;
 	struct store		*st;
 	const struct run_opts	*o;
+	struct run_summary	*sum;
 };
 
-/* The team names a pull learnt, stored (a failure only warns: they are labels). */
+#define TEAM_REFRESH	86400	/* a team record is rewritten at least daily */
+
+/* The team names a pull learnt, stored with the instance that pulled them and when (a
+ * failure only warns: they are labels and routes). A record unchanged and less than a day
+ * old is left alone. */
 static void
 store_teams(struct store *st, struct pull_job *job)
 {
-	struct buf cur = { 0 };
+	struct team_rec cur = { 0 };
 	struct txn *t;
 	int i;
 
 	for (i = 0; i < job->nteams; i++) {
 		const char *id = job->teams[i].id, *name = job->teams[i].name;
+		struct team_rec r = { (char *)name, ps_now(), job->pc->index, 0 };
 
-		buf_reset(&cur);
+		r.from_config = job->pc->team_name != NULL && strcmp(name, job->pc->team_name) == 0;
 		if ((t = store_begin(st, 1)) == NULL)
 			break;
-		if (store_team_name_get(t, job->drv->platform, id, &cur) == 0 &&
-		    strcmp(cur.p, name) == 0) {
+		if (store_team_get(t, job->drv->platform, id, &cur) == 0 && cur.name != NULL &&
+		    strcmp(cur.name, name) == 0 && cur.inst == r.inst &&
+		    cur.from_config == r.from_config && cur.fetched_at > r.fetched_at - TEAM_REFRESH) {
 			store_abort(t);
-		} else if (store_team_name_put(t, job->drv->platform, id, name) < 0 ||
+		} else if (store_team_put(t, job->drv->platform, id, &r) < 0 ||
 		    store_commit(t) < 0) {
-			log_warn("%s: cannot store team name: %s", job->drv->name,
+			log_warn("%s: cannot store team %s: %s", job->drv->name, id,
 			    store_error(st));
 		}
+		team_rec_free(&cur);
 	}
-	buf_free(&cur);
 }
 
-/* A pull has sent its last batch (pipe_drain): joined, and applied when it is whole. */
+/* A job's figures into its platform's. */
+static void
+add_figures(struct platform_summary *ps, const struct platform_summary *own)
+{
+	ps->pulled += own->pulled;
+	ps->pages += own->pages;
+	ps->requests += own->requests;
+	ps->retries += own->retries;
+	ps->throttled += own->throttled;
+}
+
+/* The platform of lead has no pull left: applied when every one of them went through. */
+static void
+platform_done(struct run_ctx *r, struct pull_job *lead)
+{
+	enum platform p = lead->drv->platform;
+	struct platform_summary *ps = &r->sum->p[p];
+
+	if (lead->failed) {
+		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
+		    platform_name(p));
+	} else {
+		double a0 = ps_monotonic();
+		log_debug("%s: pulled in %.2f s", platform_name(p), a0 - lead->started);
+		lead->sum = ps;
+		lead->res.full = !lead->partial;	/* a full roster only if every pull was */
+		if (apply_platform(r->cfg, r->st, r->o, lead) == 0)
+			ps->ok = 1;
+		log_debug("%s: applied in %.2f s", platform_name(p), ps_monotonic() - a0);
+	}
+	ps->seconds = ps_monotonic() - lead->started;
+	pull_job_free(lead);
+}
+
+/* A pull has sent its last batch (pipe_drain): joined, its teams stored; the platform is
+ * applied when its last pull ends. */
 static void
 pull_done(struct pull_job *job, void *arg)
 {
 	struct run_ctx *r = arg;
-	enum platform p = job->drv->platform;
-	struct platform_summary *ps = job->sum;
+	struct pull_job *lead = job->lead;
 
 	pthread_join(job->th, NULL);
 	log_progress_end();
@@ -140,40 +228,39 @@ pull_done(struct pull_job *job, void *arg)
 		    job->drv->name, job->werr);
 		job->rc = -1;
 	}
-	if (job->rc < 0 || !job->res.complete) {
-		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed",
-		    job->res.err[0] ? job->res.err : "pull incomplete", platform_name(p));
-	} else {
-		double a0 = ps_monotonic();
-		log_debug("%s: pulled in %.2f s", platform_name(p), a0 - job->started);
-		if (apply_platform(r->cfg, r->st, r->o, job) == 0)
-			ps->ok = 1;
-		log_debug("%s: applied in %.2f s", platform_name(p), ps_monotonic() - a0);
+	if ((job->rc < 0 || !job->res.complete) && !lead->failed) {
+		lead->failed = 1;
+		snprintf(lead->ferr, sizeof(lead->ferr), "%s",
+		    job->res.err[0] ? job->res.err : "pull incomplete");
 	}
-	ps->seconds = ps_monotonic() - job->started;
-	pull_job_free(job);
+	lead->partial |= !job->res.full;
+	add_figures(&r->sum->p[job->drv->platform], &job->own);
+	if (job != lead)
+		pull_job_free(job);
+	if (--lead->pending == 0)
+		platform_done(r, lead);
 }
 
 enum fail
 run_reconcile(const struct config *cfg, struct store *st, const struct run_opts *o,
     struct run_summary *sum)
 {
-	struct pull_job jobs[PLAT_COUNT];
-	struct run_ctx r = { cfg, st, o };
+	struct pull_job *jobs;
+	struct run_ctx r = { cfg, st, o, sum };
 	struct pipe pipe;
 	enum fail ex = FAIL_NONE;
 	double t0 = ps_monotonic();
 	struct txn *t;
-	int i;
+	int i, n;
 
 	memset(sum, 0, sizeof(*sum));
-	memset(jobs, 0, sizeof(jobs));
 	pipe_init(&pipe);
-	start_pulls(cfg, st, o, sum, jobs, &pipe);
+	jobs = start_pulls(cfg, st, o, sum, &pipe, &n);
 	/* this thread is the one writer: it stages what the pulls send until all have ended,
-	 * and joins and applies each as it ends */
+	 * and joins each as it ends, applying a platform when its last pull ends */
 	pipe_drain(&pipe, st, pull_done, &r);
 	pipe_destroy(&pipe);
+	free(jobs);
 	for (i = 0; i < PLAT_COUNT; i++) {
 		if (!sum->p[i].ran || sum->p[i].ok)
 			continue;
@@ -200,12 +287,15 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
  * re-consent prompts, the event inbox (serve's receivers, the catch-up) and the events
  * spool, Slack auto-sync. */
 static enum fail
-after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *ps,
-    enum fail *later, struct failure *f)
+after_pulls(const struct config *cfg, struct store *st, const struct run_summary *rs,
+    struct prompt_summary *ps, enum fail *later, struct failure *f)
 {
 	struct sub_summary subs;
 	long resolved = 0;
+	int pulled[PLAT_COUNT];
 
+	for (int p = 0; p < PLAT_COUNT; p++)
+		pulled[p] = rs->p[p].ok;
 	/* user tokens collected by Sync now are refreshed before they expire */
 	if (cfg->token_key)
 		(void)rec_refresh_user_tokens(cfg, st);	/* logs its own problems */
@@ -213,7 +303,8 @@ after_pulls(const struct config *cfg, struct store *st, struct prompt_summary *p
 	 * a platform's failure is logged and makes the run's exit 69 */
 	if ((*later = rec_events_upkeep(cfg, st, ps_now(), &subs)) == FAIL_IO)
 		return fail_set(f, FAIL_IO, "%s", "");
-	if (prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
+	if (rec_fill_zones(cfg, st, pulled, &ps->zones) < 0 ||
+	    prompts_reauth(cfg, st, ps_now(), &ps->reauth) < 0 ||
 	    events_resolve(cfg, st, &resolved) < 0 ||
 	    events_drain(cfg, st, &ps->events, &ps->events_queued) < 0 ||
 	    events_spool(cfg, st, &ps->events, &ps->events_queued) < 0 ||
@@ -235,7 +326,8 @@ rec_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		run_print_summary(&res->run, o->dry_run, out);
 	if (cls == FAIL_IO)
 		return fail_set(f, cls, "%s", "");	/* logged */
-	if (!o->dry_run && after_pulls(cfg, st, &res->prompts, &later, f) != FAIL_NONE)
+	if (!o->dry_run && after_pulls(cfg, st, &res->run, &res->prompts, &later, f) !=
+	    FAIL_NONE)
 		return f->cls;
 	if (later == FAIL_LATER && (cls == FAIL_NONE || cls == FAIL_DATA))
 		cls = later;		/* 69 wins over 65, as in run_reconcile */

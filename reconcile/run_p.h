@@ -17,9 +17,11 @@ struct pull_team {
 };
 
 /*
- * One platform's pull: filled by run.c, run by pull_thread, staged through the pipe by the
- * run's thread, applied by apply_platform. The pulling thread owns everything but what the
- * pipe's lock guards (spare, wfail, werr) until it has sent its last batch.
+ * The pull of one instance of a platform (a Slack workspace entry): filled by run.c, run by
+ * pull_thread, staged through the pipe by the run's thread. A platform's jobs share its
+ * staging area; when the last of them ends, its first (lead) is applied for all by
+ * apply_platform. The pulling thread owns everything but what the pipe's lock guards
+ * (spare, wfail, werr) until it has sent its last batch.
  */
 struct pull_job {
 	const struct config	*cfg;
@@ -28,7 +30,14 @@ struct pull_job {
 	pthread_t		 th;
 	struct stage_batch	*batch;		/* being filled */
 	const struct driver	*drv;
-	struct platform_summary	*sum;
+	const struct cfg_platform *pc;		/* the instance pulled */
+	struct platform_summary	*sum;		/* &own while pulling; the platform's to apply */
+	struct platform_summary	 own;
+	struct pull_job		*lead;		/* the platform's first job */
+	int			 pending;	/* lead: the platform's jobs not ended yet */
+	int			 failed;	/* lead: one of them failed (ferr says why) */
+	int			 partial;	/* lead: one of them was not a full roster */
+	char			 ferr[512];
 	struct pull_result	 res;
 	char			*cursor_in;
 	struct pull_team	*teams;

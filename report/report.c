@@ -64,6 +64,27 @@ report_filter_finish(struct report_filter *f, const struct config *cfg)
 		f->stale_before = ps_now() - (time_t)cfg->prompts.stale_days * 86400;
 }
 
+/* key then a JSON array of the comma-separated items of list. */
+static void
+json_str_list(struct buf *b, const char *key, const char *list)
+{
+	const char *p = list;
+
+	buf_adds(b, key);
+	buf_addc(b, '[');
+	while (*p != '\0') {
+		size_t n = strcspn(p, ",");
+		char *item = xstrndup(p, n);
+
+		if (p != list)
+			buf_addc(b, ',');
+		buf_json_str(b, item);
+		free(item);
+		p += n + (p[n] == ',');
+	}
+	buf_addc(b, ']');
+}
+
 static void
 json_str_or_null(struct buf *b, const char *s)
 {
@@ -234,8 +255,11 @@ report_json(struct buf *b, const struct report_row *r)
 		buf_json_str(b, a->user_id);
 		buf_adds(b, ",\"email\":");
 		json_str_or_null(b, a->email);
-		buf_printf(b, ",\"active\":%s,\"bot\":%s}", rec_account_is_active(a) ? "true" :
+		buf_printf(b, ",\"active\":%s,\"bot\":%s", rec_account_is_active(a) ? "true" :
 		    "false", (a->flags & ACCT_BOT) ? "true" : "false");
+		if (a->workspaces != NULL)
+			json_str_list(b, ",\"workspaces\":", a->workspaces);
+		buf_addc(b, '}');
 	}
 	buf_printf(b, "],\"prompt_count\":%d,\"last_prompted_at\":", p->prompt_count);
 	json_time(b, p->last_prompted_at);

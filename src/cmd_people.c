@@ -218,6 +218,8 @@ cmd_show(struct cli *c, int argc, char **argv)
 		    link_how_name((enum link_how)a->link_how),
 		    (a->flags & ACCT_CONFLICT) ? ", CONFLICT" : (a->flags & ACCT_GUEST) ?
 		    ", guest" : "");
+		if (a->workspaces != NULL)
+			printf("         Grid workspaces %s\n", a->workspaces);
 		for (int k = 1; k < a->nemails; k++)
 			printf("         also %s (%s)\n", a->emails[k],
 			    link_how_name((enum link_how)(a->email_how ? a->email_how[k] : 0)));

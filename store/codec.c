@@ -124,7 +124,7 @@ dup_field(char **slot, const char *d, size_t n)
 
 enum {
 	A_PLATFORM = 1, A_TEAM, A_USER, A_EMAIL, A_EMAILS, A_NAME, A_FIRST, A_TZ, A_FLAGS,
-	A_UPDATED, A_PERSON, A_LINKHOW, A_VERSION
+	A_UPDATED, A_PERSON, A_LINKHOW, A_VERSION, A_WORKSPACES
 };
 
 void
@@ -147,6 +147,7 @@ codec_account_encode(const struct account *a, struct buf *out)
 	put_str(out, A_NAME, a->name);
 	put_str(out, A_FIRST, a->first_name);
 	put_str(out, A_TZ, a->tz);
+	put_str(out, A_WORKSPACES, a->workspaces);
 	put_uint(out, A_FLAGS, a->flags);
 	put_sint(out, A_UPDATED, a->updated);
 	put_uint(out, A_PERSON, a->person_id);
@@ -195,6 +196,7 @@ codec_account_decode(const void *data, size_t n, struct account *a)
 		case A_NAME: dup_field(&a->name, d, len); break;
 		case A_FIRST: dup_field(&a->first_name, d, len); break;
 		case A_TZ: dup_field(&a->tz, d, len); break;
+		case A_WORKSPACES: dup_field(&a->workspaces, d, len); break;
 		default: break;
 		}
 	}

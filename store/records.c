@@ -499,33 +499,99 @@ team_key(struct buf *key, enum platform p, const char *team)
 	return key->len > KEY_MAX ? -1 : 0;
 }
 
+/*
+ * A team record: TEAM_REC, fetched_at (8 bytes big-endian), the instance + 1 (4 bytes
+ * big-endian, 0: unknown), flags (1 byte: 1 = the config's name), then the name. An older
+ * record is the bare name (text never starts with the byte TEAM_REC).
+ */
+#define TEAM_REC	0x01
+#define TEAM_HEAD	14
+
 int
-store_team_name_put(struct txn *t, enum platform p, const char *team, const char *name)
+store_team_put(struct txn *t, enum platform p, const char *team, const struct team_rec *r)
 {
-	struct buf key = { 0 };
+	struct buf key = { 0 }, val = { 0 };
+	unsigned char head[TEAM_HEAD];
+	uint32_t inst = r->inst >= 0 ? (uint32_t)r->inst + 1 : 0;
 	MDB_val k, v;
 	int rc = 0;
 
+	head[0] = TEAM_REC;
+	put_be64(head + 1, (uint64_t)r->fetched_at);
+	for (int i = 0; i < 4; i++)
+		head[9 + i] = (unsigned char)(inst >> (24 - 8 * i));
+	head[13] = r->from_config ? 1 : 0;
+	buf_add(&val, head, sizeof(head));
+	if (r->name != NULL)
+		buf_adds(&val, r->name);
 	if (team_key(&key, p, team) == 0) {
 		k = val_of(key.p, key.len);
-		v = val_of(name, strlen(name));
+		v = val_of(val.p, val.len);
 		rc = mdb_put(t->txn, t->s->dbi[DB_TEAMS], &k, &v, 0);
 	}
 	buf_free(&key);
-	return rc ? st_fail(t->s, "write team name", rc) : 0;
+	buf_free(&val);
+	return rc ? st_fail(t->s, "write team", rc) : 0;
+}
+
+static void
+team_decode(const unsigned char *d, size_t n, struct team_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->inst = -1;
+	if (n >= TEAM_HEAD && d[0] == TEAM_REC) {
+		uint32_t inst = 0;
+
+		r->fetched_at = (int64_t)get_be64(d + 1);
+		for (int i = 0; i < 4; i++)
+			inst = inst << 8 | d[9 + i];
+		r->inst = (int)inst - 1;
+		r->from_config = d[13] & 1;
+		d += TEAM_HEAD;
+		n -= TEAM_HEAD;
+	}
+	r->name = n > 0 ? xstrndup((const char *)d, n) : NULL;
+}
+
+int
+store_team_get(struct txn *t, enum platform p, const char *team, struct team_rec *out)
+{
+	struct buf key = { 0 }, val = { 0 };
+	MDB_val k;
+	int rc = STORE_NOTFOUND;
+
+	memset(out, 0, sizeof(*out));
+	out->inst = -1;
+	if (team != NULL && team_key(&key, p, team) == 0) {
+		k = val_of(key.p, key.len);
+		rc = st_get_into(t, DB_TEAMS, &k, &val, "read team");
+	}
+	if (rc == 0)
+		team_decode((const unsigned char *)val.p, val.len, out);
+	buf_free(&key);
+	buf_free(&val);
+	return rc;
+}
+
+void
+team_rec_free(struct team_rec *r)
+{
+	if (r != NULL) {
+		free(r->name);
+		r->name = NULL;
+	}
 }
 
 int
 store_team_name_get(struct txn *t, enum platform p, const char *team, struct buf *out)
 {
-	struct buf key = { 0 };
-	MDB_val k;
-	int rc = STORE_NOTFOUND;
+	struct team_rec r;
+	int rc = store_team_get(t, p, team, &r);
 
-	if (team_key(&key, p, team) == 0) {
-		k = val_of(key.p, key.len);
-		rc = st_get_into(t, DB_TEAMS, &k, out, "read team name");
-	}
-	buf_free(&key);
+	if (rc == 0 && r.name == NULL)
+		rc = STORE_NOTFOUND;
+	if (rc == 0)
+		buf_adds(out, r.name);
+	team_rec_free(&r);
 	return rc;
 }

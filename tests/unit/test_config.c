@@ -391,9 +391,23 @@ test_defaults(void **state)
 {
 	struct fx *f = *state;
 	struct config *c = &f->c;
+	char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
 
+	/* prompts.default_tz: the host's zone, TZ first (":" allowed) */
+	setenv("TZ", ":America/Chicago", 1);
 	load(f, PUB, 0);
 	expect_ok(f);
+	assert_string_equal(c->prompts.default_tz, "America/Chicago");
+	assert_string_equal(c->prompts.default_tz_from, "TZ");
+	unsetenv("TZ");
+	load(f, PUB, 0);
+	if (tz != NULL) {
+		setenv("TZ", tz, 1);
+		free(tz);
+	}
+	expect_ok(f);
+	assert_true(strcmp(c->prompts.default_tz_from, "/etc/localtime") == 0 ||
+	    strcmp(c->prompts.default_tz, "UTC") == 0);
 	assert_string_equal(c->database, "/var/lib/peoplesync");
 	assert_int_equal(c->map_size_mb, 4096);
 	assert_null(c->link_key_file);
@@ -465,7 +479,6 @@ test_defaults(void **state)
 	assert_int_equal(c->prompts.max_prompts, 3);
 	assert_int_equal(c->prompts.quiet_start, 20 * 60);
 	assert_int_equal(c->prompts.quiet_end, 8 * 60);
-	assert_string_equal(c->prompts.default_tz, "UTC");
 	assert_int_equal(c->prompts.stale_days, 14);
 	assert_int_equal(c->prompts.batch_size, 10000);
 	assert_null(c->events.spool_dir);
@@ -890,7 +903,8 @@ test_teams_oauth_fallback(void **state)
 	expect_ok(f);
 	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_id, "app");
 	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.client_secret, "s3cret");
-	assert_string_equal(f->c.plat[PLAT_TEAMS].team_name, "0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90");
+	/* the tenant's name is Graph's (GET /organization) unless tenant_name overrides it */
+	assert_null(f->c.plat[PLAT_TEAMS].team_name);
 	assert_string_equal(f->c.plat[PLAT_TEAMS].oauth.authorize_url, "https://login.microsoftonline.com/"
 	    "0e3b1a52-7d4c-4a6e-9c1f-2b8e5d6a7f90/oauth2/v2.0/authorize");
 	load(f,
@@ -1269,6 +1283,98 @@ test_strings_checked(void **state)
 	    "@C:6: database: must not be empty\n");
 }
 
+
+/* ---- slack.workspaces ---------------------------------------------------------------------- */
+
+static void
+test_workspaces_list(void **state)
+{
+	struct fx *f = *state;
+	const struct cfg_platform *w0, *w1;
+
+	setenv("PS_TEST_TOK_A", "xoxb-a", 1);
+	setenv("PS_TEST_TOK_G", "xoxb-g", 1);
+	load(f, PUB "slack = {\n"
+	    "  page_limit = 300; bot_token_env = \"PS_TEST_TOK_A\";\n"
+	    "  rate = { post = { per_second = 2; }; };\n"
+	    "  workspaces = (\n"
+	    "    { team_id = \"T1\"; },\n"
+	    "    { bot_token_env = \"PS_TEST_TOK_G\"; org_wide = true;\n"
+	    "      api_url = \"http://127.0.0.1:9/api\"; rate = { post = { burst = 7; }; }; }\n"
+	    "  );\n"
+	    "};\n", 0);
+	expect_ok(f);
+	assert_int_equal(config_ninst(&f->c, PLAT_SLACK), 2);
+	assert_int_equal(config_ninst(&f->c, PLAT_TEAMS), 1);
+	w0 = config_inst(&f->c, PLAT_SLACK, 0);
+	w1 = config_inst(&f->c, PLAT_SLACK, 1);
+	assert_null(config_inst(&f->c, PLAT_SLACK, 2));
+	/* the keys outside the list are the defaults of each entry */
+	assert_string_equal(w0->token, "xoxb-a");
+	assert_string_equal(w0->team_id, "T1");
+	assert_int_equal(w0->page_size, 300);
+	assert_string_equal(w0->api_url, "https://slack.com/api");
+	assert_string_equal(w0->oauth.token_url, "https://slack.com/api/oauth.v2.access");
+	assert_int_equal(w0->org_wide, 0);
+	assert_int_equal(w0->index, 0);
+	assert_true(w0->rate[RATE_POST].per_second == 2);
+	assert_string_equal(w1->token, "xoxb-g");
+	assert_int_equal(w1->org_wide, 1);
+	assert_int_equal(w1->index, 1);
+	assert_string_equal(w1->api_url, "http://127.0.0.1:9/api");
+	assert_string_equal(w1->oauth.token_url, "http://127.0.0.1:9/api/oauth.v2.access");
+	assert_true(w1->rate[RATE_POST].per_second == 2);
+	assert_int_equal(w1->rate[RATE_POST].burst, 7);
+	assert_ptr_equal(config_inst_by_team(&f->c, PLAT_SLACK, "T1"), w0);
+	assert_null(config_inst_by_team(&f->c, PLAT_SLACK, "T2"));
+	/* the one-workspace form is the one-entry list */
+	load(f, PUB "slack = { bot_token_env = \"PS_TEST_TOK_G\"; team_id = \"T9\"; };\n", 0);
+	expect_ok(f);
+	assert_int_equal(config_ninst(&f->c, PLAT_SLACK), 1);
+	assert_ptr_equal(config_inst(&f->c, PLAT_SLACK, 0), &f->c.plat[PLAT_SLACK]);
+	assert_string_equal(config_inst(&f->c, PLAT_SLACK, 0)->token, "xoxb-g");
+	unsetenv("PS_TEST_TOK_A");
+	unsetenv("PS_TEST_TOK_G");
+	assert_ptr_equal(config_inst_by_team(&f->c, PLAT_SLACK, "T9"), &f->c.plat[PLAT_SLACK]);
+}
+
+/* Every problem of an entry names the file, the line and the entry's index. */
+static void
+test_workspaces_errors(void **state)
+{
+	static const char *const bad[][2] = {
+		{ PUB "slack = { workspaces = (); };\n",
+		  "@C:2: slack.workspaces: lists 0 workspaces (1..256)\n" },
+		{ PUB "slack = { workspaces = { a = 1; }; };\n",
+		  "@C:2: slack.workspaces: expected a list ( { ... }, ... ), not a group\n" },
+	};
+	struct fx *f = *state;
+
+	put(f, "a.token", "xoxb-a\n", 0600);
+	load(f, PUB "slack = {\n"
+	    "  workspaces = (\n"
+	    "    { bot_token_file = \"a.token\"; team_id = \"T1\"; },\n"
+	    "    { team_id = \"T2\"; },\n"
+	    "    { bot_token_file = \"a.token\"; auto_sync = true; page_limit = 0;\n"
+	    "      colour = 1; team_id = \"T1\"; },\n"
+	    "    7\n"
+	    "  );\n"
+	    "};\n", 0);
+	expect_err(f,
+	    "@C:5: slack.workspaces[1]: no bot_token_file (or bot_token_env), here or outside "
+	    "slack.workspaces\n"
+	    "@C:6: slack.workspaces[2].auto_sync: not a workspace's setting: give it outside "
+	    "slack.workspaces\n"
+	    "@C:6: slack.workspaces[2].page_limit: 0 is out of range (1..1000)\n"
+	    "@C:7: slack.workspaces[2].colour: unknown key\n"
+	    "@C:6: slack.workspaces[2]: team_id \"T1\" is also slack.workspaces[0]'s\n"
+	    "@C:8: slack.workspaces[3]: expected a group { ... }, not an integer\n");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		load(f, bad[i][0], 0);
+		expect_err(f, bad[i][1]);
+	}
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1276,6 +1382,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_full_good),
+		T(test_workspaces_list),
+		T(test_workspaces_errors),
 		T(test_example_config_keys),
 		T(test_defaults),
 		T(test_block_present_means_enabled),

@@ -18,14 +18,14 @@ PLATFORM_ALIASES = {"slack": "slack", "teams": "teams", "graph": "teams", "webex
 ENDPOINTS = {
     "slack": {"users.list", "users.info", "users.lookupByEmail", "conversations.open",
               "chat.postMessage", "conversations.history", "conversations.list", "auth.test",
-              "oauth.v2.access", "authorize"},
+              "oauth.v2.access", "authorize", "team.info", "auth.teams.list"},
     "teams": {"token", "users", "users.get", "users.delta", "me", "chats", "chats.get",
               "chats.messages", "chats.messages.list", "authorize", "users.chats",
               "subscriptions", "subscriptions.list", "subscriptions.get",
-              "subscriptions.patch", "subscriptions.delete"},
+              "subscriptions.patch", "subscriptions.delete", "organization", "users.tz"},
     "webex": {"people", "people.get", "people.me", "messages", "messages.list",
               "messages.direct", "authorize", "access_token", "webhooks", "webhooks.list",
-              "webhooks.get", "webhooks.put", "webhooks.delete", "rooms"},
+              "webhooks.get", "webhooks.put", "webhooks.delete", "rooms", "organizations.get"},
 }
 PAGED = {("slack", "users.list"), ("teams", "users"), ("teams", "users.delta"),
          ("webex", "people")}

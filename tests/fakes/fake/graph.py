@@ -60,6 +60,11 @@ class GraphAPI:
             ep, arg = "users.get", parts[1]
         elif parts == ["me"] and m == "GET":
             ep = "me"
+        elif parts == ["organization"] and m == "GET":
+            ep = "organization"
+        elif len(parts) == 4 and parts[0] == "users" and parts[2:] == ["mailboxSettings",
+                                                                        "timeZone"]:
+            ep, arg = "users.tz", parts[1]
         elif parts == ["chats"] and m == "POST":
             ep = "chats"
         elif len(parts) == 2 and parts[0] == "chats" and m == "GET":
@@ -352,6 +357,36 @@ class GraphAPI:
             if str(rr.obj.get("userPrincipalName", "")).lower() == k:
                 return rr.obj
         return None
+
+    def organization(self, ctx, arg, h):
+        """The tenant's organization (org["teams"]["org_name"], else "Contoso")."""
+        t = self.S.org["teams"]
+        return Resp(200, jdump({"@odata.context": "https://graph.microsoft.com/v1.0/"
+                                "$metadata#organization",
+                                "value": [{"id": t["tenant_id"],
+                                           "displayName": t.get("org_name", "Contoso"),
+                                           "verifiedDomains": []}]}), GRAPH_CT)
+
+    def users_tz(self, ctx, arg, h):
+        """A mailbox's time zone (Windows name) from org["teams"]["mailbox"]; 403 when
+        org["teams"]["mailbox_denied"] (the app lacks MailboxSettings.Read)."""
+        t = self.S.org["teams"]
+        if t.get("mailbox_denied"):
+            return graph_error(403, "ErrorAccessDenied",
+                               "Access is denied. Check credentials and try again.")
+        with self.S.lock:
+            r = self.S.graph.live(arg)
+        z = t.get("mailbox", {}).get(arg)
+        if r is None:
+            return graph_error(404, "Request_ResourceNotFound",
+                               "Resource '%s' does not exist." % arg)
+        if z is None:
+            return graph_error(404, "MailboxNotEnabledForRESTAPI",
+                               "The mailbox is either inactive, soft-deleted, or is hosted "
+                               "on-premise.")
+        return Resp(200, jdump({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata"
+                                "#users('%s')/mailboxSettings/timeZone" % arg, "value": z}),
+                    GRAPH_CT)
 
     def users_get(self, ctx, arg, h):
         sel, err = self.parse_select(ctx)

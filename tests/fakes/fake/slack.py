@@ -1,6 +1,11 @@
 """slack.py -- the fake Slack Web API under /slack/api/<method>: users.list paging with
-cursors, users.info / lookupByEmail, auth.test, conversations.open / history and
-chat.postMessage (DMs).  oauth.v2.access and the authorize page are in oauth.py."""
+cursors, users.info / lookupByEmail, auth.test, team.info, conversations.open / history and
+chat.postMessage (DMs).  oauth.v2.access and the authorize page are in oauth.py.
+
+An org whose "slack" carries "enterprise_id" is an Enterprise Grid seen through an org-wide
+token: auth.teams.list names its workspaces ("teams": [{id, name}]), users.list needs
+team_id and lists the members whose enterprise_user.teams holds it (one user id in several
+workspaces is listed by each), team.info answers for each workspace."""
 
 import base64
 import hashlib
@@ -119,10 +124,54 @@ class SlackAPI:
                         out.add(u.lower())
         return out
 
+    # Enterprise Grid ------------------------------------------------------------------
+    def grid(self):
+        o = self.S.org["slack"]
+        return o if o.get("enterprise_id") else None
+
+    def team_pred(self, p):
+        """users.list's filter: every live member, or (Grid) those of team_id; None when
+        team_id is missing (an org-wide token needs it) or names no workspace."""
+        g = self.grid()
+        if g is None:
+            return is_live
+        tid = str(p.get("team_id", "") or "")
+        if tid not in {t["id"] for t in g["teams"]}:
+            return None
+        return lambda r: is_live(r) and tid in r.obj.get("enterprise_user", {}).get("teams", ())
+
+    def auth_teams_list(self, ctx, p, h):
+        g = self.grid()
+        if g is None:
+            return slack_error("not_allowed_token_type")
+        teams = [{"id": t["id"], "name": t["name"]} for t in g["teams"]]
+        return Resp(200, sdump({"ok": True, "teams": teams,
+                                "response_metadata": {"next_cursor": ""}}), SLACK_CT)
+
+    def team_info(self, ctx, p, h):
+        o, g = self.S.org["slack"], self.grid()
+        tid = str(p.get("team", "") or "")
+        if g is not None:
+            t = next((t for t in g["teams"] if t["id"] == tid), None)
+            if t is None:
+                return slack_error("team_not_found")
+            team = {"id": t["id"], "name": t["name"], "domain": t.get("domain", t["id"].lower()),
+                    "email_domain": "", "enterprise_id": g["enterprise_id"],
+                    "enterprise_name": g["enterprise_name"]}
+        elif tid and tid != o["team_id"]:
+            return slack_error("team_not_found")
+        else:
+            team = {"id": o["team_id"], "name": o["team_name"], "domain": o["domain"],
+                    "email_domain": ""}
+        return Resp(200, sdump({"ok": True, "team": team}), SLACK_CT)
+
     # users.list -----------------------------------------------------------------------
     def users_list(self, ctx, p, h):
         S = self.S
         ros = S.slack
+        pred = self.team_pred(p)
+        if pred is None:
+            return slack_error("missing_argument" if not p.get("team_id") else "team_not_found")
         try:
             limit = int(str(p.get("limit", "0")) or "0")
         except ValueError:
@@ -150,11 +199,11 @@ class SlackAPI:
         n = limit or len(ros.keys) or 1
         with S.lock:
             if f and f.has("empty"):
-                recs, nxt = ros.scan(start, 0, is_live)
+                recs, nxt = ros.scan(start, 0, pred)
             else:
                 if f and f.has("short"):
                     n = max(1, n // 2)
-                recs, nxt = ros.scan(start, n, is_live)
+                recs, nxt = ros.scan(start, n, pred)
             if f and f.has("repeat_cursor"):
                 first = recs[0].id if recs else (nxt or (ros.keys[0] if ros.keys else ""))
                 nc = cursor or slack_cursor(first)
@@ -191,12 +240,15 @@ class SlackAPI:
         return slack_error("users_not_found")
 
     def auth_test(self, ctx, p, h):
-        o = self.S.org["slack"]
-        return Resp(200, sdump({"ok": True, "url": "https://%s.slack.com/" % o["domain"],
-                                "team": o["team_name"], "user": "peoplesync",
-                                "team_id": o["team_id"], "user_id": o["bot_user_id"],
-                                "bot_id": o["bot_id"], "is_enterprise_install": False}),
-                    SLACK_CT)
+        o, g = self.S.org["slack"], self.grid()
+        d = {"ok": True, "url": "https://%s.slack.com/" % o["domain"],
+             "team": o["team_name"], "user": "peoplesync", "team_id": o["team_id"],
+             "user_id": o["bot_user_id"], "bot_id": o["bot_id"],
+             "is_enterprise_install": g is not None}
+        if g is not None:
+            d.update(team=g["enterprise_name"], team_id=g["enterprise_id"],
+                     enterprise_id=g["enterprise_id"])
+        return Resp(200, sdump(d), SLACK_CT)
 
     # DMs --------------------------------------------------------------------------------
     def dm_channel(self, uid):
@@ -224,6 +276,8 @@ class SlackAPI:
         if len(users) > 1:
             return slack_error("invalid_arguments", extra={"response_metadata": {
                 "messages": ["[ERROR] this fake only opens 1:1 DMs"]}})
+        if self.grid() is not None and self.team_pred({"team_id": p.get("team_id")}) is None:
+            return slack_error("missing_argument")      # an org-wide token names the team
         with S.lock:
             r = S.slack.live(users[0])
             if r is None:

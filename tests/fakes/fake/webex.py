@@ -45,6 +45,8 @@ class WebexAPI:
             ep = "people.me"
         elif len(parts) == 2 and parts[0] == "people" and m == "GET":
             ep, arg = "people.get", parts[1]
+        elif len(parts) == 2 and parts[0] == "organizations" and m == "GET":
+            ep, arg = "organizations.get", parts[1]
         elif parts == ["messages"] and m == "POST":
             ep = "messages"
         elif parts == ["messages"] and m == "GET":
@@ -193,6 +195,14 @@ class WebexAPI:
             pairs.append(("cursor", enc_token({"t": "p", "k": nxt, "p": page + 1})))
             hdrs.append(("Link", '<%s/webex/v1/people?%s>; rel="next"' % (ctx.base(), qenc(pairs))))
         return self.ok(b'{"items":[' + items + b'],"notFoundIds":null}', headers=hdrs)
+
+    def organizations_get(self, ctx, arg, h):
+        """The org (org["webex"]["org_name"], else "Example Org")."""
+        w = self.S.org["webex"]
+        if arg != w["org_id"]:
+            return webex_error(404, "The requested resource could not be found.")
+        return Resp(200, jdump({"id": w["org_id"], "displayName": w.get("org_name", "Example Org"),
+                                "created": "2019-03-18T12:00:00.000Z"}), WEBEX_CT)
 
     def people_get(self, ctx, arg, h):
         with self.S.lock:
