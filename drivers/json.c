@@ -1,16 +1,19 @@
 /*
- * json.c — RFC 8259 validation on top of jsmn, and typed accessors over its tokens.
+ * json.c — RFC 8259 validation and jsmn's tokens in one pass, and typed accessors over them.
  *
  * jsmn 1.1.0 is a tokenizer, not a validator: even with JSMN_STRICT it takes numbers such as
  * 01 or 1., raw control characters and bad UTF-8 in strings, lone surrogate escapes, trailing
- * garbage and several structural mistakes. So json_parse() first runs validate(), one linear
- * pass over the bytes with an explicit depth stack (no recursion, so hostile nesting fails in
- * O(JSON_MAX_DEPTH) memory), which also counts the tokens jsmn will produce; the token array
- * is then sized exactly once and jsmn runs once. Both must agree or the text is rejected.
+ * garbage and several structural mistakes, so a validating pass is needed anyway. Validating
+ * and then running jsmn read every byte twice (a third of a roster pull's CPU went there), so
+ * tokenize() is that validator making the tokens as it goes: one linear pass with an explicit
+ * depth stack (no recursion, so hostile nesting fails in O(JSON_MAX_DEPTH) memory), its tokens
+ * exactly those jsmn (strict, parent links) makes for a valid text — json_tokens_vs_jsmn()
+ * checks that in the tests, against jsmn itself, over JSONTestSuite and the fuzzer's inputs.
  */
 
-/* This is the one translation unit that compiles jsmn's implementation: include it before
- * json_p.h, whose JSMN_HEADER inclusion is then skipped. */
+/* This is the one translation unit that compiles jsmn's implementation (the reference of
+ * json_tokens_vs_jsmn): include it before json_p.h, whose JSMN_HEADER inclusion is then
+ * skipped. */
 #include <jsmn.h>
 
 #include <limits.h>
@@ -25,20 +28,60 @@
 
 #include "json_p.h"
 
-/* json_parse() fills the parent field itself for a bare root scalar. */
+/* The tokens carry jsmn's parent links. */
 #ifndef JSMN_PARENT_LINKS
 #error "build with -DJSMN_PARENT_LINKS -DJSMN_STRICT (see Makefile DEFS)"
 #endif
 
-/* Result of validate(): the token count jsmn must return, or where and why the text is bad. */
+/* Where and why a text is bad (tokenize()). */
 struct vres {
-	size_t		 ntok;
 	size_t		 errpos;
 	const char	*why;
-	int		 root_prim;	/* the root is a number, true, false or null */
-	size_t		 root_start;
-	size_t		 root_end;
 };
+
+/* The tokens being made: the open containers' token indexes, and the last key. */
+struct tokz {
+	struct json	*j;
+	int		 n;
+	int		 cont[JSON_MAX_DEPTH];
+	int		 depth;
+	int		 key;
+	int		 max;		/* tokens the text can need at most: its length + 1 */
+	int		 opened;	/* tok_value opened a container */
+};
+
+/* A new token of type at [start, end) (end -1: not known yet) under the container at the top
+ * (a key) or its last key (a value in an object), counted in its parent's size as jsmn counts
+ * it. Returns its index. */
+static int
+emit(struct tokz *z, jsmntype_t type, size_t start, size_t end, int is_key)
+{
+	jsmntok_t *t;
+	int parent;
+
+	if (z->n == z->j->cap) {
+		/* grown by doubling, never beyond what the text can need (a token per byte) */
+		z->j->cap = z->j->cap > z->max / 2 ? z->max : z->j->cap ? 2 * z->j->cap : 256;
+		if (z->j->cap > z->max)
+			z->j->cap = z->max;
+		z->j->tok = xrealloc(z->j->tok, (size_t)z->j->cap * sizeof(jsmntok_t));
+	}
+	if (z->depth == 0)
+		parent = -1;
+	else if (!is_key && json_toks(z->j)[z->cont[z->depth - 1]].type == JSMN_OBJECT)
+		parent = z->key;
+	else
+		parent = z->cont[z->depth - 1];
+	t = &json_toks(z->j)[z->n];
+	t->type = type;
+	t->start = (int)start;
+	t->end = (int)end;
+	t->size = 0;
+	t->parent = parent;
+	if (parent >= 0)
+		json_toks(z->j)[parent].size++;
+	return z->n++;
+}
 
 static const unsigned char *
 skip_ws(const unsigned char *p, const unsigned char *end)
@@ -243,144 +286,148 @@ out:
 	return NULL;
 }
 
-/*
- * The whole RFC 8259 grammar plus UTF-8, iteratively: stack[] holds the open containers
- * ('{' or '['), so the C stack use is fixed whatever the input. Returns 0 or -1 (r->errpos,
- * r->why set).
- */
-static int
-validate(const char *text, size_t len, struct vres *r)
+/* A value's first byte at p (not blank, not the end): a scalar is scanned and its token
+ * made; a container's token is made and pushed. Returns the byte after a scalar, or after
+ * the opening bracket; NULL with r set. */
+static const unsigned char *
+tok_value(struct tokz *z, const unsigned char *s, const unsigned char *p,
+    const unsigned char *end, struct vres *r)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	const unsigned char *p = s, *end = s + len, *q = s, *errp = s;
-	unsigned char stack[JSON_MAX_DEPTH];
-	const char *why = "unexpected character";
-	size_t ntok = 0;
-	int depth = 0;
-	int rc = -1;
+	const unsigned char *q = p, *errp = p;
 
-	r->root_prim = 0;
-	if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
-		why = "byte order mark not allowed";
-		goto out;
-	}
-
-value:
-	p = skip_ws(p, end);
-	if (p == end) {
-		why = "unexpected end of input";
-		goto bad;
-	}
-	ntok++;
+	z->opened = 0;
 	switch (*p) {
 	case '{':
 	case '[':
-		if (depth == JSON_MAX_DEPTH) {
-			why = "nesting too deep";
-			goto bad;
+		if (z->depth == JSON_MAX_DEPTH) {
+			r->why = "nesting too deep";
+			break;
 		}
-		stack[depth++] = *p;
-		p = skip_ws(p + 1, end);
-		if (p < end && *p == (stack[depth - 1] == '{' ? '}' : ']')) {
-			p++;
-			depth--;
-			goto after;
-		}
-		if (stack[depth - 1] == '{')
-			goto key;
-		goto value;
+		z->cont[z->depth] = emit(z, *p == '{' ? JSMN_OBJECT : JSMN_ARRAY,
+		    (size_t)(p - s), (size_t)-1, 0);
+		z->depth++;
+		z->opened = 1;
+		return p + 1;
 	case '"':
-		if ((p = scan_string(p, end, &errp, &why)) == NULL)
-			goto out;
-		goto after;
+		if ((q = scan_string(p, end, &errp, &r->why)) == NULL)
+			break;
+		emit(z, JSMN_STRING, (size_t)(p + 1 - s), (size_t)(q - 1 - s), 0);
+		return q;
 	case 't':
 	case 'f':
 	case 'n':
-		q = p;
 		if (*p == 't' && end - p >= 4 && memcmp(p, "true", 4) == 0)
-			p += 4;
+			q = p + 4;
 		else if (*p == 'f' && end - p >= 5 && memcmp(p, "false", 5) == 0)
-			p += 5;
+			q = p + 5;
 		else if (*p == 'n' && end - p >= 4 && memcmp(p, "null", 4) == 0)
-			p += 4;
+			q = p + 4;
 		else {
-			why = "invalid literal";
-			goto bad;
+			r->why = "invalid literal";
+			break;
 		}
-		goto primitive;
+		emit(z, JSMN_PRIMITIVE, (size_t)(p - s), (size_t)(q - s), 0);
+		return q;
 	case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
 	case '8': case '9':
-		q = p;
-		if ((p = scan_number(p, end, &errp, &why)) == NULL)
-			goto out;
-		goto primitive;
+		if ((q = scan_number(p, end, &errp, &r->why)) == NULL)
+			break;
+		emit(z, JSMN_PRIMITIVE, (size_t)(p - s), (size_t)(q - s), 0);
+		return q;
 	default:
+		r->why = "unexpected character";
+		break;
+	}
+	r->errpos = (size_t)(errp - s);
+	return NULL;
+}
+
+/*
+ * The whole RFC 8259 grammar plus UTF-8 in one pass that also makes the tokens, as jsmn
+ * (strict, parent links) would make them for a valid text: z->cont holds the open
+ * containers, so the C stack use is fixed whatever the input. 0 or -1 (r set).
+ */
+static int
+tokenize(struct tokz *z, const char *text, size_t len, struct vres *r)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const unsigned char *p = s, *end = s + len;
+	jsmntok_t *top;
+
+	r->why = "unexpected character";
+	if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF) {
+		r->why = "byte order mark not allowed";
 		goto bad;
 	}
-
-primitive:
-	if (depth == 0) {
-		/* jsmn cannot tokenize a bare root number/literal at the very end of the text
-		 * (strict mode wants a delimiter after it), so json_parse() builds that token. */
-		r->root_prim = 1;
-		r->root_start = (size_t)(q - s);
-		r->root_end = (size_t)(p - s);
+value:
+	p = skip_ws(p, end);
+	if (p == end) {
+		r->why = "unexpected end of input";
+		goto bad;
+	}
+	if ((p = tok_value(z, s, p, end, r)) == NULL)
+		return -1;
+	if (z->opened) {
+		top = &json_toks(z->j)[z->cont[z->depth - 1]];
+		p = skip_ws(p, end);
+		if (p < end && *p == (top->type == JSMN_OBJECT ? '}' : ']'))
+			goto close;
+		if (top->type == JSMN_OBJECT)
+			goto key;
+		goto value;
 	}
 	goto after;
-
 key:
 	/* p is at the first non-blank after '{' or ','. */
 	if (p == end || *p != '"') {
-		why = p == end ? "unexpected end of input" : "expected string key";
+		r->why = p == end ? "unexpected end of input" : "expected string key";
 		goto bad;
 	}
-	ntok++;
-	if ((p = scan_string(p, end, &errp, &why)) == NULL)
-		goto out;
-	p = skip_ws(p, end);
+	{
+		const unsigned char *q, *errp = p;
+
+		if ((q = scan_string(p, end, &errp, &r->why)) == NULL) {
+			r->errpos = (size_t)(errp - s);
+			return -1;
+		}
+		z->key = emit(z, JSMN_STRING, (size_t)(p + 1 - s), (size_t)(q - 1 - s), 1);
+		p = skip_ws(q, end);
+	}
 	if (p == end || *p != ':') {
-		why = p == end ? "unexpected end of input" : "expected ':'";
+		r->why = p == end ? "unexpected end of input" : "expected ':'";
 		goto bad;
 	}
 	p++;
 	goto value;
-
+close:
+	json_toks(z->j)[z->cont[--z->depth]].end = (int)(p + 1 - s);
+	p++;
 after:
 	p = skip_ws(p, end);
-	if (depth == 0) {
+	if (z->depth == 0) {
 		if (p != end) {
-			why = "trailing data after document";
+			r->why = "trailing data after document";
 			goto bad;
 		}
-		r->ntok = ntok;
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (p == end) {
-		why = "unexpected end of input";
+		r->why = "unexpected end of input";
 		goto bad;
 	}
+	top = &json_toks(z->j)[z->cont[z->depth - 1]];
 	if (*p == ',') {
 		p = skip_ws(p + 1, end);
-		if (stack[depth - 1] == '{')
+		if (top->type == JSMN_OBJECT)
 			goto key;
 		goto value;
 	}
-	if (*p == (stack[depth - 1] == '{' ? '}' : ']')) {
-		p++;
-		depth--;
-		goto after;
-	}
-	why = stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'";
-	/* FALLTHROUGH */
+	if (*p == (top->type == JSMN_OBJECT ? '}' : ']'))
+		goto close;
+	r->why = top->type == JSMN_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'";
 bad:
-	errp = p;
-out:
-	if (rc != 0) {
-		r->errpos = (size_t)(errp - s);
-		r->why = why;
-	}
-	return rc;
+	r->errpos = (size_t)(p - s);
+	return -1;
 }
 
 void
@@ -395,69 +442,75 @@ json_free(struct json *j)
 int
 json_parse(struct json *j, const char *text, size_t len, char *err, size_t errlen)
 {
-	struct vres v;
-	jsmn_parser jp;
-	size_t errpos = 0;
-	const char *why = NULL;
-	int n, rc = -1;
+	struct tokz *z = NULL;
+	struct vres v = { 0, NULL };
+	int rc = -1;
 
 	j->text = NULL;
 	j->len = 0;
 	j->ntok = 0;
 	if (text == NULL) {
-		why = "no text";
+		v.why = "no text";
 		goto out;
 	}
-	/* jsmn keeps positions in ints (and its parser position in an unsigned int). */
+	/* tokens keep positions in ints */
 	if (len >= (size_t)INT_MAX) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "JSON document too large (%zu bytes, limit 2 GiB)",
 			    len);
 		goto out_quiet;
 	}
-	if (validate(text, len, &v) == -1) {
-		errpos = v.errpos;
-		why = v.why;
+	z = xmalloc(sizeof(*z));
+	z->j = j;
+	z->n = z->depth = 0;
+	z->key = -1;
+	z->max = (int)len + 1;
+	if (tokenize(z, text, len, &v) == -1)
 		goto out;
-	}
-	/* The validator counted exactly the tokens jsmn will produce: at most len of them. */
-	if (v.ntok > (size_t)j->cap) {
-		j->tok = xrealloc(j->tok, v.ntok * sizeof(jsmntok_t));
-		j->cap = (int)v.ntok;
-	}
-	if (v.root_prim) {
-		json_toks(j)[0].type = JSMN_PRIMITIVE;
-		json_toks(j)[0].start = (int)v.root_start;
-		json_toks(j)[0].end = (int)v.root_end;
-		json_toks(j)[0].size = 0;
-		json_toks(j)[0].parent = -1;
-		n = 1;
-	} else {
-		jsmn_init(&jp);
-		n = jsmn_parse(&jp, text, len, json_toks(j), (unsigned int)j->cap);
-		if (n < 0 || (size_t)n != v.ntok) {
-			/* Not expected for validated text; refuse rather than hand out tokens
-			 * that may not describe the document. */
-			errpos = jp.pos;
-			why = "tokenizer disagrees with validator";
-			goto out;
-		}
-	}
 	j->text = text;
 	j->len = len;
-	j->ntok = n;
+	j->ntok = z->n;
 	rc = 0;
 out:
 	if (rc != 0 && err != NULL && errlen > 0)
-		snprintf(err, errlen, "invalid JSON at byte %zu: %s", errpos, why);
+		snprintf(err, errlen, "invalid JSON at byte %zu: %s", v.errpos, v.why);
 out_quiet:
+	free(z);
+	return rc;
+}
+
+int
+json_tokens_vs_jsmn(const struct json *j)
+{
+	jsmntok_t *ref;
+	jsmn_parser jp;
+	int n, i, rc = -2;
+
+	if (j->ntok == 0 || json_toks(j)[0].type == JSMN_PRIMITIVE)
+		return -1;	/* jsmn (strict) cannot tokenize a bare root scalar at the end */
+	ref = xcalloc((size_t)j->ntok + 1, sizeof(*ref));
+	jsmn_init(&jp);
+	n = jsmn_parse(&jp, j->text, j->len, ref, (unsigned int)j->ntok + 1);
+	if (n != j->ntok)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const jsmntok_t *a = &json_toks(j)[i], *b = &ref[i];
+		if (a->type != b->type || a->start != b->start || a->end != b->end ||
+		    a->size != b->size || a->parent != b->parent) {
+			rc = i;
+			goto out;
+		}
+	}
+	rc = -1;
+out:
+	free(ref);
 	return rc;
 }
 
 static int
 valid_tok(const struct json *j, int i)
 {
-	return j != NULL && i >= 0 && i < j->ntok;
+	return json_tok_valid(j, i);
 }
 
 static int
@@ -668,6 +721,52 @@ json_get_ci(const struct json *j, int obj, const char *key)
 	return key == NULL ? -1 : get_n(j, obj, key, strlen(key), 1);
 }
 
+/* 1 if key token k (raw bytes p[0..n), escapes in it when bs) decodes to s[0..sn). */
+static int
+key_is(const struct json *j, int k, const char *p, size_t n, int bs, const char *s, size_t sn)
+{
+	if (!bs)
+		return n == sn && memcmp(p, s, n) == 0;
+	return str_eq_n(j, k, s, sn, 0);
+}
+
+int
+json_pick(const struct json *j, int obj, const char *const *keys, int nkeys, int *vals)
+{
+	const jsmntok_t *t;
+	size_t len[JSON_PICK_MAX];
+	int i, k, w, left, found = 0;
+
+	for (w = 0; w < nkeys; w++)
+		vals[w] = -1;
+	if (!valid_tok(j, obj) || json_toks(j)[obj].type != JSMN_OBJECT || nkeys > JSON_PICK_MAX)
+		return 0;
+	for (w = 0; w < nkeys; w++)
+		len[w] = strlen(keys[w]);
+	t = json_toks(j);
+	left = t[obj].size;
+	/* one walk over the keys: a key is followed by its value, whose subtree is skipped */
+	for (k = obj + 1; left > 0 && k + 1 < j->ntok && found < nkeys; left--) {
+		const char *p = j->text + t[k].start;
+		size_t n = (size_t)(t[k].end - t[k].start);
+		int bs = memchr(p, '\\', n) != NULL;
+
+		for (w = 0; w < nkeys; w++) {
+			if (vals[w] >= 0 || !key_is(j, k, p, n, bs, keys[w], len[w]))
+				continue;
+			vals[w] = k + 1;	/* the first of duplicate keys wins */
+			found++;
+			break;
+		}
+		i = k + 1;
+		k = (t[i].type == JSMN_OBJECT || t[i].type == JSMN_ARRAY) ? json_skip(j, i) :
+		    i + 1;
+		if (k < 0)
+			break;
+	}
+	return found;
+}
+
 int
 json_path(const struct json *j, int obj, const char *path)
 {
@@ -683,37 +782,6 @@ json_path(const struct json *j, int obj, const char *path)
 			break;
 	}
 	return cur;
-}
-
-static int
-is_prim(const struct json *j, int i, char first)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_PRIMITIVE &&
-	    j->text[json_toks(j)[i].start] == first;
-}
-
-int
-json_is_null(const struct json *j, int i)
-{
-	return is_prim(j, i, 'n');
-}
-
-int
-json_is_string(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_STRING;
-}
-
-int
-json_is_object(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_OBJECT;
-}
-
-int
-json_is_array(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_ARRAY;
 }
 
 int
@@ -777,109 +845,4 @@ int
 json_str_eq(const struct json *j, int i, const char *s)
 {
 	return s != NULL && str_eq_n(j, i, s, strlen(s), 0);
-}
-
-int
-json_bool(const struct json *j, int i, int *out)
-{
-	if (is_prim(j, i, 't'))
-		*out = 1;
-	else if (is_prim(j, i, 'f'))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-int
-json_boolish(const struct json *j, int i, int *out)
-{
-	if (json_bool(j, i, out) == 0)
-		return 0;
-	if (str_eq_n(j, i, "true", 4, 0))
-		*out = 1;
-	else if (str_eq_n(j, i, "false", 5, 0))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-/* Number tokens are primitives starting with '-' or a digit (validated grammar). */
-static int
-is_number(const struct json *j, int i)
-{
-	char c;
-
-	if (!valid_tok(j, i) || json_toks(j)[i].type != JSMN_PRIMITIVE)
-		return 0;
-	c = j->text[json_toks(j)[i].start];
-	return c == '-' || (c >= '0' && c <= '9');
-}
-
-int
-json_i64(const struct json *j, int i, int64_t *out)
-{
-	const char *p, *e;
-	uint64_t v = 0, lim;
-	unsigned d;
-	int neg = 0;
-
-	if (!is_number(j, i))
-		return -1;
-	p = j->text + json_toks(j)[i].start;
-	e = j->text + json_toks(j)[i].end;
-	if (*p == '-') {
-		neg = 1;
-		p++;
-	}
-	/* |INT64_MIN| is one more than INT64_MAX. */
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	if (p == e)
-		return -1;
-	for (; p < e; p++) {
-		if (*p < '0' || *p > '9')
-			return -1;		/* fraction or exponent */
-		d = (unsigned)(*p - '0');
-		if (v > (lim - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (!neg)
-		*out = (int64_t)v;
-	else if (v == (uint64_t)INT64_MAX + 1)
-		*out = INT64_MIN;
-	else
-		*out = -(int64_t)v;
-	return 0;
-}
-
-int
-json_double(const struct json *j, int i, double *out)
-{
-	char small[64], *copy = NULL, *s, *endp;
-	size_t n;
-	double v;
-	int rc = -1;
-
-	if (!is_number(j, i))
-		goto out;
-	n = (size_t)(json_toks(j)[i].end - json_toks(j)[i].start);
-	/* strtod needs a terminated string and the token is not; copy it, on the stack when
-	 * small. Parsing uses the C locale's '.': peoplesync never sets LC_NUMERIC. */
-	if (n < sizeof(small)) {
-		memcpy(small, j->text + json_toks(j)[i].start, n);
-		small[n] = '\0';
-		s = small;
-	} else
-		s = copy = xstrndup(j->text + json_toks(j)[i].start, n);
-	v = strtod(s, &endp);
-	/* Overflow to infinity is not a value; underflow to 0 or a subnormal is the nearest. */
-	if (endp != s + n || isinf(v))
-		goto out;
-	*out = v;
-	rc = 0;
-out:
-	free(copy);
-	return rc;
 }

@@ -24,4 +24,16 @@ json_toks(const struct json *j)
 	return (jsmntok_t *)(void *)j->tok;
 }
 
+/* 1 if i is a token of j's parsed document. */
+static inline int
+json_tok_valid(const struct json *j, int i)
+{
+	return j != NULL && i >= 0 && i < j->ntok;
+}
+
+/* For the tests: -1 when jsmn itself tokenizes j's text (a parsed document whose root is a
+ * container) into exactly j's tokens; else the first token that differs (-2: jsmn's count
+ * differs). Documents with a bare root scalar are not compared (-1). */
+int	json_tokens_vs_jsmn(const struct json *j);
+
 #endif

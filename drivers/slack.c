@@ -99,20 +99,12 @@ slack_check(const struct json *j, const struct http_resp *resp, const char *what
 	return cls;
 }
 
-static int
-get_flag(const struct json *j, int obj, const char *key)
-{
-	int v = 0;
-
-	json_bool(j, json_get(j, obj, key), &v);	/* absent or null: false (deleted users) */
-	return v;
-}
-
+/* The first of tokens vals[idx[0..]] (idx ends with -1) that is a non-empty string, copied. */
 static char *
-first_nonempty(const struct json *j, int obj, const char *const *paths)
+first_nonempty(const struct json *j, const int *vals, const int *idx)
 {
-	for (; *paths; paths++) {
-		char *s = json_strdup(j, json_path(j, obj, *paths));
+	for (; *idx >= 0; idx++) {
+		char *s = json_strdup(j, vals[*idx]);
 		if (s && *s)
 			return s;
 		free(s);
@@ -184,54 +176,65 @@ grid_member(const struct json *j, int m, struct account *a)
 	a->team_id = eid;
 }
 
+/* The keys of a member slack_parse_member reads, found in one walk (json_pick). */
+enum { M_ID, M_TEAM, M_DELETED, M_BOT, M_APP, M_RESTRICTED, M_ULTRA, M_INVITED, M_STRANGER,
+	M_REAL_NAME, M_NAME, M_TZ, M_UPDATED, M_PROFILE,
+	/* profile's, after the member's own */
+	P_EMAIL, P_REAL_NAME, P_DISPLAY_NAME, P_FIRST_NAME, M_KEYS };
+static const char *const member_keys[] = { "id", "team_id", "deleted", "is_bot",
+    "is_app_user", "is_restricted", "is_ultra_restricted", "is_invited_user", "is_stranger",
+    "real_name", "name", "tz", "updated", "profile" };
+static const char *const profile_keys[] = { "email", "real_name", "display_name",
+    "first_name" };
+
 /* Maps one member object to an account. Returns 0, or -1 when it has no id. */
 int
 slack_parse_member(const struct json *j, int m, const char *default_team, struct account *a)
 {
-	static const char *const name_paths[] = { "real_name", "profile.real_name",
-	    "profile.display_name", "name", NULL };
+	static const struct { int key; uint32_t flags; } flag_keys[] = {
+		{ M_DELETED, ACCT_DELETED }, { M_BOT, ACCT_BOT }, { M_APP, ACCT_APP },
+		{ M_RESTRICTED, ACCT_GUEST }, { M_ULTRA, ACCT_GUEST | ACCT_ULTRA },
+		{ M_INVITED, ACCT_INVITED }, { M_STRANGER, ACCT_STRANGER } };
+	static const int names[] = { M_REAL_NAME, P_REAL_NAME, P_DISPLAY_NAME, M_NAME, -1 };
+	static const int firsts[] = { P_FIRST_NAME, -1 };
+	int v[M_KEYS];
 	char *email;
 	int64_t updated = 0;
+	size_t i;
 
 	memset(a, 0, sizeof(*a));
 	a->platform = PLAT_SLACK;
-	a->user_id = json_strdup(j, json_get(j, m, "id"));
+	json_pick(j, m, member_keys, M_PROFILE + 1, v);
+	json_pick(j, v[M_PROFILE], profile_keys, M_KEYS - P_EMAIL, v + P_EMAIL);
+	a->user_id = json_strdup(j, v[M_ID]);
 	if (a->user_id == NULL || *a->user_id == '\0') {
 		account_free(a);
 		return -1;
 	}
-	a->team_id = json_strdup(j, json_get(j, m, "team_id"));
+	a->team_id = json_strdup(j, v[M_TEAM]);
 	if (a->team_id == NULL || *a->team_id == '\0') {
 		free(a->team_id);
 		a->team_id = xstrdup(default_team ? default_team : "unknown");
 	}
-	if (get_flag(j, m, "deleted"))
-		a->flags |= ACCT_DELETED;
-	if (get_flag(j, m, "is_bot"))
-		a->flags |= ACCT_BOT;
-	if (get_flag(j, m, "is_app_user"))
-		a->flags |= ACCT_APP;
+	for (i = 0; i < sizeof(flag_keys) / sizeof(flag_keys[0]); i++) {
+		int on = 0;
+		/* absent or null: false (deleted users lack most booleans) */
+		if (json_bool(j, v[flag_keys[i].key], &on) == 0 && on)
+			a->flags |= flag_keys[i].flags;
+	}
 	if (strcmp(a->user_id, "USLACKBOT") == 0)
 		a->flags |= ACCT_SLACKBOT;
-	if (get_flag(j, m, "is_restricted"))
-		a->flags |= ACCT_GUEST;
-	if (get_flag(j, m, "is_ultra_restricted"))
-		a->flags |= ACCT_GUEST | ACCT_ULTRA;
-	if (get_flag(j, m, "is_invited_user"))
-		a->flags |= ACCT_INVITED;
-	if (get_flag(j, m, "is_stranger"))
-		a->flags |= ACCT_STRANGER;
-	email = json_strdup(j, json_path(j, m, "profile.email"));
+	email = json_strdup(j, v[P_EMAIL]);
 	drv_add_email(a, email, LINK_EMAIL);
 	free(email);
-	a->name = first_nonempty(j, m, name_paths);
-	a->first_name = first_nonempty(j, m, (const char *const[]){ "profile.first_name", NULL });
-	a->tz = json_strdup(j, json_get(j, m, "tz"));
+	a->name = first_nonempty(j, v, names);
+	a->first_name = first_nonempty(j, v, firsts);
+	a->tz = json_strdup(j, v[M_TZ]);
 	if (a->tz && *a->tz == '\0') {
 		free(a->tz);
 		a->tz = NULL;
 	}
-	json_i64(j, json_get(j, m, "updated"), &updated);
+	json_i64(j, v[M_UPDATED], &updated);
 	a->updated = updated;
 	grid_member(j, m, a);
 	drv_clip_account(a);

@@ -47,6 +47,12 @@ int	json_skip(const struct json *j, int i);
  * json_get_ci compares keys ASCII-case-insensitively (Graph's innerError/innererror). */
 int	json_get(const struct json *j, int obj, const char *key);
 int	json_get_ci(const struct json *j, int obj, const char *key);
+/* Several keys of object obj in one walk over its keys: vals[k] = the value of keys[k] (as
+ * json_get would give it), or -1. Returns how many were found. Cheaper than a json_get per
+ * key when an object has many keys and several are wanted (a roster's member). At most
+ * JSON_PICK_MAX keys (more: nothing is found). */
+#define JSON_PICK_MAX	32
+int	json_pick(const struct json *j, int obj, const char *const *keys, int nkeys, int *vals);
 /* Follows a dotted path of object keys: json_path(j, 0, "response_metadata.next_cursor"). */
 int	json_path(const struct json *j, int obj, const char *path);
 

@@ -19,15 +19,18 @@
 #include "../../drivers/json_p.h"
 #include "util.h"
 
-/* Parses a C string literal that must be valid; fails the test with jsmn's/validator's
- * message otherwise. */
+/* Parses a C string literal that must be valid; fails the test with the validator's
+ * message otherwise, or when its tokens are not those jsmn makes of the text. */
 static void
 parse_ok(struct json *j, const char *s)
 {
 	char err[160] = "";
+	int d;
 
 	if (json_parse(j, s, strlen(s), err, sizeof(err)) != 0)
 		fail_msg("rejected %s: %s", s, err);
+	if ((d = json_tokens_vs_jsmn(j)) != -1)
+		fail_msg("token %d differs from jsmn's: %s", d, s);
 }
 
 /* Parses s[0..n) that must be invalid; returns the message. */
@@ -286,6 +289,37 @@ test_get_escaped_keys(void **state)
 	assert_int_equal(json_get(&j, 0, "pla"), -1);
 	assert_int_equal(json_get(&j, 0, "plainx"), -1);
 	assert_int_equal(json_get(&j, 0, "Plain"), -1);
+	json_free(&j);
+}
+
+/* json_pick finds in one walk what json_get finds key by key: escaped keys, the first of
+ * duplicates, the empty key, nested objects skipped whole, absent keys and non-objects. */
+static void
+test_pick(void **state)
+{
+	static const char *const keys[] = { "name", "a\"b", "dup", "", "absent", "x",
+	    "\xF0\x9F\x98\x80", "plain" };
+	int n = (int)(sizeof(keys) / sizeof(keys[0]));
+	const char *many[JSON_PICK_MAX + 1];
+	struct json j = { 0 };
+	int v[8], mv[JSON_PICK_MAX + 1], k;
+
+	(void)state;
+	parse_ok(&j, "{\"na\\u006de\":1, \"o\":{\"x\":[1,{\"dup\":0}]}, \"a\\\"b\":2,"
+	    " \"dup\":7, \"dup\":8, \"\":9, \"\\ud83d\\ude00\":10, \"plain\":4, \"x\":[]}");
+	assert_int_equal(json_pick(&j, 0, keys, n, v), 7);
+	for (k = 0; k < n; k++)
+		assert_int_equal(v[k], json_get(&j, 0, keys[k]));
+	assert_int_equal(v[4], -1);
+	assert_true(json_is_array(&j, v[5]));
+	/* not an object, or too many keys: nothing */
+	assert_int_equal(json_pick(&j, v[5], keys, n, v), 0);
+	assert_int_equal(v[0], -1);
+	assert_int_equal(json_pick(&j, -1, keys, 2, v), 0);
+	for (k = 0; k <= JSON_PICK_MAX; k++)
+		many[k] = "plain";
+	assert_int_equal(json_pick(&j, 0, many, JSON_PICK_MAX + 1, mv), 0);
+	assert_int_equal(mv[0], -1);
 	json_free(&j);
 }
 
@@ -826,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_string_escapes),
 		cmocka_unit_test(test_get_escaped_keys),
+		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_get_ci_and_path),
 		cmocka_unit_test(test_iteration),
 		cmocka_unit_test(test_iteration_large),

@@ -88,6 +88,9 @@ run_case(void **state)
 		/* An accepted document must have a sane token tree. */
 		assert_true(j.ntok >= 1);
 		assert_int_equal(json_skip(&j, 0), j.ntok);
+		/* the one-pass tokens are exactly jsmn's own */
+		if ((k = json_tokens_vs_jsmn(&j)) != -1)
+			fail_msg("%s: token %d differs from jsmn's", tc->path, k);
 		for (k = 0; k < j.ntok; k++) {
 			const jsmntok_t *t = &json_toks(&j)[k];
 
