@@ -87,6 +87,7 @@ run_producers(struct store *st, struct producer *pr, int n)
 	pipe_drain(&pipe, st, on_done, NULL);
 	pipe_destroy(&pipe);
 	for (i = 0; i < n; i++) {
+		assert_int_equal(pr[i].done, 1);	/* each reported once, after its last */
 		store_stage_batch_free(pr[i].job.spare);
 		pr[i].job.spare = NULL;
 	}
@@ -104,20 +105,33 @@ staged(struct store *st, enum platform p)
 	return n;
 }
 
+/* A Slack pull of slack_batches (0: until refused) of accounts named by name_len bytes, and
+ * a Webex pull of 3 small batches, at the same time. */
+static void
+two_pulls(void **state, int slack_batches, size_t name_len, struct producer *pr)
+{
+	struct fx *f = *state;
+
+	memset(pr, 0, 2 * sizeof(*pr));
+	pr[0].p = PLAT_SLACK;
+	pr[0].batches = slack_batches;
+	pr[0].name_len = name_len;
+	pr[1].p = PLAT_WEBEX;
+	pr[1].batches = 3;
+	pr[1].name_len = 8;
+	run_producers(f->st, pr, 2);
+	assert_int_equal(pr[1].job.wfail + pr[1].refused, 0);
+	assert_int_equal(staged(f->st, PLAT_WEBEX), 3 * BATCH);
+}
+
 static void
 test_two_pulls_one_writer(void **state)
 {
-	struct fx *f = *state;
-	struct producer pr[2] = { { .p = PLAT_SLACK, .batches = 7, .name_len = 8 },
-	    { .p = PLAT_WEBEX, .batches = 5, .name_len = 8 } };
+	struct producer pr[2];
 
-	run_producers(f->st, pr, 2);
-	assert_int_equal(pr[0].done, 1);
-	assert_int_equal(pr[1].done, 1);
-	assert_int_equal(pr[0].job.wfail + pr[1].job.wfail, 0);
-	assert_int_equal(pr[0].refused + pr[1].refused, 0);
-	assert_int_equal(staged(f->st, PLAT_SLACK), 7 * BATCH);
-	assert_int_equal(staged(f->st, PLAT_WEBEX), 5 * BATCH);
+	two_pulls(state, 7, 8, pr);
+	assert_int_equal(pr[0].job.wfail + pr[0].refused, 0);
+	assert_int_equal(staged(((struct fx *)*state)->st, PLAT_SLACK), 7 * BATCH);
 }
 
 /* The map (64 MiB) fills: the writer's failure refuses the pull's next hand-over, with the
@@ -125,19 +139,12 @@ test_two_pulls_one_writer(void **state)
 static void
 test_write_failure_fails_that_pull(void **state)
 {
-	struct fx *f = *state;
-	struct producer pr[2] = { { .p = PLAT_SLACK, .batches = 0, .name_len = 900 },
-	    { .p = PLAT_WEBEX, .batches = 3, .name_len = 8 } };
+	struct producer pr[2];
 
-	run_producers(f->st, pr, 2);
-	assert_int_equal(pr[0].done, 1);
-	assert_int_equal(pr[1].done, 1);
-	assert_int_equal(pr[0].job.wfail, 1);
-	assert_int_equal(pr[0].refused, 1);
+	two_pulls(state, 0, 900, pr);
+	assert_true(pr[0].job.wfail && pr[0].refused);
 	assert_non_null(strstr(pr[0].job.werr, "MDB_MAP_FULL"));
 	assert_true(pr[0].sent < 100000 / BATCH);
-	assert_int_equal(pr[1].job.wfail, 0);
-	assert_int_equal(staged(f->st, PLAT_WEBEX), 3 * BATCH);
 }
 
 int
@@ -145,9 +152,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_pulls_one_writer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_failure_fails_that_pull, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_write_failure_fails_that_pull, setup, teardown)
 	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
