@@ -359,6 +359,28 @@ count_active(struct store *st, enum platform p, long *n)
 	return rc;
 }
 
+static int
+any_cb(const struct account *a, void *arg)
+{
+	(void)a;
+	*(int *)arg = 1;
+	return 1;		/* one is enough */
+}
+
+/* 1 if platform p has a stored account, 0 if none, -1 on a store error. */
+static int
+has_accounts(struct store *st, enum platform p)
+{
+	struct txn *t = store_begin(st, 0);
+	int any = 0, rc;
+
+	if (t == NULL)
+		return -1;
+	rc = store_account_each(t, (int)p, any_cb, &any);
+	store_abort(t);
+	return rc < 0 ? -1 : any;
+}
+
 int
 apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
     struct pull_job *job)
@@ -369,13 +391,19 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	double share = cfg->reconcile.max_deactivate_share;
 	struct txn *t;
 	long total;
+	int rc = 0;
 
 	ap.cfg = cfg;
 	ap.sum = sum;
 	ap.p = p;
 	ap.now = ps_now();
-	/* Counting pass: what would this pull change? Guards act on it before any write. */
-	if (store_stage_merge(st, p, job->res.full, 0, 0, apply_cb, &ap) < 0) {
+	/*
+	 * Counting pass: what would this pull change? Guards act on it before any write. With
+	 * nothing stored for the platform (its first pull) nobody can be deactivated and a
+	 * real run counts again as it writes: only a dry run needs the pass then.
+	 */
+	if ((o->dry_run || (rc = has_accounts(st, p)) != 0) &&
+	    (rc < 0 || store_stage_merge(st, p, job->res.full, 0, 0, apply_cb, &ap) < 0)) {
 		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
 		return -1;
 	}
