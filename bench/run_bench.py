@@ -138,6 +138,12 @@ def bench_config(work, name, db, slack):
     return cfg
 
 
+def load1():
+    """The 1-minute load average (the machine may be shared: every figure carries it)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def bench_size(n, work):
     pages = os.path.join(BENCH_DIR, str(n))
     if not os.path.exists(os.path.join(pages, "changed", "cursors.json")):
@@ -146,6 +152,8 @@ def bench_size(n, work):
     srv = PageServer(pages)
     try:
         url = f"http://127.0.0.1:{srv.port}/slack/api"
+        load = load1()
+        print(f"bench: {n:,}: load {load:.2f} before the limit", file=sys.stderr, flush=True)
         lim = measure([LIMIT, url, os.path.join(work, f"limit-{n}")])
         tok = bench_token(work)
         db = os.path.join(work, f"db-{n}")
@@ -156,6 +164,11 @@ def bench_size(n, work):
         b = srv.stats()
         full = measure(argv)
         full["requests"] = requests_of(srv, b)
+        full["load"] = load
+        print(f"bench: {n:,}: limit {lim['wall']:.2f} s ({lim['cpu']:.2f} s CPU), reconcile "
+              f"{full['wall']:.2f} s ({full['cpu']:.2f} s CPU), ratio "
+              f"{full['wall'] / lim['wall']:.2f}, load {load:.2f} -> {load1():.2f}",
+              file=sys.stderr, flush=True)
         full["db_mb"] = dir_mb(db)
         b = srv.stats()
         same = measure(argv)
@@ -259,12 +272,14 @@ def machine():
 
 def table(results, prompts, grid=None):
     L = []
-    L.append("| accounts | limit s | reconcile s | ratio | CPU s | RssAnon MiB | VmHWM MiB | "
-             "accounts/s | DB MB | requests | rerun same s | rerun/full | rerun 1% s | verify |")
-    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    L.append("| accounts | load | limit s | limit CPU s | reconcile s | ratio | CPU s | RssAnon MiB | "
+             "VmHWM MiB | accounts/s | DB MB | requests | rerun same s | rerun/full | rerun 1% s "
+             "| verify |")
+    L.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         f, lim = r["full"], r["limit"]
-        L.append(f"| {r['n']:,} | {lim['wall']:.2f} | {f['wall']:.2f} | "
+        L.append(f"| {r['n']:,} | {f['load']:.2f} | {lim['wall']:.2f} | {lim['cpu']:.2f} | "
+                 f"{f['wall']:.2f} | "
                  f"{f['wall'] / lim['wall']:.2f} | {f['cpu']:.2f} | {f['anon']:.1f} | "
                  f"{f['hwm']:.0f} | {r['n'] / f['wall']:,.0f} | {f['db_mb']:.0f} | "
                  f"{f['requests']} (min {r['n'] // 1000 + (1 if r['n'] % 1000 else 0) + 1}) | "
@@ -326,7 +341,14 @@ def main():
         t += "\n\n" + events_bench.table(events)
     print(t)
     if a.record:
-        with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        path = os.path.join(HERE, "RESULTS.md")
+        notes = ""
+        if os.path.exists(path):       # the notes under the table are kept (## Notes ...)
+            with open(path) as f:
+                old = f.read()
+            if "\n## Notes" in old:
+                notes = old[old.index("\n## Notes"):]
+        with open(path, "w") as f:
             f.write("# peoplesync benchmark results\n\n")
             f.write(f"Machine: {machine()}. Recorded {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
                     f"by `make bench-record`.\n\n")
@@ -339,8 +361,11 @@ def main():
                     "with MDB_NOSYNC and one sync at the end. It does no identity, history, "
                     "staging or merge. `reconcile`: a full pull into an empty database (people, "
                     "indexes, history too). Requests: users.list pages of 1,000 (the API's "
-                    "maximum) plus one auth.test.\n\n")
+                    "maximum) plus one auth.test. `load`: the 1-minute load average just "
+                    "before the size's limit run (the machine may be shared). CPU s: user + "
+                    "system time of the process.\n\n")
             f.write(t + "\n")
+            f.write(notes)
 
 
 if __name__ == "__main__":
