@@ -784,6 +784,37 @@ json_path(const struct json *j, int obj, const char *path)
 	return cur;
 }
 
+static int
+is_prim(const struct json *j, int i, char first)
+{
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_PRIMITIVE &&
+	    j->text[json_toks(j)[i].start] == first;
+}
+
+int
+json_is_null(const struct json *j, int i)
+{
+	return is_prim(j, i, 'n');
+}
+
+int
+json_is_string(const struct json *j, int i)
+{
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_STRING;
+}
+
+int
+json_is_object(const struct json *j, int i)
+{
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_OBJECT;
+}
+
+int
+json_is_array(const struct json *j, int i)
+{
+	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_ARRAY;
+}
+
 int
 json_str(const struct json *j, int i, struct buf *out)
 {

@@ -1,6 +1,7 @@
 /*
- * json_value.c — the JSON layer's typed reads of single tokens: kinds, booleans, numbers
- * (strings, which need the escape decoder, stay in json.c).
+ * json_value.c — the JSON layer's typed reads of single tokens: booleans and numbers
+ * (kinds and strings, which need the escape decoder, stay in json.c; nothing there calls
+ * here).
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,43 +14,20 @@
 
 #define valid_tok json_tok_valid
 
+/* 1 if token i is the literal starting with first (true, false). */
 static int
-is_prim(const struct json *j, int i, char first)
+is_literal(const struct json *j, int i, char first)
 {
 	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_PRIMITIVE &&
 	    j->text[json_toks(j)[i].start] == first;
 }
 
 int
-json_is_null(const struct json *j, int i)
-{
-	return is_prim(j, i, 'n');
-}
-
-int
-json_is_string(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_STRING;
-}
-
-int
-json_is_object(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_OBJECT;
-}
-
-int
-json_is_array(const struct json *j, int i)
-{
-	return valid_tok(j, i) && json_toks(j)[i].type == JSMN_ARRAY;
-}
-
-int
 json_bool(const struct json *j, int i, int *out)
 {
-	if (is_prim(j, i, 't'))
+	if (is_literal(j, i, 't'))
 		*out = 1;
-	else if (is_prim(j, i, 'f'))
+	else if (is_literal(j, i, 'f'))
 		*out = 0;
 	else
 		return -1;
