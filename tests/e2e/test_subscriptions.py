@@ -28,6 +28,7 @@ class Endpoint:
     def __init__(self):
         self.refuse = False
         self.got = []
+        self.ctypes = []
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -39,6 +40,7 @@ class Endpoint:
                 body = self.rfile.read(n) if n else b""
                 q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 outer.got.append((self.path, body))
+                outer.ctypes.append(self.headers.get("Content-Type"))
                 tok = q.get("validationToken", [None])[0]
                 out = (b"nope" if outer.refuse else tok.encode()) if tok else b""
                 self.send_response(200 if tok else 202)
@@ -198,6 +200,30 @@ class GraphSubscriptions(E2E):
         self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
         self.assertEqual(set(self.subs()), self.synced_teams_users())
 
+    def test_the_fake_graph_speaks_as_the_fixtures(self):
+        """The handshake and a lifecycle notification the fake sends have the documented
+        shape (tests/data/fixtures/events/, platform-events.md 4.3 and 4.6)."""
+        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
+        self.assertTrue(self.ep.got)
+        path, body = self.ep.got[0]
+        self.assertEqual(body, b"")
+        self.assertTrue(self.ep.ctypes[0].startswith("text/plain"))
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        self.assertEqual(list(q), ["validationToken"])
+        sub = next(iter(self.subs().values()))
+        n = len(self.ep.got)
+        out = self.fake.control({"op": "subscription_lifecycle", "id": sub["id"],
+                                 "event": "reauthorizationRequired"})
+        self.assertEqual(out["status"], 202)
+        got = json.loads(self.ep.got[n][1])
+        fixture = os.path.join(os.path.dirname(__file__), "..", "data", "fixtures", "events",
+                               "graph_lifecycle_notification.json")
+        with open(fixture) as f:
+            want = json.load(f)
+        self.assertEqual(set(got["value"][0]), set(want["value"][0]))
+        self.assertEqual(got["value"][0]["lifecycleEvent"], "reauthorizationRequired")
+        self.assertEqual(got["value"][0]["subscriptionId"], sub["id"])
+
     def test_turned_off_they_are_deleted_and_nothing_else_is_asked(self):
         self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
         n = len(self.subs())
@@ -234,7 +260,8 @@ class GraphCatchUp(GraphSubscriptions):
     test_created_renewed_recreated_and_deleted = test_an_expired_subscription_is_recreated = \
         test_a_refused_handshake_is_a_platform_failure_that_stops_nothing_else = \
         test_graph_unavailable_is_exit_69 = \
-        test_turned_off_they_are_deleted_and_nothing_else_is_asked = None
+        test_turned_off_they_are_deleted_and_nothing_else_is_asked = \
+        test_the_fake_graph_speaks_as_the_fixtures = None
 
     def test_a_dm_sent_while_nothing_listened_prompts_once(self):
         people = people_jsonl(self.cfg)
