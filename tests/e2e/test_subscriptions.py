@@ -464,3 +464,57 @@ class SlackCatchUp(SyncedCase):
         self.assertRc(r, 0)
         self.assertIn("catch-up read 1 people, 1 messages, 0 new", r.err)  # seen: the event
         self.assertEqual(len(self.prompts_to(sender)), 1)
+
+
+class GraphThroughServe(E2E):
+    """The real serve at public_url: Graph's handshake answered by /events/teams, its
+    lifecycle notifications marking the records, reconcile acting on the marks at once."""
+    org_args = dict(people=30, seed=11, platforms=("slack", "teams"))
+    platforms = ("slack", "teams")
+
+    def setUp(self):
+        super().setUp()
+        self.port = free_port()
+        self.cfg = serve_config(self.dir, self.fake, self.org, self.port, self.platforms,
+                                extra="events = { catchup_hours = 0; subscriptions = true; };\n")
+        with open(self.cfg) as f:
+            text = f.read()
+        text = text.replace('page_limit = 200;', 'page_limit = 200; auto_sync = true;', 1)
+        text = text.replace('"corp.com") ); };', '"corp.com") ); '
+                            'platform_order = ["teams", "slack"]; };', 1)
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)      # auto-sync: on
+        self.serve = Serve(self.cfg, self.dir, self.port)
+
+    def tearDown(self):
+        self.serve.stop()
+        super().tearDown()
+
+    def subs(self):
+        return {s["user"]: s for s in self.fake.get("/_control/subscriptions")}
+
+    def test_lifecycle_notifications_are_acted_upon_by_the_next_run(self):
+        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)
+        subs = self.subs()
+        self.assertTrue(subs)
+        self.assertTrue(all(v["ok"] for v in self.fake.get("/_control/validations")))
+        one, other = sorted(subs)[:2]
+        # Graph removed one and said so: serve marks it, the next run makes a new one
+        out = self.fake.control({"op": "subscription_lifecycle", "id": subs[one]["id"],
+                                 "event": "subscriptionRemoved"})
+        self.assertIn(out["status"], (200, 202))
+        self.assertIn("  removed", self.ps("show", "teams:" + one).out)
+        # Graph asks for reauthorization of another: renewed by the next run
+        self.fake.control({"op": "subscription_lifecycle", "id": subs[other]["id"],
+                           "event": "reauthorizationRequired"})
+        self.assertIn("  needs-renewal", self.ps("show", "teams:" + other).out)
+        r = self.ps("-v", "reconcile", "--no-prompts")
+        self.assertRc(r, 0)
+        self.assertIn("1 renewed, 1 recreated", r.err)
+        now = self.subs()
+        self.assertEqual(set(now), set(subs))
+        self.assertNotEqual(now[one]["id"], subs[one]["id"])
+        self.assertEqual(now[other].get("renewed"), 1)
+        self.assertNotIn("removed", self.ps("show", "teams:" + one).out)
+        self.assertRc(self.ps("db", "verify"), 0)
