@@ -21,6 +21,47 @@ from tests.e2e.harness import E2E, people_jsonl, run
 from tests.e2e.test_serve import Browser, Serve, ServeCase, free_port, serve_config
 
 
+def wait_deliveries(case, ids, timeout=20):
+    """Until the fake's deliveries ids are done; each answered 2xx at its first attempt."""
+    ds = []
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ds = [d for d in case.fake.get("/_control/deliveries") if d["id"] in ids]
+        if ds and all(d["done"] for d in ds):
+            break
+        time.sleep(0.05)
+    for d in ds:
+        case.assertIn([a["status"] for a in d["attempts"]], ([200], [202]), d)
+    return ds
+
+
+def auto_sync(case, public_url=None):
+    """Slack auto-sync on, platforms in case.order (the first one's primaries are synced at
+    once), public_url replaced when given; then a reconcile makes them so."""
+    with open(case.cfg) as f:
+        text = f.read()
+    if public_url:
+        text = re.sub(r'public_url = "[^"]*";', 'public_url = "%s";' % public_url, text)
+    text = text.replace('page_limit = 200;', 'page_limit = 200; auto_sync = true;', 1)
+    text = text.replace('"corp.com") ); };', '"corp.com") ); '
+                        'platform_order = [%s]; };' % case.order, 1)
+    with open(case.cfg, "w") as f:
+        f.write(text)
+    case.assertRc(case.ps("reconcile", "--no-prompts"), 0)
+
+
+def teams_pair(cfg):
+    """The Teams ids of an off person and of an on one (each with an active account)."""
+    people = people_jsonl(cfg)
+
+    def teams(p):
+        return next((a["user_id"] for a in p["accounts"]
+                     if a["platform"] == "teams" and a["active"]), None)
+    off = next(teams(p) for p in people if p["status"] == "off" and p["active"] and teams(p))
+    on = next(teams(p) for p in people if p["status"] == "on" and teams(p))
+    return off, on
+
+
 class Endpoint:
     """A stand-in for serve's /events/teams while serve is not the point: it answers
     Graph's validation handshake (or refuses it, refuse = True) and keeps what it got."""
@@ -74,16 +115,7 @@ class GraphSubscriptions(E2E):
         with open(os.path.join(self.dir, "token.key"), "w") as f:
             f.write(os.urandom(32).hex() + "\n")
         os.chmod(os.path.join(self.dir, "token.key"), 0o600)
-        with open(self.cfg) as f:
-            text = f.read()
-        text = re.sub(r'public_url = "[^"]*";',
-                      'public_url = "http://127.0.0.1:%d/";' % self.ep.port, text)
-        text = text.replace('page_limit = 200;', 'page_limit = 200; auto_sync = true;', 1)
-        text = text.replace('"corp.com") ); };', '"corp.com") ); '
-                            'platform_order = [%s]; };' % self.order, 1)
-        with open(self.cfg, "w") as f:
-            f.write(text)
-        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)      # auto-sync: on
+        auto_sync(self, 'http://127.0.0.1:%d/' % self.ep.port)
 
     def tearDown(self):
         self.ep.stop()
@@ -264,14 +296,7 @@ class GraphCatchUp(GraphSubscriptions):
         test_the_fake_graph_speaks_as_the_fixtures = None
 
     def test_a_dm_sent_while_nothing_listened_prompts_once(self):
-        people = people_jsonl(self.cfg)
-
-        def teams(p):
-            return next((a["user_id"] for a in p["accounts"]
-                         if a["platform"] == "teams" and a["active"]), None)
-        on = next(teams(p) for p in people if p["status"] == "on" and teams(p))
-        off = next(teams(p) for p in people if p["status"] == "off" and p["active"] and
-                   teams(p))
+        off, on = teams_pair(self.cfg)
         self.assertRc(self.ps("auto-prompt", "on"), 0)
         self.fake.control({"op": "send_dm", "platform": "teams", "from": off, "to": on})
         r = self.ps("-v", "reconcile")
@@ -401,6 +426,26 @@ class WebexWebhooks(SyncedCase):
         self.assertIn("webex:", ex.out)
 
 
+class WebexEventAndCatchUp(SyncedCase):
+    def test_a_dm_that_came_by_webhook_and_by_catch_up_prompts_once(self):
+        t = self.pick(0)
+        self.sync(t)
+        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)     # the webhook
+        me = self.account(t, "webex")["user_id"]
+        off = next(p for p in people_jsonl(self.cfg) if p["status"] == "off" and p["active"]
+                   and any(a["platform"] == "webex" and a["active"] for a in p["accounts"]))
+        sender = next(a["user_id"] for a in off["accounts"] if a["platform"] == "webex")
+        out = self.send_dm("webex", sender, me)
+        self.assertEqual(len(out["deliveries"]), 1)
+        wait_deliveries(self, out["deliveries"])
+        r = self.ps("-v", "reconcile")
+        self.assertRc(r, 0)
+        self.assertIn("catch-up read 1 people, 1 messages, 0 new", r.err)  # seen: the event
+        self.assertEqual(len(self.prompts_to(sender)), 1)
+        self.assertRc(self.ps("reconcile"), 0)
+        self.assertEqual(len(self.prompts_to(sender)), 1)
+
+
 class SlackCatchUp(SyncedCase):
     org_args = dict(people=30, seed=13, platforms=("slack",))
     platforms = ("slack",)
@@ -452,14 +497,7 @@ class SlackCatchUp(SyncedCase):
             "installed": [me]}}})
         out = self.fake.control({"op": "send_dm", "platform": "slack", "from": sender,
                                  "to": me})
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            ds = [d for d in self.fake.get("/_control/deliveries")
-                  if d["id"] in out["deliveries"]]
-            if ds and all(d["done"] for d in ds):
-                break
-            time.sleep(0.05)
-        self.assertEqual([a["status"] for a in ds[0]["attempts"]], [200])
+        wait_deliveries(self, out["deliveries"])
         r = self.ps("-v", "reconcile")
         self.assertRc(r, 0)
         self.assertIn("catch-up read 1 people, 1 messages, 0 new", r.err)  # seen: the event
@@ -471,20 +509,14 @@ class GraphThroughServe(E2E):
     lifecycle notifications marking the records, reconcile acting on the marks at once."""
     org_args = dict(people=30, seed=11, platforms=("slack", "teams"))
     platforms = ("slack", "teams")
+    order = '"teams", "slack"'
 
     def setUp(self):
         super().setUp()
         self.port = free_port()
         self.cfg = serve_config(self.dir, self.fake, self.org, self.port, self.platforms,
                                 extra="events = { catchup_hours = 0; subscriptions = true; };\n")
-        with open(self.cfg) as f:
-            text = f.read()
-        text = text.replace('page_limit = 200;', 'page_limit = 200; auto_sync = true;', 1)
-        text = text.replace('"corp.com") ); };', '"corp.com") ); '
-                            'platform_order = ["teams", "slack"]; };', 1)
-        with open(self.cfg, "w") as f:
-            f.write(text)
-        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)      # auto-sync: on
+        auto_sync(self)
         self.serve = Serve(self.cfg, self.dir, self.port)
 
     def tearDown(self):
@@ -518,3 +550,27 @@ class GraphThroughServe(E2E):
         self.assertEqual(now[other].get("renewed"), 1)
         self.assertNotIn("removed", self.ps("show", "teams:" + one).out)
         self.assertRc(self.ps("db", "verify"), 0)
+
+
+class GraphEventAndCatchUp(GraphThroughServe):
+    """Slack first: people with a Slack account stay off, Teams-only people are on."""
+    order = '"slack", "teams"'
+    test_lifecycle_notifications_are_acted_upon_by_the_next_run = None
+
+    def test_a_dm_that_came_by_notification_and_by_catch_up_prompts_once(self):
+        off, on = teams_pair(self.cfg)      # off: a Slack primary with a Teams account
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(text.replace("catchup_hours = 0;", "catchup_hours = 2;"))
+        self.assertRc(self.ps("reconcile", "--no-prompts"), 0)     # the subscriptions
+        self.assertRc(self.ps("auto-prompt", "on"), 0)
+        out = self.fake.control({"op": "send_dm", "platform": "teams", "from": off,
+                                 "to": on})
+        self.assertTrue(out["deliveries"])
+        wait_deliveries(self, out["deliveries"])
+        r = self.ps("-v", "reconcile")
+        self.assertRc(r, 0)
+        self.assertRegex(r.err, r"catch-up read \d+ people, 1 messages, 0 new")
+        prompts = [m for m in self.fake.get("/_control/messages") if m.get("to") == off]
+        self.assertEqual(len(prompts), 1)
