@@ -286,7 +286,8 @@ finish(struct loader *ld)
 	for (int p = 0; p < PLAT_COUNT; p++)
 		c->plat[p].enabled = ld->enabled[p];
 
-	required(ld);
+	if (!(ld->flags & CONFIG_NO_SECRETS))
+		required(ld);
 	cfg_workspaces(ld);
 
 	/* Teams signs users in with the same app registration unless told otherwise, so each of
@@ -384,6 +385,7 @@ load(const char *name, const char *file, const char *text, size_t len, struct co
 	ld = xcalloc(1, sizeof(*ld));
 	ld->name = name;
 	ld->cfg = cfg;
+	ld->flags = check_files;
 	ld->seen = xcalloc(NKEYS, sizeof(*ld->seen));
 	config_init(&ld->lc);
 	cfg->path = xstrdup(name);
@@ -400,7 +402,7 @@ load(const char *name, const char *file, const char *text, size_t len, struct co
 	find_enabled(ld);
 	walk(ld, config_root_setting(&ld->lc), NULL);
 	finish(ld);
-	if (check_files)
+	if (check_files & CONFIG_CHECK_FILES)
 		cfg_check_paths(ld);
 	if (ld->nerr == 0)
 		rc = 0;

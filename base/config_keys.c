@@ -44,7 +44,8 @@
 	FLOAT(p ".per_second", pl, m.per_second, 0.001, 1000, ps), \
 	{ p ".per_minute", K_RATE_MIN, pl, F_ALIAS, O(m.per_second), 0, 0, 0.1, 60000, 0, NULL }, \
 	INT(p ".burst", pl, m.burst, 1, 1000, bst)
-/* token_url (and teams' authorize_url) default from the API base in finish(). */
+/* token_url (and teams' authorize_url) default from the API base in finish(); scopes
+ * default to the sign-in's row of the scope table (drivers/scopes.c, scopes_signin). */
 #define OAUTH(p, pl, m, authorize, scp) \
 	GROUP(p, pl), \
 	STR(p ".authorize_url", K_URL, pl, 0, m.authorize_url, authorize), \
@@ -77,7 +78,7 @@ const struct key cfg_keys[] = {
 	RATE("slack.rate.open", SL, plat[PLAT_SLACK].rate[RATE_OPEN], 50.0 / 60.0, 5),
 	RATE("slack.rate.post", SL, plat[PLAT_SLACK].rate[RATE_POST], 1, 1),
 	OAUTH("slack.oauth", SL, plat[PLAT_SLACK].oauth, "https://slack.com/oauth/v2/authorize",
-	    "users:read,users:read.email"),
+	    NULL),
 	STR("slack.prompt_template", K_TEXT, SL, 0, plat[PLAT_SLACK].prompt_template, NULL),
 	STR("slack.team_id", K_ID, SL, 0, plat[PLAT_SLACK].team_id, NULL),
 	STR("slack.team_name", K_STR, SL, 0, plat[PLAT_SLACK].team_name, NULL),
@@ -101,8 +102,7 @@ const struct key cfg_keys[] = {
 	GROUP("teams.rate", TM),
 	RATE("teams.rate.chat", TM, plat[PLAT_TEAMS].rate[RATE_OPEN], 2, 2),
 	RATE("teams.rate.post", TM, plat[PLAT_TEAMS].rate[RATE_POST], 2, 2),
-	OAUTH("teams.oauth", TM, plat[PLAT_TEAMS].oauth, NULL,
-	    "openid profile email offline_access User.Read"),
+	OAUTH("teams.oauth", TM, plat[PLAT_TEAMS].oauth, NULL, NULL),
 	STR("teams.prompt_template", K_TEXT, TM, 0, plat[PLAT_TEAMS].prompt_template, NULL),
 
 	GROUP("webex", WX),
@@ -114,7 +114,7 @@ const struct key cfg_keys[] = {
 	BOOL("webex.include_guests", WX, plat[PLAT_WEBEX].include_guests, 0),
 	GROUP("webex.rate", WX),
 	RATE("webex.rate.post", WX, plat[PLAT_WEBEX].rate[RATE_POST], 5, 5),
-	OAUTH("webex.oauth", WX, plat[PLAT_WEBEX].oauth, NULL, "spark:people_read"),
+	OAUTH("webex.oauth", WX, plat[PLAT_WEBEX].oauth, NULL, NULL),
 	STR("webex.prompt_template", K_TEXT, WX, 0, plat[PLAT_WEBEX].prompt_template, NULL),
 
 	GROUP("identity", NP),

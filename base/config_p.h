@@ -64,6 +64,7 @@ struct loader {
 	struct config		*cfg;
 	config_t		 lc;
 	int			 nerr;
+	int			 flags;		/* config_load's CONFIG_* */
 	int			 enabled[PLAT_COUNT];
 	const config_setting_t	**seen;			/* NKEYS: the setting given for each row */
 	int			 ws_list;	/* slack.workspaces was given */

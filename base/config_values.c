@@ -466,7 +466,7 @@ cfg_secret_file(struct loader *ld, const struct key *k, const config_setting_t *
 	char *path, *sec = NULL;
 	size_t len;
 
-	if (cfg_gated_off(ld, k))
+	if (cfg_gated_off(ld, k) || (ld->flags & CONFIG_NO_SECRETS))
 		return;			/* a disabled platform's secrets are not read */
 	path = cfg_resolve(ld, v);
 	if (read_secret(ld, s, key, path, "put the secret in it (one line, mode 0600)", &sec,
@@ -494,7 +494,7 @@ cfg_secret_env(struct loader *ld, const struct key *k, const config_setting_t *s
 	for (p = v; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && *p != '_')
 			goto badname;
-	if (cfg_gated_off(ld, k))
+	if (cfg_gated_off(ld, k) || (ld->flags & CONFIG_NO_SECRETS))
 		return;
 	val = getenv(v);
 	if (val == NULL)
@@ -521,6 +521,8 @@ cfg_key_file(struct loader *ld, const struct key *k, const config_setting_t *s, 
 	size_t len;
 
 	cfg_set_str(c, k->off, path);
+	if (ld->flags & CONFIG_NO_SECRETS)
+		return;
 	if (read_secret(ld, s, key, path, "put a key in it (openssl rand -hex 32), mode 0600",
 	    &sec, &len) == -1)
 		return;
@@ -544,7 +546,7 @@ cfg_token_file(struct loader *ld, const struct key *k, const config_setting_t *s
 	size_t len;
 
 	cfg_set_str(c, k->off, path);
-	if (cfg_gated_off(ld, k))
+	if (cfg_gated_off(ld, k) || (ld->flags & CONFIG_NO_SECRETS))
 		return;
 	if (read_secret(ld, s, key, path, "run `peoplesync login teams` to write it", &sec,
 	    &len) == -1)

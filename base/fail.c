@@ -18,6 +18,7 @@ static const struct {
 	[FAIL_DATA]	= { EX_DATAERR,		"bad data",		5 },
 	[FAIL_CONFIG]	= { EX_CONFIG,		"not until the config changes", 6 },
 	[FAIL_USAGE]	= { EX_USAGE,		"usage",		7 },
+	[FAIL_DENIED]	= { EX_NOPERM,		"declined",		1 },
 };
 
 int

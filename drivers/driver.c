@@ -282,3 +282,36 @@ evsub_out_free(struct evsub_out *o)
 	free(o->id);
 	memset(o, 0, sizeof(*o));
 }
+
+void
+drv_check_add(struct drv_check *c, enum scope_holder holder, const char *label,
+    const char *who, const char *granted)
+{
+	struct drv_grant *g;
+
+	if (c->n >= DRV_GRANTS_MAX)
+		return;
+	g = &c->g[c->n++];
+	g->holder = holder;
+	g->label = xstrdup(label);
+	g->who = xstrdup(who ? who : "");
+	g->granted = granted ? xstrdup(granted) : NULL;
+}
+
+void
+drv_check_free(struct drv_check *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->g[i].label);
+		free(c->g[i].who);
+		free(c->g[i].granted);
+	}
+	c->n = 0;
+}
+
+int
+drv_check_fail(struct drv_check *c, enum fail cls)
+{
+	c->cls = cls;
+	return -1;
+}

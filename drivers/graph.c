@@ -1,6 +1,7 @@
 /*
- * graph.c — Microsoft Graph (Teams): app-only token by client credentials, roster through
- * GET /users ($select, $top, @odata.nextLink) and incremental runs through /users/delta.
+ * graph.c — Microsoft Graph (Teams): app-only token by client credentials (the tokens come
+ * from drivers/msid.c), roster through GET /users ($select, $top, @odata.nextLink) and
+ * incremental runs through /users/delta.
  * Facts: shared/docs/platform-apis.md §2. $select is mandatory for accountEnabled, userType,
  * otherMails and proxyAddresses; nextLink and deltaLink are used verbatim.
  *
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "graph_p.h"
 #include "json.h"
 #include "paging.h"
 #include "tokens.h"
@@ -26,25 +28,6 @@
 
 #define SELECT	"id,userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled," \
 		"userType,displayName,givenName,externalUserState"
-
-struct graph_priv {
-	char	*token;		/* app-only (client credentials): the roster */
-	double	 expires;	/* monotonic seconds */
-	char	*utoken;	/* the service user's delegated token: direct messages */
-	double	 uexpires;
-	char	*refresh;	/* its current refresh token (rotated: saved back to the file) */
-	char	*me;		/* the service user's object id */
-};
-
-static void
-zfree(char **s)
-{
-	if (*s) {
-		explicit_bzero(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 static int
 graph_init(struct driver_ctx *ctx, char *err, size_t errlen)
@@ -65,95 +48,14 @@ graph_fini(struct driver_ctx *ctx)
 	struct graph_priv *gp = ctx->priv;
 
 	if (gp) {
-		zfree(&gp->token);
-		zfree(&gp->utoken);
-		zfree(&gp->refresh);
+		ms_zfree(&gp->token);
+		ms_zfree(&gp->utoken);
+		ms_zfree(&gp->refresh);
 		free(gp->me);
+		free(gp->uscope);
 		free(gp);
 	}
 	ctx->priv = NULL;
-}
-
-/*
- * The Microsoft identity platform's token endpoint, {login}/{tenant}/oauth2/v2.0/token: the
- * roster's app-only token (client credentials: refresh is NULL) and the service user's
- * delegated one (the refresh_token grant). On 0, tok holds the tokens (caller frees) and
- * *expires when to renew the access token (monotonic seconds: a minute before it expires).
- * On -1, err says why ("teams: POST token (client credentials): HTTP 401, error
- * invalid_client") with its class (FAIL_LATER: no answer; FAIL_CONFIG: refused; FAIL_DATA:
- * an answer without a token), and code holds the answer's error code, or "".
- */
-static enum fail
-ms_token(struct driver_ctx *ctx, const char *refresh, const char *scope, const char *what,
-    struct oauth_tokens *tok, double *expires, char *code, size_t codelen, char *err,
-    size_t errlen)
-{
-	const struct cfg_teams *t = &ctx->cfg->teams;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
-	struct buf url = { 0 }, form = { 0 };
-	int64_t now = (int64_t)ps_now(), in;
-	enum fail rc = FAIL_LATER;
-
-	code[0] = '\0';
-	buf_printf(&url, "%s/", t->login_url);
-	buf_urlencode(&url, t->tenant_id, strlen(t->tenant_id));
-	buf_adds(&url, "/oauth2/v2.0/token");
-	token_param(&form, "grant_type", refresh ? "refresh_token" : "client_credentials");
-	token_param(&form, "client_id", t->client_id);
-	token_param(&form, "client_secret", t->client_secret);
-	if (refresh)
-		token_param(&form, "refresh_token", refresh);
-	token_param(&form, "scope", scope);
-	http_set_bearer(ctx->http, NULL);
-	if (token_post(ctx->http, url.p, NULL, NULL, &form, what, &resp, &j, err, errlen) < 0)
-		goto out;
-	rc = resp.status == 200 ? FAIL_DATA : FAIL_CONFIG;
-	if (resp.status != 200 || j.ntok == 0) {
-		token_error_code(&j, code, codelen);
-		snprintf(err, errlen, "teams: %s: HTTP %ld%s%s", what, resp.status,
-		    code[0] ? ", error " : "", code);
-		goto out;
-	}
-	if (token_take(&j, 0, now, tok) < 0) {
-		snprintf(err, errlen, "teams: %s: no access_token in the answer", what);
-		goto out;
-	}
-	in = tok->expires ? tok->expires - now : 3599;
-	*expires = ps_monotonic() + (double)(in > 120 ? in - 60 : in / 2);
-	rc = FAIL_NONE;
-out:
-	buf_free(&form);
-	buf_free(&url);
-	json_free(&j);
-	http_resp_free(&resp);
-	return rc;
-}
-
-/* Client-credentials token, kept until a minute before it expires. FAIL_NONE, or the class
- * of the trouble (ms_token) with err set. */
-static enum fail
-graph_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
-{
-	struct graph_priv *gp = ctx->priv;
-	struct oauth_tokens tok = { 0 };
-	char code[80];
-	enum fail rc;
-
-	if (!force && gp->token && ps_monotonic() < gp->expires)
-		return FAIL_NONE;
-	rc = ms_token(ctx, NULL, "https://graph.microsoft.com/.default",
-	    "POST token (client credentials)", &tok, &gp->expires, code, sizeof(code), err,
-	    errlen);
-	if (rc == FAIL_NONE) {
-		zfree(&gp->token);
-		gp->token = tok.access;
-		tok.access = NULL;
-	}
-	if (gp->token)
-		http_set_bearer(ctx->http, gp->token);
-	oauth_tokens_free(&tok);
-	return rc;
 }
 
 /* The Graph error code of an error body, or NULL. Keys matched case-insensitively. */
@@ -416,61 +318,6 @@ graph_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 }
 
 /* ---- direct messages (delegated token of the service user) ---- */
-
-/*
- * Sending chat messages needs a delegated token (application permissions are not
- * supported): the service user's refresh token is exchanged for an access token; the answer
- * carries a new refresh token, which replaces the stored one atomically (mode 0600), so a
- * crash never leaves the file half-written or the old token lost. Returns enum dm_rc: with
- * no delegated token every prompt waits, none is the person's fault.
- */
-static int
-graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen)
-{
-	struct graph_priv *gp = ctx->priv;
-	const char *path = ctx->cfg->teams.service_user_refresh_token_file;
-	struct oauth_tokens tok = { 0 };
-	struct buf file = { 0 };
-	char code[80];
-	int rc = DM_UNAVAILABLE;
-
-	if (!force && gp->utoken && ps_monotonic() < gp->uexpires)
-		return DM_OK;
-	if (ms_token(ctx, gp->refresh, "offline_access Chat.Create ChatMessage.Send User.Read",
-	    "POST token (refresh_token, service user)", &tok, &gp->uexpires, code, sizeof(code),
-	    err, errlen) != FAIL_NONE) {
-		size_t n = strlen(err);
-
-		if (strcmp(code, "invalid_grant") == 0 && n < errlen)
-			snprintf(err + n, errlen - n, " (the service user must sign in again and "
-			    "teams.service_user_refresh_token_file be replaced)");
-		goto out;
-	}
-	zfree(&gp->utoken);
-	gp->utoken = tok.access;
-	tok.access = NULL;
-	if (tok.refresh && strcmp(tok.refresh, gp->refresh) != 0) {
-		buf_adds(&file, tok.refresh);
-		buf_addc(&file, '\n');
-		if (write_file_atomic(path, file.p, file.len, 0600) < 0) {
-			snprintf(err, errlen, "teams: %s: cannot save the rotated refresh token: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		zfree(&gp->refresh);
-		gp->refresh = tok.refresh;
-		tok.refresh = NULL;
-	}
-	rc = DM_OK;
-out:
-	if (gp->utoken)
-		http_set_bearer(ctx->http, gp->utoken);
-	oauth_tokens_free(&tok);
-	if (file.p)
-		explicit_bzero(file.p, file.len);
-	buf_free(&file);
-	return rc;
-}
 
 /* A delegated call's answer: a 401 even with a renewed token is the credential's trouble,
  * not the message's (FAIL_CONFIG); a 5xx the platform's (FAIL_LATER); else FAIL_DATA. */
@@ -808,6 +655,83 @@ graph_ev_history(struct driver_ctx *ctx, const struct ev_history *h, enum fail *
 	return rc == EV_GONE ? EV_OK : rc;
 }
 
+/* ---- check-config --online, login teams ---- */
+
+/* One GET of the check, with the bearer set: FAIL_NONE with a 200 answer in resp and j,
+ * else the class with c->err set ("teams: GET /organization: HTTP 403"). */
+static enum fail
+check_get(struct driver_ctx *ctx, const char *path, const char *what, struct http_resp *resp,
+    struct json *j, struct drv_check *c)
+{
+	char *url = xasprintf("%s%s", ctx->cfg->plat[PLAT_TEAMS].api_url, path);
+	enum fail cls = FAIL_NONE;
+
+	http_resp_free(resp);
+	json_free(j);
+	if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what, resp, j, c->err,
+	    sizeof(c->err)) < 0)
+		cls = FAIL_LATER;
+	else if (resp->status != 200) {
+		snprintf(c->err, sizeof(c->err), "teams: %s: HTTP %ld", what, resp->status);
+		cls = drv_status_fail(resp->status);
+	}
+	free(url);
+	return cls;
+}
+
+/*
+ * check-config --online. The app registration: its token, and GET /users (User.Read.All)
+ * proven by use (a 403 is that permission missing: an empty grant the caller names). The
+ * service user: its refresh token renewed (the rotated one saved), the scopes the answer
+ * lists, and GET /organization with its token (User.Read) naming the tenant.
+ */
+static int
+graph_check_online(struct driver_ctx *ctx, struct drv_check *c)
+{
+	const struct cfg_teams *t = &ctx->cfg->teams;
+	struct graph_priv *gp = ctx->priv;
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char *who = xasprintf("client %s in tenant %s", t->client_id, t->tenant_id), *name, *id;
+	enum fail cls;
+	int org;
+
+	if ((cls = graph_token(ctx, 0, c->err, sizeof(c->err))) != FAIL_NONE)
+		goto out;
+	cls = check_get(ctx, "/users?$top=1&$select=id", "GET /users", &resp, &j, c);
+	if (cls != FAIL_NONE && resp.status != 403)
+		goto out;
+	drv_check_add(c, SH_TEAMS_APP, "app registration", who, cls ? "" : "User.Read.All");
+	cls = FAIL_NONE;
+	if (t->service_user_refresh_token == NULL) {
+		drv_check_add(c, SH_COUNT, "service user", "none yet (prompts on Teams wait for "
+		    "`peoplesync login teams`)", NULL);
+		goto out;
+	}
+	gp->refresh = xstrdup(t->service_user_refresh_token);
+	if (graph_user_token(ctx, 1, c->err, sizeof(c->err)) != DM_OK) {
+		cls = gp->ucls;
+		goto out;
+	}
+	cls = check_get(ctx, "/organization?$select=id,displayName", "GET /organization", &resp,
+	    &j, c);
+	if (cls != FAIL_NONE)
+		goto out;
+	org = json_first(&j, json_get(&j, 0, "value"));
+	name = json_strdup(&j, json_get(&j, org, "displayName"));
+	id = json_strdup(&j, json_get(&j, org, "id"));
+	free(who);
+	who = xasprintf("tenant %s (%s)", id ? id : "?", name ? name : "?");
+	drv_check_add(c, SH_TEAMS_SERVICE, "service user", who, gp->uscope ? gp->uscope : "");
+	free(name);
+	free(id);
+out:
+	free(who);
+	json_free(&j);
+	http_resp_free(&resp);
+	return cls == FAIL_NONE ? 0 : drv_check_fail(c, cls);
+}
+
 /* ---- Sync now (drivers/oauth.c) ---- */
 
 /* The user behind the new token: GET /me, in the configured tenant. */
@@ -880,4 +804,6 @@ const struct driver graph_driver = {
 	.ev_init = graph_ev_init,
 	.ev_sub = graph_ev_sub,
 	.ev_history = graph_ev_history,
+	.check = graph_check_online,
+	.device = &graph_device,
 };

@@ -27,16 +27,24 @@ struct http_client {
 	struct http_stats	 stats;
 };
 
+/* Forgets the headers kept of an answer. */
+static void
+headers_free(struct http_resp *r)
+{
+	free(r->link_next);
+	free(r->location);
+	free(r->tracking_id);
+	free(r->scopes);
+	r->link_next = r->location = r->tracking_id = r->scopes = NULL;
+	r->retry_after = -1;
+}
+
 void
 http_resp_free(struct http_resp *r)
 {
 	buf_free(&r->body);
-	free(r->link_next);
-	free(r->location);
-	free(r->tracking_id);
-	r->link_next = r->location = r->tracking_id = NULL;
+	headers_free(r);
 	r->status = 0;
-	r->retry_after = -1;
 }
 
 struct http_client *
@@ -163,11 +171,7 @@ on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
 		/* A new response (after a 100 Continue or redirect): forget earlier headers. */
-		free(r->link_next);
-		free(r->location);
-		free(r->tracking_id);
-		r->link_next = r->location = r->tracking_id = NULL;
-		r->retry_after = -1;
+		headers_free(r);
 		return n;
 	}
 	colon = memchr(ptr, ':', n);
@@ -197,6 +201,9 @@ on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 	    (klen == 10 && strncasecmp(ptr, "request-id", 10) == 0)) {
 		free(r->tracking_id);
 		r->tracking_id = trimmed(colon, n);
+	} else if (klen == 14 && strncasecmp(ptr, "x-oauth-scopes", 14) == 0) {
+		free(r->scopes);
+		r->scopes = trimmed(colon, n);
 	}
 	return n + klen + 1;
 }

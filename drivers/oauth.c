@@ -14,6 +14,7 @@
 #include "json.h"
 #include "linktoken.h"
 #include "oauth.h"
+#include "scopes.h"
 #include "util.h"
 
 const char *
@@ -104,7 +105,10 @@ oauth_authorize_url(const struct config *cfg, enum platform p, const char *redir
 				token_param(out, "code_challenge_method", "S256");
 			}
 		} else {
-			token_param(out, *n, o->scopes ? o->scopes : "");
+			char *scopes = scopes_signin(cfg, p);
+
+			token_param(out, *n, scopes);
+			free(scopes);
 		}
 	}
 }
@@ -165,8 +169,12 @@ grant_post(const struct config *cfg, struct grant *g, int exchange, char *err, s
 	char detail[32] = "";
 	int ok = 1, rc;
 
-	if (da->flags & OAUTH_SCOPED)
-		token_param(&g->form, "scope", g->o->scopes ? g->o->scopes : "");
+	if (da->flags & OAUTH_SCOPED) {
+		char *scopes = scopes_signin(cfg, g->d->platform);
+
+		token_param(&g->form, "scope", scopes);
+		free(scopes);
+	}
 	rc = token_post(h, g->o->token_url, da->flags & OAUTH_BASIC ? g->o->client_id : NULL,
 	    g->o->client_secret, &g->form, g->what, &g->resp, &g->j, err, errlen);
 	http_free(h);

@@ -241,31 +241,55 @@ slack_parse_member(const struct json *j, int m, const char *default_team, struct
 	return 0;
 }
 
+/* POST auth.test with the bot token: the team (kept in ctx->priv) and, when scopes is not
+ * NULL, the granted scopes of the X-OAuth-Scopes header (NULL when absent) and "who" the
+ * token is. 0, or -1 with *cls and err. */
 static int
-slack_auth_test(struct driver_ctx *ctx, struct pull_result *res)
+slack_auth_test(struct driver_ctx *ctx, enum fail *cls, char *err, size_t errlen,
+    char **scopes, char **who)
 {
 	struct slack_priv *sp = ctx->priv;
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
-	char *url = xasprintf("%s/auth.test", drv_inst(ctx, PLAT_SLACK)->api_url);
+	char *url = xasprintf("%s/auth.test", drv_inst(ctx, PLAT_SLACK)->api_url), *uid;
 	int rc = -1;
 
 	if (http_json(ctx->http, "POST", url, NULL, NULL, "", 0, "POST auth.test", &resp, &j,
-	    res->err, sizeof(res->err)) < 0) {
-		res->cls = FAIL_LATER;
+	    err, errlen) < 0) {
+		*cls = FAIL_LATER;
 		goto out;
 	}
-	if ((res->cls = slack_check(&j, &resp, "POST auth.test", res->err,
-	    sizeof(res->err))) != FAIL_NONE)
+	if ((*cls = slack_check(&j, &resp, "POST auth.test", err, errlen)) != FAIL_NONE)
 		goto out;
 	sp->team_id = json_strdup(&j, json_get(&j, 0, "team_id"));
 	sp->team_name = json_strdup(&j, json_get(&j, 0, "team"));
+	if (scopes) {
+		*scopes = resp.scopes ? xstrdup(resp.scopes) : NULL;
+		uid = json_strdup(&j, json_get(&j, 0, "user_id"));
+		*who = xasprintf("team %s (%s), bot user %s", sp->team_id ? sp->team_id : "?",
+		    sp->team_name ? sp->team_name : "?", uid ? uid : "?");
+		free(uid);
+	}
 	rc = 0;
 out:
 	json_free(&j);
 	http_resp_free(&resp);
 	free(url);
 	return rc;
+}
+
+/* check-config --online: the bot token proven by auth.test, its scopes from the header. */
+static int
+slack_check_online(struct driver_ctx *ctx, struct drv_check *c)
+{
+	char *scopes = NULL, *who = NULL;
+
+	if (slack_auth_test(ctx, &c->cls, c->err, sizeof(c->err), &scopes, &who) < 0)
+		return -1;
+	drv_check_add(c, SH_SLACK_BOT, "bot token", who, scopes);
+	free(scopes);
+	free(who);
+	return 0;
 }
 
 /* A GET of Slack's whose answer must say "ok": 0, or -1 with res->cls and res->err. */
@@ -492,7 +516,7 @@ slack_pull(struct driver_ctx *ctx, const char *cursor_in, struct pull_sink *sink
 
 	(void)cursor_in;		/* users.list has no incremental mode */
 	res->full = 1;
-	if (slack_auth_test(ctx, res) < 0)
+	if (slack_auth_test(ctx, &res->cls, res->err, sizeof(res->err), NULL, NULL) < 0)
 		return -1;
 	if (drv_inst(ctx, PLAT_SLACK)->org_wide) {
 		if (slack_pull_grid(ctx, sink, res) < 0)
@@ -846,4 +870,5 @@ const struct driver slack_driver = {
 	.dm_find = slack_dm_find,
 	.ev_init = slack_ev_init,
 	.ev_history = slack_ev_history,
+	.check = slack_check_online,
 };

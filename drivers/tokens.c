@@ -27,6 +27,7 @@ oauth_tokens_free(struct oauth_tokens *t)
 	if (t != NULL) {
 		wipe_free(t->access);
 		wipe_free(t->refresh);
+		free(t->scope);
 		memset(t, 0, sizeof(*t));
 	}
 }
@@ -136,5 +137,6 @@ token_take(const struct json *j, int obj, int64_t now, struct oauth_tokens *tok)
 	}
 	tok->expires = expiry(j, json_get(j, obj, "expires_in"), now);
 	tok->refresh_expires = expiry(j, json_get(j, obj, "refresh_token_expires_in"), now);
+	tok->scope = json_strdup(j, json_get(j, obj, "scope"));
 	return 0;
 }

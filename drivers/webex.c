@@ -428,6 +428,43 @@ webex_ev_history(struct driver_ctx *ctx, const struct ev_history *h, enum fail *
 /* ---- Sync now (drivers/oauth.c) ---- */
 
 /* The person behind the new token: GET /people/me (id, orgId). */
+/* check-config --online: webex.token proven by GET /people/me, which says whose it is (the
+ * answer lists no scopes: nothing to compare). */
+static int
+webex_check_online(struct driver_ctx *ctx, struct drv_check *c)
+{
+	struct http_resp resp = { 0 };
+	struct json j = { 0 };
+	char *url = xasprintf("%s/people/me", ctx->cfg->plat[PLAT_WEBEX].api_url);
+	char *name = NULL, *type = NULL, *who;
+	int rc = -1;
+
+	if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, "GET /people/me", &resp, &j,
+	    c->err, sizeof(c->err)) < 0) {
+		c->cls = FAIL_LATER;
+		goto out;
+	}
+	if ((c->cls = webex_status(&resp, &j, "GET /people/me", c->err, sizeof(c->err))) !=
+	    FAIL_NONE) {
+		if (resp.status == 403)
+			c->cls = FAIL_CONFIG;
+		goto out;
+	}
+	name = json_strdup(&j, json_get(&j, 0, "displayName"));
+	type = json_strdup(&j, json_get(&j, 0, "type"));
+	who = xasprintf("%s (%s)", name ? name : "?", type ? type : "?");
+	drv_check_add(c, SH_COUNT, "token", who, NULL);
+	free(who);
+	rc = 0;
+out:
+	free(name);
+	free(type);
+	free(url);
+	json_free(&j);
+	http_resp_free(&resp);
+	return rc;
+}
+
 static char *
 webex_me(const struct config *cfg)
 {
@@ -486,4 +523,5 @@ const struct driver webex_driver = {
 	.ev_init = webex_ev_init,
 	.ev_sub = webex_ev_sub,
 	.ev_history = webex_ev_history,
+	.check = webex_check_online,
 };

@@ -23,7 +23,7 @@ struct cfg_oauth {
 	char	*token_url;		/* default per platform */
 	char	*client_id;
 	char	*client_secret;		/* from client_secret_file / client_secret_env */
-	char	*scopes;		/* user scopes, platform default */
+	char	*scopes;		/* user scopes; NULL: the scope table's (scopes_signin) */
 };
 
 struct cfg_rate {
@@ -184,9 +184,14 @@ const struct cfg_platform *config_inst_by_team(const struct config *cfg, enum pl
  * On failure prints every problem to stderr as "path:line: key: problem" and returns -1
  * (the caller exits 78 / EX_CONFIG). A missing or unreadable file is
  * "path: cannot read: strerror".
- * check_files: when set, also validates files the config names beyond secrets (database dir
- * creatable/writable, spool dir) as check-config does.
+ * check_files: flags. CONFIG_CHECK_FILES (1) also validates files the config names beyond
+ * secrets (database dir creatable/writable, spool dir) as check-config does;
+ * CONFIG_NO_SECRETS reads no secret, key or token file nor *_env variable (they stay NULL)
+ * and requires no key: what the set-up commands need before the admin has filled them
+ * (`slack-manifest`, `login teams`, which check what they use themselves).
  */
+#define CONFIG_CHECK_FILES	0x1
+#define CONFIG_NO_SECRETS	0x2
 int	config_load(const char *path, struct config *cfg, int check_files);
 void	config_free(struct config *cfg);
 

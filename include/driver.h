@@ -9,6 +9,7 @@
 #include "fail.h"
 #include "http.h"
 #include "model.h"
+#include "scopes.h"
 
 #define DRV_CAP_DELTA	0x01u	/* pulls can be incremental (cursor_in from a previous run) */
 #define DRV_CAP_DM	0x02u	/* can send direct messages */
@@ -210,6 +211,49 @@ struct ev_history {
 	void		*arg;
 };
 
+/*
+ * check-config --online: what a driver's credentials proved, one entry per credential (the
+ * bot token, the app registration, the service user...). The engine compares each granted
+ * list with the scope table (scopes.h) and prints the rest.
+ */
+#define DRV_GRANTS_MAX	4
+struct drv_grant {
+	enum scope_holder holder;	/* whose scopes these are, or SH_COUNT: none to compare */
+	char		*label;		/* "bot token", "service user" */
+	char		*who;		/* what the platform said it is: "team T1 (Acme), bot U1" */
+	char		*granted;	/* the scopes the platform says it granted; NULL: it does
+					   not say (nothing is compared) */
+};
+struct drv_check {
+	struct drv_grant g[DRV_GRANTS_MAX];
+	int		 n;
+	enum fail	 cls;		/* on -1: FAIL_LATER (no answer, 5xx), FAIL_CONFIG (a
+					   credential refused), FAIL_DATA (an answer we cannot use) */
+	char		 err[512];
+};
+/* Adds a grant (strings copied; granted may be NULL). */
+void	drv_check_add(struct drv_check *c, enum scope_holder holder, const char *label,
+	    const char *who, const char *granted);
+void	drv_check_free(struct drv_check *c);
+/* Sets c->cls (c->err already says why); returns -1. */
+int	drv_check_fail(struct drv_check *c, enum fail cls);
+
+/*
+ * The OAuth 2.0 device authorization grant (RFC 8628) of a platform's own user (Teams: the
+ * service user that sends the prompts), as `peoplesync login` runs it (drivers/devicegrant.c).
+ * URLs are the caller's to free; holder names the scopes asked for (scopes.h).
+ */
+struct driver_device {
+	char	*(*device_url)(const struct config *cfg);	/* device authorization */
+	char	*(*token_url)(const struct config *cfg);
+	const char *(*client_id)(const struct config *cfg);
+	const char *(*token_file)(const struct config *cfg);	/* where the refresh token goes */
+	/* The first key the grant needs that cfg lacks ("teams.tenant_id"), or NULL. */
+	const char *(*missing)(const struct config *cfg);
+	const char	*token_key;	/* its config key, for messages */
+	enum scope_holder holder;
+};
+
 struct driver {
 	enum platform	 platform;
 	const char	*name;
@@ -251,6 +295,11 @@ struct driver {
 		    struct evsub_out *o, enum fail *cls, char *err, size_t errlen);
 	int	(*ev_history)(struct driver_ctx *ctx, const struct ev_history *h,
 		    enum fail *cls, char *err, size_t errlen);
+	/* check-config --online (after init): one request per credential, proving it and
+	 * filling c with what it may do. 0, or -1 with c->cls and c->err. */
+	int	(*check)(struct driver_ctx *ctx, struct drv_check *c);
+	/* NULL, or the device grant of the platform's own user (`peoplesync login`). */
+	const struct driver_device *device;
 };
 
 /*

@@ -18,6 +18,7 @@ enum fail {
 	FAIL_IO,	/* local I/O: the store, a file we read or write                   -> 74 */
 	FAIL_OUTPUT,	/* cannot create an output file                                     -> 73 */
 	FAIL_USAGE,	/* the command line                                                 -> 64 */
+	FAIL_DENIED,	/* a person declined what was asked (a device sign-in)            -> 77 */
 	FAIL_COUNT
 };
 

@@ -21,6 +21,7 @@ struct http_resp {
 	double		 retry_after;	/* seconds from Retry-After, < 0 if absent */
 	char		*location;	/* Location header, or NULL */
 	char		*tracking_id;	/* Webex TrackingId / Graph request-id header, or NULL */
+	char		*scopes;	/* Slack X-OAuth-Scopes header (granted scopes), or NULL */
 };
 void	http_resp_free(struct http_resp *r);	/* frees members; struct reusable */
 

@@ -21,6 +21,7 @@ struct oauth_tokens {
 	char	*refresh;		/* NULL when the platform gave none */
 	int64_t	 expires;		/* unix seconds; 0 = does not expire */
 	int64_t	 refresh_expires;	/* unix seconds; 0 = unknown / does not expire */
+	char	*scope;			/* the granted scopes the answer lists, or NULL */
 };
 /* Wipes and frees the strings; the struct is zeroed. NULL is fine. */
 void	oauth_tokens_free(struct oauth_tokens *t);
@@ -58,7 +59,7 @@ void	token_error(const char *name, const char *what, const struct http_resp *res
 
 /* Fills tok from the answer's object obj: access_token (required: else -1 and tok zeroed),
  * refresh_token (NULL when absent or ""), expires_in and refresh_token_expires_in as unix
- * times from now (0 when absent). */
+ * times from now (0 when absent), scope (NULL when absent). */
 int	token_take(const struct json *j, int obj, int64_t now, struct oauth_tokens *tok);
 
 #endif

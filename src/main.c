@@ -41,10 +41,16 @@ static const char usage_text[] =
 "  serve [--listen ADDR:PORT]\n"
 "                        the web endpoint behind Sync now links\n"
 "  sync-link PERSON      print a fresh Sync now link for a person\n"
-"  check-config          validate the config file and every file it names\n"
+"  check-config [--online]\n"
+"                        validate the config file and every file it names; --online\n"
+"                        also proves each platform's credentials and scopes\n"
 "  init [--platforms LIST] [--set KEY=VALUE]... [DIR]\n"
 "                        write a commented config, keys and directories; never\n"
 "                        overwrites a file; prints what is left to do\n"
+"  login teams           sign in the Teams service user (device code); stores its\n"
+"                        refresh token\n"
+"  slack-manifest        the Slack app manifest (JSON) for the enabled features\n"
+"  webex-integration     the Webex integration's redirect URI and scopes (JSON)\n"
 "  db stats | db verify | db backup DEST\n"
 "\n"
 "Options:\n"
@@ -70,6 +76,9 @@ static const struct {
 	{ "sync-link", cmd_sync_link },
 	{ "check-config", cmd_check_config },
 	{ "init", cmd_init },
+	{ "login", cmd_login },
+	{ "slack-manifest", cmd_slack_manifest },
+	{ "webex-integration", cmd_webex_integration },
 	{ "db", cmd_db },
 	{ "link", cmd_link },
 	{ "unlink", cmd_unlink },

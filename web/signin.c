@@ -10,6 +10,7 @@
 
 #include "oauth.h"
 #include "reconcile.h"
+#include "scopes.h"
 #include "usertoken_store.h"
 #include "web_p.h"
 
@@ -65,7 +66,7 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 		o = store_fail(sv, rp, "write session");
 		goto out;
 	}
-	buf_printf(&redir, "%s/oauth/%s/callback", sv->base, platform_name(pl));
+	oauth_redirect_uri(sv->base, pl, &redir);
 	oauth_authorize_url(sv->cfg, pl, redir.p, state, oauth_uses_pkce(pl) ? challenge : NULL,
 	    &url);
 	rp->location = xstrdup(url.p);
@@ -215,7 +216,7 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 		o = denied ? WO_SIGNIN_CANCELLED : WO_SIGNIN_INCOMPLETE;
 		goto out;
 	}
-	buf_printf(&redir, "%s/oauth/%s/callback", sv->base, platform_name(pl));
+	oauth_redirect_uri(sv->base, pl, &redir);
 	if (oauth_exchange(sv->cfg, pl, code, redir.p, verifier[0] ? verifier : NULL, &tok, &id,
 	    err, sizeof(err)) < 0) {
 		snprintf(rp->note, sizeof(rp->note), "%s callback: exchange failed (person %llu): "

@@ -431,7 +431,7 @@ test_defaults(void **state)
 	assert_string_equal(c->plat[PLAT_SLACK].oauth.token_url, "https://slack.com/api/oauth.v2.access");
 	assert_null(c->plat[PLAT_SLACK].oauth.client_id);
 	assert_null(c->plat[PLAT_SLACK].oauth.client_secret);
-	assert_string_equal(c->plat[PLAT_SLACK].oauth.scopes, "users:read,users:read.email");
+	assert_null(c->plat[PLAT_SLACK].oauth.scopes);	/* the scope table's (scopes_signin) */
 	assert_null(c->plat[PLAT_SLACK].prompt_template);
 
 	assert_false(c->plat[PLAT_TEAMS].enabled);
@@ -454,7 +454,7 @@ test_defaults(void **state)
 	    "https://login.microsoftonline.com/common/oauth2/v2.0/authorize");
 	assert_string_equal(c->plat[PLAT_TEAMS].oauth.token_url,
 	    "https://login.microsoftonline.com/common/oauth2/v2.0/token");
-	assert_string_equal(c->plat[PLAT_TEAMS].oauth.scopes, "openid profile email offline_access User.Read");
+	assert_null(c->plat[PLAT_TEAMS].oauth.scopes);	/* the scope table's (scopes_signin) */
 	assert_null(c->plat[PLAT_TEAMS].prompt_template);
 
 	assert_false(c->plat[PLAT_WEBEX].enabled);
@@ -467,7 +467,7 @@ test_defaults(void **state)
 	assert_int_equal(c->plat[PLAT_WEBEX].rate[RATE_POST].burst, 5);
 	assert_string_equal(c->plat[PLAT_WEBEX].oauth.authorize_url, "https://webexapis.com/v1/authorize");
 	assert_string_equal(c->plat[PLAT_WEBEX].oauth.token_url, "https://webexapis.com/v1/access_token");
-	assert_string_equal(c->plat[PLAT_WEBEX].oauth.scopes, "spark:people_read");
+	assert_null(c->plat[PLAT_WEBEX].oauth.scopes);	/* the scope table's (scopes_signin) */
 
 	assert_int_equal(c->identity.naliases, 0);
 	assert_int_equal(c->identity.norder, 3);

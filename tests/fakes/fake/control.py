@@ -54,6 +54,11 @@ class Control:
                 return self.j(S.api_webex.hooks.listing())
             if path == "/_control/oauth":
                 return self.j(self.oauth_info())
+            if path == "/_control/oauth/devices":
+                o = S.api_oauth
+                with o.lock:
+                    return self.j([{k: v for k, v in e.items() if k != "exp"}
+                                   for e in o.devices.values()])
             if path == "/_control/oauth/issued":
                 o = S.api_oauth
                 with o.lock:
@@ -253,6 +258,37 @@ class Control:
             self.S.graph_refresh.clear()
         else:
             raise ValueError("platform?")
+
+    def op_slack_scopes(self, d):
+        """The bot scopes auth.test reports in X-OAuth-Scopes."""
+        self.S.slack_scopes = str(d["scopes"])
+
+    def op_device(self, d):
+        """How the next device codes behave (oauth.py DEVICE_DEFAULTS)."""
+        o = self.S.api_oauth
+        with o.lock:
+            for k in d:
+                if k != "op":
+                    if k not in o.device_cfg:
+                        raise KeyError("unknown device setting %r" % k)
+                    o.device_cfg[k] = d[k]
+
+    def op_device_approve(self, d):
+        """The person typed the user code and signed in (as user: a Teams user id, or the
+        service user when absent)."""
+        o = self.S.api_oauth
+        with o.lock:
+            e = o.device_find(d.get("user_code"))
+            if d.get("user") is not None:
+                e["user"] = d["user"]
+            e["approved"] = True
+
+    def op_device_deny(self, d):
+        """The person declined; error: authorization_declined (Microsoft) or access_denied."""
+        o = self.S.api_oauth
+        with o.lock:
+            o.device_find(d.get("user_code"))["denied"] = str(d.get("error",
+                                                                   "authorization_declined"))
 
     def op_clear_messages(self, d):
         self.S.messages = []

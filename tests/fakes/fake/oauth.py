@@ -26,6 +26,12 @@ CODE_TTL = 600                    # seconds an authorization code stays valid
 USER_TTL = {"slack": 43200, "teams": 3599, "webex": 1209600}
 REFRESH_TTL = {"slack": 0, "teams": 0, "webex": 7776000}    # 0: no expiry announced
 PLATFORM_TITLES = {"slack": "Slack", "teams": "Microsoft", "webex": "Webex"}
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# What a new device code does unless the `device` control op says otherwise: polled at
+# `interval`, it waits for the `device_approve` op (a person typing the code) unless
+# approve_after is a number of polls; slow_down_once answers one slow_down first.
+DEVICE_DEFAULTS = {"interval": 1, "expires_in": 900, "approve_after": None,
+                   "slow_down_once": False, "user": None}
 
 
 def oauth_clients(org):
@@ -94,6 +100,8 @@ class OAuth:
         self.refresh_ttl = dict(REFRESH_TTL)
         self.counts = collections.Counter()
         self.issued = {"codes": [], "access": [], "refresh": []}   # for leak checks
+        self.device_cfg = dict(DEVICE_DEFAULTS)
+        self.devices = {}            # device_code -> the state of one device sign-in
 
     # who may sign in ---------------------------------------------------------------------
     def users(self, platform):
@@ -152,8 +160,10 @@ class OAuth:
         return secrets.token_urlsafe(48) + "_PF84_" + str(uuid.uuid4()) if kind == "access" \
             else secrets.token_urlsafe(60)
 
-    def issue(self, platform, user, team, ttl=None, refresh=None):
+    def issue(self, platform, user, team, ttl=None, refresh=None, public=False):
         """New access token (and refresh token, unless refresh is given to keep) for user.
+        public: the refresh token came from a public client flow (the device grant), and
+        Microsoft refuses a client secret with it.
         Returns (access, refresh or None, expires_in or None, refresh_expires_in or None)."""
         ttl = self.ttl[platform] if ttl is None else int(ttl)
         now = time.time()
@@ -171,7 +181,8 @@ class OAuth:
                 rt = self.new_token(platform, "refresh")
                 rttl = self.refresh_ttl[platform]
                 self.refresh[(platform, rt)] = {"user": user, "team": team,
-                                                "exp": now + rttl if rttl else None}
+                                                "exp": now + rttl if rttl else None,
+                                                "public": public}
                 self.issued["refresh"].append(rt)
             self.counts["tokens"] += 1
         if not rotating:
@@ -348,30 +359,37 @@ class OAuth:
                                 "is_enterprise_install": False}), SLACK_CT)
 
     # Microsoft identity platform: the token endpoint -----------------------------------
-    def ms_token(self, ctx, tenant, h):
+    def ms_begin(self, ctx, tenant, h, endpoint):
+        """What every identity platform endpoint checks first: (early answer, None) or
+        (None, the form posted)."""
         S = self.S
-        ctx.platform, ctx.endpoint = "teams", "token"
+        ctx.platform, ctx.endpoint = "teams", endpoint
         early = h.pre_checks(ctx, set)
         if early is not None:
-            return early
+            return early, None
         if S.graph is None:
             return token_error(400, "invalid_request", 90002,
-                               "Tenant '%s' not found." % tenant, 90002)
+                               "Tenant '%s' not found." % tenant, 90002), None
         t = S.org["teams"]
         if ctx.method != "POST":
             return token_error(405, "invalid_request", 900561,
-                               "The endpoint only accepts POST requests.", 900561)
+                               "The endpoint only accepts POST requests.", 900561), None
         if tenant.lower() not in (t["tenant_id"].lower(), t["tenant_domain"].lower(),
                                   S.org.get("domain", "").lower()):
             return token_error(400, "invalid_request", 90002,
                                "Tenant '%s' not found. Check to make sure you have the correct "
                                "tenant ID and are signing into the correct cloud." % tenant,
-                               90002)
+                               90002), None
         f = {k: v[0] for k, v in urllib.parse.parse_qs(
             ctx.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
-        r = h.apply_fault(ctx)
+        return h.apply_fault(ctx), f
+
+    def ms_token(self, ctx, tenant, h):
+        S = self.S
+        r, f = self.ms_begin(ctx, tenant, h, "token")
         if r is not None:
             return r
+        t = S.org["teams"]
         cid, grant = f.get("client_id", ""), f.get("grant_type", "")
         if not grant:
             return token_error(400, "invalid_request", 900144, "The request body must contain "
@@ -380,7 +398,20 @@ class OAuth:
             return token_error(400, "unauthorized_client", 700016,
                                "Application with identifier '%s' was not found in the "
                                "directory '%s'." % (cid, t["tenant_domain"]), 700016)
-        if f.get("client_secret") != S.sec.get("graph_client_secret"):
+        rt = f.get("refresh_token", "")
+        with self.lock:
+            public = grant == DEVICE_GRANT or (grant == "refresh_token" and bool(
+                self.refresh.get(("teams", rt), {}).get("public")))
+        if public and "client_secret" in f:
+            return token_error(401, "invalid_client", 700025, "Client is public so neither "
+                               "'client_assertion' nor 'client_secret' should be presented.",
+                               700025)
+        if public:
+            if grant == DEVICE_GRANT:
+                return self.ms_device_poll(f, t["tenant_id"])
+        elif grant == "refresh_token" and "client_secret" not in f:
+            pass                    # a public client's refresh (the seeded service user's)
+        elif f.get("client_secret") != S.sec.get("graph_client_secret"):
             # Entra answers a wrong secret with 401 invalid_client (AADSTS7000215).
             return token_error(401, "invalid_client", 7000215,
                                "Invalid client secret provided. Ensure the secret being sent "
@@ -448,8 +479,8 @@ class OAuth:
                                    "request.", 501481)
         return self.ms_answer(g["user"], g["team"], g["scope"] or f.get("scope", ""))
 
-    def ms_answer(self, user, team, scope):
-        at, rt, ttl, _ = self.issue("teams", user, team)
+    def ms_answer(self, user, team, scope, public=False):
+        at, rt, ttl, _ = self.issue("teams", user, team, public=public)
         return Resp(200, jdump({"token_type": "Bearer", "scope": scope or "User.Read",
                                 "expires_in": ttl, "ext_expires_in": ttl, "access_token": at,
                                 "refresh_token": rt}), TOKEN_CT)
@@ -465,7 +496,80 @@ class OAuth:
         if e is None:
             return token_error(400, "invalid_grant", 700082, "The refresh token has expired "
                                "due to inactivity.", 700082)
-        return self.ms_answer(e["user"], e["team"], f.get("scope", ""))
+        return self.ms_answer(e["user"], e["team"], f.get("scope", ""), e.get("public"))
+
+    # Microsoft: the device authorization grant (RFC 8628) ---------------------------------
+    def ms_devicecode(self, ctx, tenant, h):
+        S = self.S
+        r, f = self.ms_begin(ctx, tenant, h, "devicecode")
+        if r is not None:
+            return r
+        if f.get("client_id", "") != S.sec.get("graph_client_id"):
+            return token_error(400, "unauthorized_client", 700016,
+                               "Application with identifier '%s' was not found in the "
+                               "directory." % f.get("client_id", ""), 700016)
+        if not f.get("scope"):
+            return token_error(400, "invalid_request", 900144, "The request body must "
+                               "contain the following parameter: 'scope'.", 900144)
+        code = secrets.token_urlsafe(48)
+        user_code = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+                            for _ in range(9))
+        with self.lock:
+            c = dict(self.device_cfg)
+            self.devices[code] = {"user_code": user_code, "scope": f["scope"],
+                                  "exp": time.time() + c["expires_in"],
+                                  "interval": c["interval"], "polls": 0, "slow_downs": 0,
+                                  "last": None, "approve_after": c["approve_after"],
+                                  "slow_down_once": c["slow_down_once"], "user": c["user"],
+                                  "approved": False, "denied": None, "done": False}
+            self.counts["device_codes"] += 1
+        uri = ctx.base() + "/login/devicelogin"
+        return Resp(200, jdump({"user_code": user_code, "device_code": code,
+                                "verification_uri": uri, "expires_in": c["expires_in"],
+                                "interval": c["interval"],
+                                "message": "To sign in, use a web browser to open the page "
+                                           "%s and enter the code %s to authenticate."
+                                           % (uri, user_code)}), TOKEN_CT)
+
+    def device_answer(self, e):
+        """The error a poll of device state e gets now, or None when it is approved."""
+        now = time.time()
+        if now > e["exp"]:
+            return "expired_token", 70020, "The provided device code has expired."
+        e["polls"] += 1
+        early = e["last"] is not None and now - e["last"] < e["interval"] - 0.3
+        e["last"] = now
+        if early or (e["slow_down_once"] and not e["slow_downs"]):
+            e["slow_downs"] += 1
+            e["interval"] += 5
+            return "slow_down", 70016, "Poll less often."
+        if e["denied"]:
+            return e["denied"], 70019, "The user declined the sign-in."
+        if e["approve_after"] is not None and e["polls"] >= e["approve_after"]:
+            e["approved"] = True
+        if not e["approved"]:
+            return "authorization_pending", 70016, ("OAuth 2.0 device flow error. "
+                                                    "Authorization is pending.")
+        return None
+
+    def ms_device_poll(self, f, tenant_id):
+        with self.lock:
+            e = self.devices.get(f.get("device_code", ""))
+            if e is None or e["done"]:
+                return token_error(400, "bad_verification_code", 70000,
+                                   "The device code is not known.", 70000)
+            why = self.device_answer(e)
+            if why is None:
+                e["done"] = True
+        if why is not None:
+            return token_error(400, why[0], why[1], why[2], why[1])
+        return self.ms_answer(e["user"], tenant_id, e["scope"], public=True)
+
+    def device_find(self, user_code):
+        for e in self.devices.values():
+            if e["user_code"] == str(user_code or "").upper().replace("-", ""):
+                return e
+        raise KeyError("no device sign-in with user code %r" % user_code)
 
     # Webex: /access_token ---------------------------------------------------------------------
     def webex_token(self, ctx, h):

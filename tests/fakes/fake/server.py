@@ -76,6 +76,10 @@ class State:
         self.slack_opened = set()
         self.slack_revoked = False
         self.webex_revoked = False
+        # the bot scopes auth.test reports (X-OAuth-Scopes): a Slack app created from
+        # `peoplesync slack-manifest`; the `slack_scopes` control op changes them
+        self.slack_scopes = ("users:read,users:read.email,chat:write,im:write,im:history,"
+                             "team:read")
         # Tokens survive "reset": a client that already refreshed keeps working.
         self.graph_access = getattr(self, "graph_access", {})
         self.graph_refresh = getattr(self, "graph_refresh", set())
@@ -227,6 +231,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         m = re.match(r"^/login/([^/]+)/oauth2/v2\.0/token/?$", p)
         if m:
             return S.api_oauth.ms_token(ctx, urllib.parse.unquote(m.group(1)), self)
+        m = re.match(r"^/login/([^/]+)/oauth2/v2\.0/devicecode/?$", p)
+        if m:
+            return S.api_oauth.ms_devicecode(ctx, urllib.parse.unquote(m.group(1)), self)
         m = re.match(r"^/login/([^/]+)/oauth2/v2\.0/authorize/?$", p)
         if m:
             return S.api_oauth.authorize(ctx, "teams", self, urllib.parse.unquote(m.group(1)))

@@ -248,7 +248,7 @@ class SlackAPI:
         if g is not None:
             d.update(team=g["enterprise_name"], team_id=g["enterprise_id"],
                      enterprise_id=g["enterprise_id"])
-        return Resp(200, sdump(d), SLACK_CT)
+        return Resp(200, sdump(d), SLACK_CT, [("X-OAuth-Scopes", self.S.slack_scopes)])
 
     # DMs --------------------------------------------------------------------------------
     def dm_channel(self, uid):
