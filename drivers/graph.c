@@ -680,8 +680,9 @@ check_get(struct driver_ctx *ctx, const char *path, const char *what, struct htt
 }
 
 /*
- * check-config --online. The app registration: its token, and GET /users (User.Read.All)
- * proven by use (a 403 is that permission missing: an empty grant the caller names). The
+ * check-config --online. The app registration: its token, the application permissions its
+ * roles claim lists, and GET /users proven by use (without a roles claim, a 403 there is an
+ * empty grant the caller names). The
  * service user: its refresh token renewed (the rotated one saved), the scopes the answer
  * lists, and GET /organization with its token (User.Read) naming the tenant.
  */
@@ -693,15 +694,19 @@ graph_check_online(struct driver_ctx *ctx, struct drv_check *c)
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
 	char *who = xasprintf("client %s in tenant %s", t->client_id, t->tenant_id), *name, *id;
+	char *roles = NULL;
 	enum fail cls;
 	int org;
 
 	if ((cls = graph_token(ctx, 0, c->err, sizeof(c->err))) != FAIL_NONE)
 		goto out;
+	roles = ms_token_roles(gp->token);
 	cls = check_get(ctx, "/users?$top=1&$select=id", "GET /users", &resp, &j, c);
 	if (cls != FAIL_NONE && resp.status != 403)
 		goto out;
-	drv_check_add(c, SH_TEAMS_APP, "app registration", who, cls ? "" : "User.Read.All");
+	/* the token's roles claim lists the permissions; without one, a 403 from the roster's
+	 * call says at least that none of them is there */
+	drv_check_add(c, SH_TEAMS_APP, "app registration", who, roles ? roles : cls ? "" : NULL);
 	cls = FAIL_NONE;
 	if (t->service_user_refresh_token == NULL) {
 		drv_check_add(c, SH_COUNT, "service user", "none yet (prompts on Teams wait for "
@@ -726,6 +731,7 @@ graph_check_online(struct driver_ctx *ctx, struct drv_check *c)
 	free(name);
 	free(id);
 out:
+	free(roles);
 	free(who);
 	json_free(&j);
 	http_resp_free(&resp);

@@ -39,6 +39,11 @@ enum fail graph_token(struct driver_ctx *ctx, int force, char *err, size_t errle
  * enum dm_rc; on failure gp->ucls holds the class and err says why. */
 int	graph_user_token(struct driver_ctx *ctx, int force, char *err, size_t errlen);
 
+/* The application permissions the "roles" claim of an app-only token (a JWT) lists, joined
+ * by ' ', or NULL when the token is no JWT or has no roles claim (caller frees). Only read
+ * to tell the admin what was granted: the signature is Graph's business, not ours. */
+char	*ms_token_roles(const char *jwt);
+
 /* The device grant of `login teams`: {login_url}/{tenant}/oauth2/v2.0/devicecode, token. */
 extern const struct driver_device graph_device;
 

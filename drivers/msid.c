@@ -11,7 +11,10 @@
 
 #include "graph_p.h"
 #include "json.h"
+#include "linktoken.h"
 #include "tokens.h"
+
+#define JWT_PAYLOAD_MAX	16384
 
 void
 ms_zfree(char **s)
@@ -219,3 +222,32 @@ const struct driver_device graph_device = {
 	.token_key = "teams.service_user_refresh_token_file",
 	.holder = SH_TEAMS_SERVICE,
 };
+
+char *
+ms_token_roles(const char *jwt)
+{
+	const char *p = jwt ? strchr(jwt, '.') : NULL, *e = p ? strchr(p + 1, '.') : NULL;
+	unsigned char *raw;
+	struct json j = { 0 };
+	struct buf out = { 0 };
+	char err[64], *r;
+	size_t n;
+	int arr, i;
+
+	if (e == NULL || (size_t)(e - p - 1) > JWT_PAYLOAD_MAX * 4 / 3)
+		return NULL;
+	raw = xmalloc(JWT_PAYLOAD_MAX);
+	if (b64url_decode(p + 1, (size_t)(e - p - 1), raw, JWT_PAYLOAD_MAX, &n) == 0 &&
+	    json_parse(&j, (const char *)raw, n, err, sizeof(err)) == 0 &&
+	    json_is_array(&j, arr = json_get(&j, 0, "roles"))) {
+		buf_adds(&out, "");		/* an empty claim is no permission, not none */
+		for (i = json_first(&j, arr); i >= 0; i = json_next(&j, arr, i)) {
+			if ((r = json_strdup(&j, i)) != NULL)
+				buf_printf(&out, "%s%s", out.len ? " " : "", r);
+			free(r);
+		}
+	}
+	json_free(&j);
+	free(raw);
+	return out.p ? out.p : NULL;
+}

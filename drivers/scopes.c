@@ -32,8 +32,14 @@ static const struct scope_row {
 	{ SH_SLACK_USER, "users:read", FEAT_SIGNIN, 0 },
 	{ SH_SLACK_USER, "users:read.email", FEAT_SIGNIN, 0 },
 	{ SH_SLACK_USER, "im:history", FEAT_EVENTS, 0 },
+	/* the catch-up: conversations.list?types=im, conversations.history (subscriptions.md) */
+	{ SH_SLACK_USER, "im:read", FEAT_CATCHUP, 0 },
+	{ SH_SLACK_USER, "im:history", FEAT_CATCHUP, 0 },
 	/* Graph application permission: GET /users and /users/delta. */
 	{ SH_TEAMS_APP, "User.Read.All", FEAT_ROSTER, 0 },
+	/* /users/{id}/chats/getAllMessages subscriptions, the catch-up's chats and messages */
+	{ SH_TEAMS_APP, "Chat.Read.All", FEAT_SUBS, 0 },
+	{ SH_TEAMS_APP, "Chat.Read.All", FEAT_CATCHUP, 0 },
 	/* The service user: GET /me, POST /chats, POST and GET /chats/{id}/messages, and a
 	 * refresh token (offline_access), which Microsoft does not list among the granted. */
 	{ SH_TEAMS_SERVICE, "offline_access", FEAT_DM, QUIET },
@@ -49,6 +55,10 @@ static const struct scope_row {
 	{ SH_TEAMS_USER, "User.Read", FEAT_SIGNIN, 0 },
 	/* Webex sign-in: GET /people/me. */
 	{ SH_WEBEX_USER, "spark:people_read", FEAT_SIGNIN, 0 },
+	/* a messages webhook made with the person's token; the catch-up's rooms and messages */
+	{ SH_WEBEX_USER, "spark:messages_read", FEAT_SUBS, 0 },
+	{ SH_WEBEX_USER, "spark:messages_read", FEAT_CATCHUP, 0 },
+	{ SH_WEBEX_USER, "spark:rooms_read", FEAT_CATCHUP, 0 },
 };
 
 /* Slack Events API subscriptions, by the holder whose scope delivers them. */
@@ -67,6 +77,8 @@ static const char *const feature_names[FEAT_COUNT] = {
 	[FEAT_TEAM_NAME] = "team names",
 	[FEAT_SIGNIN] = "Sync now sign-in",
 	[FEAT_EVENTS] = "auto-prompt from direct messages (events)",
+	[FEAT_CATCHUP] = "the catch-up of missed direct messages",
+	[FEAT_SUBS] = "event subscriptions",
 };
 
 static const enum platform holder_platform[SH_COUNT] = {
@@ -95,10 +107,13 @@ scope_platform(enum scope_holder h)
 int
 feature_enabled(const struct config *cfg, enum scope_holder h, enum feature f)
 {
-	/* Every feature is on where its platform is: prompts carry Sync now links, auto-prompt
+	/* The others are on where their platform is: prompts carry Sync now links, auto-prompt
 	 * is switched at run time (auto-prompt on|off), so their grants must be in place. */
-	(void)f;
-	return config_enabled(cfg, holder_platform[h]);
+	if (!config_enabled(cfg, holder_platform[h]))
+		return 0;
+	if (f == FEAT_CATCHUP)
+		return cfg->events.catchup_hours > 0;
+	return f != FEAT_SUBS || cfg->events.subscriptions;
 }
 
 /* 1 when row i is the first of its holder with its scope among the enabled ones. */

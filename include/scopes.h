@@ -31,11 +31,14 @@ enum feature {
 	FEAT_TEAM_NAME,		/* "team names" */
 	FEAT_SIGNIN,		/* "Sync now sign-in" */
 	FEAT_EVENTS,		/* "auto-prompt from direct messages (events)" */
+	FEAT_CATCHUP,		/* "the catch-up of missed direct messages" (catchup_hours) */
+	FEAT_SUBS,		/* "event subscriptions" (events.subscriptions) */
 	FEAT_COUNT
 };
 
 const char *feature_name(enum feature f);
-/* 1 when cfg uses feature f on the platform of holder h (its platform is enabled). */
+/* 1 when cfg uses feature f on the platform of holder h: its platform is enabled, and for
+ * the catch-up events.catchup_hours > 0, for subscriptions events.subscriptions. */
 int	feature_enabled(const struct config *cfg, enum scope_holder h, enum feature f);
 /* The platform of a holder. */
 enum platform scope_platform(enum scope_holder h);

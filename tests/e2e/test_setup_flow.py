@@ -163,7 +163,8 @@ class SetupFlow(SetupBase):
         r = run(self.cfg, "check-config", "--online")
         self.assertEqual(r.rc, 0, r)
         self.assertRegex(r.out, r"slack: bot token: team T\w+ .*; granted users:read,")
-        self.assertRegex(r.out, r"teams: app registration: client .*; granted User.Read.All")
+        self.assertRegex(r.out, r"teams: app registration: client .*; granted User.Read.All "
+                                r"Chat.Read.All")
         self.assertRegex(r.out, r"teams: service user: tenant .*; granted .*ChatMessage.Send")
         self.assertRegex(r.out, r"webex: token: People Sync Service \(person\)")
         for k in ("slack_bot_token", "graph_client_secret", "webex_token"):
@@ -181,6 +182,13 @@ class SetupFlow(SetupBase):
                       "message)", r.err)
         self.assertRegex(r.out, r"webex: token: ")      # the others still checked
         self.fake.control({"op": "slack_scopes", "scopes": ",".join(scopes["bot"])})
+        # an app registration without the catch-up's permission (its token's roles claim)
+        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All"]})
+        r = run(self.cfg, "check-config", "--online")
+        self.assertEqual(r.rc, 78, r)
+        self.assertIn("teams: app registration lacks Chat.Read.All (needed by: the catch-up "
+                      "of missed direct messages)", r.err)
+        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All", "Chat.Read.All"]})
 
         # a platform down: 69, the others still checked
         self.fake.control({"op": "fail", "spec": "webex:people.me:status=503"})
@@ -321,7 +329,7 @@ class Manifests(SetupBase):
                          ["users:read", "users:read.email", "chat:write", "im:write",
                           "im:history", "team:read"])
         self.assertEqual(m["oauth_config"]["scopes"]["user"],
-                         ["users:read", "users:read.email", "im:history"])
+                         ["users:read", "users:read.email", "im:history", "im:read"])
         self.assertEqual(m["settings"]["event_subscriptions"]["user_events"], ["message.im"])
         self.assertFalse(m["settings"]["token_rotation_enabled"])
         r = run(self.cfg, "webex-integration")
@@ -329,7 +337,7 @@ class Manifests(SetupBase):
         self.assertEqual(json.loads(r.out), {
             "name": "People Sync",
             "redirect_uris": ["http://127.0.0.1:8099/oauth/webex/callback"],
-            "scopes": ["spark:people_read"]})
+            "scopes": ["spark:people_read", "spark:messages_read", "spark:rooms_read"]})
 
 
 if __name__ == "__main__":

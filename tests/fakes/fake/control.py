@@ -263,6 +263,10 @@ class Control:
         """The bot scopes auth.test reports in X-OAuth-Scopes."""
         self.S.slack_scopes = str(d["scopes"])
 
+    def op_graph_roles(self, d):
+        """The application permissions in the roles claim of the Graph app's next tokens."""
+        self.S.graph_roles = [str(r) for r in d["roles"]]
+
     def op_device(self, d):
         """How the next device codes behave (oauth.py DEVICE_DEFAULTS)."""
         o = self.S.api_oauth

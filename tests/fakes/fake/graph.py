@@ -3,6 +3,7 @@ $count, $skiptoken paging), users/delta with delta and skip tokens, users/{id}, 
 oneOnOne chats and their messages; Graph access tokens are minted here (new_access).  The
 identity platform's token and authorize endpoints are in oauth.py."""
 
+import base64
 import json
 import re
 import secrets
@@ -39,8 +40,15 @@ class GraphAPI:
     def new_access(self, kind, ttl, user=None):
         # JWT-shaped, about 1.2 KB like real Graph tokens, random every time. user: the
         # signed-in user of a Sync now token (None: the service user / the app)
+        # an app token's payload carries the application permissions (roles claim), as
+        # Entra's do: check-config --online reads them; the `graph_roles` op changes them
+        body = {"aud": "https://graph.microsoft.com", "tid": self.S.org.get("teams", {}).get(
+            "tenant_id"), "nonce": secrets.token_urlsafe(300)}
+        if kind == "app":
+            body["roles"] = list(self.S.graph_roles)
+        payload = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
         tok = "eyJ0eXAiOiJKV1QiLCJub25jZSI6IiIsImFsZyI6IlJTMjU2In0.%s.%s" % (
-            secrets.token_urlsafe(700), secrets.token_urlsafe(256))
+            payload, secrets.token_urlsafe(256))
         with self.S.lock:
             self.S.graph_access[tok] = (kind, time.monotonic() + ttl, user)
         return tok

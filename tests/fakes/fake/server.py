@@ -80,6 +80,8 @@ class State:
         # `peoplesync slack-manifest`; the `slack_scopes` control op changes them
         self.slack_scopes = ("users:read,users:read.email,chat:write,im:write,im:history,"
                              "team:read")
+        # the application permissions of the Graph app (roles claim of its tokens)
+        self.graph_roles = ["User.Read.All", "Chat.Read.All"]
         # Tokens survive "reset": a client that already refreshed keeps working.
         self.graph_access = getattr(self, "graph_access", {})
         self.graph_refresh = getattr(self, "graph_refresh", set())
