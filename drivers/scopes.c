@@ -37,6 +37,8 @@ static const struct scope_row {
 	{ SH_SLACK_USER, "im:history", FEAT_CATCHUP, 0 },
 	/* Graph application permission: GET /users and /users/delta. */
 	{ SH_TEAMS_APP, "User.Read.All", FEAT_ROSTER, 0 },
+	/* GET /organization: the tenant's name (drivers/graph_more.c) */
+	{ SH_TEAMS_APP, "Organization.Read.All", FEAT_TEAM_NAME, 0 },
 	/* /users/{id}/chats/getAllMessages subscriptions, the catch-up's chats and messages */
 	{ SH_TEAMS_APP, "Chat.Read.All", FEAT_SUBS, 0 },
 	{ SH_TEAMS_APP, "Chat.Read.All", FEAT_CATCHUP, 0 },

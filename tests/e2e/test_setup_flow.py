@@ -164,7 +164,7 @@ class SetupFlow(SetupBase):
         self.assertEqual(r.rc, 0, r)
         self.assertRegex(r.out, r"slack: bot token: team T\w+ .*; granted users:read,")
         self.assertRegex(r.out, r"teams: app registration: client .*; granted User.Read.All "
-                                r"Chat.Read.All")
+                                r"Organization.Read.All Chat.Read.All")
         self.assertRegex(r.out, r"teams: service user: tenant .*; granted .*ChatMessage.Send")
         self.assertRegex(r.out, r"webex: token: People Sync Service \(person\)")
         for k in ("slack_bot_token", "graph_client_secret", "webex_token"):
@@ -183,12 +183,15 @@ class SetupFlow(SetupBase):
         self.assertRegex(r.out, r"webex: token: ")      # the others still checked
         self.fake.control({"op": "slack_scopes", "scopes": ",".join(scopes["bot"])})
         # an app registration without the catch-up's permission (its token's roles claim)
-        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All"]})
+        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All",
+                                                          "Organization.Read.All"]})
         r = run(self.cfg, "check-config", "--online")
         self.assertEqual(r.rc, 78, r)
         self.assertIn("teams: app registration lacks Chat.Read.All (needed by: the catch-up "
                       "of missed direct messages)", r.err)
-        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All", "Chat.Read.All"]})
+        self.fake.control({"op": "graph_roles", "roles": ["User.Read.All",
+                                                          "Organization.Read.All",
+                                                          "Chat.Read.All"]})
 
         # a platform down: 69, the others still checked
         self.fake.control({"op": "fail", "spec": "webex:people.me:status=503"})

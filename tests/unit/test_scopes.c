@@ -75,14 +75,15 @@ test_needed_by_holder(void **state)
 	/* what a token answer lists: offline_access is asked for, never listed */
 	expect_needed(c, SH_TEAMS_SERVICE, ' ', 0, "User.Read Chat.Create ChatMessage.Send "
 	    "Chat.Read");
-	expect_needed(c, SH_TEAMS_APP, ' ', 1, "User.Read.All");
+	expect_needed(c, SH_TEAMS_APP, ' ', 1, "User.Read.All Organization.Read.All");
 	/* the catch-up (events.catchup_hours) and the subscriptions (events.subscriptions) */
 	c->events.catchup_hours = 2;
 	expect_needed(c, SH_SLACK_USER, ',', 1, "users:read,users:read.email,im:history,im:read");
 	expect_needed(c, SH_WEBEX_USER, ' ', 1, "spark:people_read spark:messages_read "
 	    "spark:rooms_read");
 	c->events.subscriptions = 1;
-	expect_needed(c, SH_TEAMS_APP, ' ', 1, "User.Read.All Chat.Read.All");
+	expect_needed(c, SH_TEAMS_APP, ' ', 1, "User.Read.All Organization.Read.All "
+	    "Chat.Read.All");
 	c->plat[PLAT_SLACK].enabled = 0;	/* a platform off needs nothing */
 	expect_needed(c, SH_SLACK_BOT, ',', 1, "");
 	free(c);
@@ -133,7 +134,8 @@ test_missing_named_with_feature(void **state)
 	/* a scope two features need names both */
 	c->events.catchup_hours = 2;
 	c->events.subscriptions = 1;
-	assert_int_equal(scopes_missing(c, SH_TEAMS_APP, "User.Read.All", &b), 1);
+	assert_int_equal(scopes_missing(c, SH_TEAMS_APP, "User.Read.All Organization.Read.All",
+	    &b), 1);
 	assert_string_equal(b.p, "Chat.Read.All (needed by: event subscriptions, the catch-up "
 	    "of missed direct messages)\n");
 	c->events.catchup_hours = c->events.subscriptions = 0;

@@ -81,7 +81,7 @@ class State:
         self.slack_scopes = ("users:read,users:read.email,chat:write,im:write,im:history,"
                              "team:read")
         # the application permissions of the Graph app (roles claim of its tokens)
-        self.graph_roles = ["User.Read.All", "Chat.Read.All"]
+        self.graph_roles = ["User.Read.All", "Organization.Read.All", "Chat.Read.All"]
         # Tokens survive "reset": a client that already refreshed keeps working.
         self.graph_access = getattr(self, "graph_access", {})
         self.graph_refresh = getattr(self, "graph_refresh", set())
