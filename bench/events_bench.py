@@ -137,6 +137,7 @@ def bench_events(work, binary):
                             'signing_secret_file = "slack.signing";', 1)
         text = text.replace('"corp.com") ); };', '"corp.com") ); '
                             'platform_order = ["teams", "webex", "slack"]; };', 1)
+        text += 'events = { catchup_hours = 0; };\n'     # the receiver and the drain alone
         with open(cfg, "w") as f:
             f.write(text)
 

@@ -41,17 +41,28 @@ ev_refuse(struct reply *rp, unsigned status, const char *fmt, ...)
 	return WO_OK;
 }
 
+/* The HMAC implementation, fetched once for the process (a fetch looks providers up). */
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static EVP_MAC *hmac_mac;
+
+static void
+hmac_fetch(void)
+{
+	hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 int
 ev_hmac_hex(const char *md_name, const void *key, size_t klen, const struct buf *parts,
     int nparts, char *out, size_t outlen)
 {
 	OSSL_PARAM params[2];
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *c = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_CTX *c;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	size_t n = 0, i;
 	int rc = -1;
 
+	pthread_once(&hmac_once, hmac_fetch);
+	c = hmac_mac ? EVP_MAC_CTX_new(hmac_mac) : NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)md_name, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (c == NULL || EVP_MAC_init(c, key, klen, params) != 1)
@@ -67,7 +78,6 @@ ev_hmac_hex(const char *md_name, const void *key, size_t klen, const struct buf 
 	rc = 0;
 out:
 	EVP_MAC_CTX_free(c);
-	EVP_MAC_free(mac);
 	explicit_bzero(md, sizeof(md));
 	return rc;
 }

@@ -39,6 +39,8 @@ class EventsCase(E2E):
                             'platform_order = ["teams", "webex", "slack"]; };', 1)
         self.metrics_file = os.path.join(self.dir, "peoplesync.prom")
         text += 'metrics = { file = "%s"; };\n' % self.metrics_file
+        # the receivers alone: no catch-up (it would read the synced people's DMs too)
+        text += 'events = { catchup_hours = 0; };\n'
         with open(self.cfg, "w") as f:
             f.write(text)
         self.assertRc(self.ps("reconcile"), 0)
@@ -236,3 +238,19 @@ class SlackEvents(EventsCase):
         self.assertIn("1 auto-prompts queued", r.out)
         self.assertEqual(len(self.prompts_to(su)), 1)
         self.assertRc(self.ps("db", "verify"), 0)
+
+    def test_serve_down_the_retry_delivers_once(self):
+        (sender, su), (rcpt, ru) = self.pair("slack")
+        self.serve.stop()
+        self.fake.control({"op": "events_config", "config": {"slack": {
+            "retry_delays": [1.5, 1.5, 1.5]}}})
+        ids = self.fake.control({"op": "send_dm", "platform": "slack", "from": su,
+                                 "to": ru})["deliveries"]
+        self.serve = Serve(self.cfg, self.dir, self.port)       # back before the retry
+        d = self.wait_delivered(ids)
+        self.assertEqual([a["reason"] for a in d[0]["attempts"]], ["connection_failed", None])
+        self.assertEqual(d[0]["attempts"][1]["headers"]["X-Slack-Retry-Reason"],
+                         "connection_failed")
+        r = self.ps("reconcile")
+        self.assertIn("1 auto-prompts queued", r.out)
+        self.assertEqual(len(self.prompts_to(su)), 1)
