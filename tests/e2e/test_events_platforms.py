@@ -8,24 +8,14 @@ serve's validation handshake; a notification (without resource data) is recorded
 recipient, the sender found by reconcile in the recipient's one-on-one chats: one prompt;
 a wrong clientState is refused without a trace; a lifecycle notification marks the
 subscription, which the next run renews."""
-import os
 import re
-import time
 
 from tests.e2e.harness import people_jsonl
+from tests.e2e.test_events_slack import Deliveries
 from tests.e2e.test_subscriptions import SyncedCase
 
 
-class PlatformEvents(SyncedCase):
-    def wait_delivered(self, ids, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            ds = [d for d in self.fake.get("/_control/deliveries") if d["id"] in ids]
-            if ds and all(d["done"] for d in ds):
-                return ds
-            time.sleep(0.05)
-        self.fail("deliveries not done: %s" % self.fake.get("/_control/deliveries"))
-
+class PlatformEvents(Deliveries, SyncedCase):
     def stats(self):
         out = self.ps("db", "stats").out
         return "\n".join(l for l in out.splitlines() if not re.match(r"^(map|txn|last)", l))

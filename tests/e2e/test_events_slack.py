@@ -19,7 +19,20 @@ from tests.e2e.test_serve import Serve, free_port, serve_config
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"      # Slack's worked example (fixture SOURCES.md)
 
 
-class EventsCase(E2E):
+class Deliveries:
+    """What the fakes' deliveries did (GET /_control/deliveries), once they are done."""
+
+    def wait_delivered(self, ids, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            ds = [d for d in self.fake.get("/_control/deliveries") if d["id"] in ids]
+            if ds and all(d["done"] for d in ds):
+                return ds
+            time.sleep(0.05)
+        self.fail("deliveries not done: %s" % self.fake.get("/_control/deliveries"))
+
+
+class EventsCase(Deliveries, E2E):
     """A three-platform org reconciled with Slack auto-sync (Teams and Webex primaries are
     on: the recipients), auto-prompt on, serve running with the events configured."""
     org_args = dict(people=60, seed=21, platforms=("slack", "teams", "webex"))
@@ -64,15 +77,6 @@ class EventsCase(E2E):
         on = [p for p in people if p["status"] == "on" and acct(p)]
         self.assertTrue(off and on, "the org has no off/on pair on " + platform)
         return (off[0], acct(off[0])), (on[0], acct(on[0]))
-
-    def wait_delivered(self, ids, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            ds = [d for d in self.fake.get("/_control/deliveries") if d["id"] in ids]
-            if ds and all(d["done"] for d in ds):
-                return ds
-            time.sleep(0.05)
-        self.fail("deliveries not done: %s" % self.fake.get("/_control/deliveries"))
 
     def prompts_to(self, user):
         return [m for m in self.fake.get("/_control/messages") if m["to"] == user]
