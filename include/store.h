@@ -14,12 +14,16 @@
  *	kv	    space name | NUL | key -> value      (the key-value spaces below)
  *	outbox	    prompt id (8 bytes) -> prompt record
  *	outq	    person id | prompt id -> ""          (index: the pending prompts)
+ *	pidx	    field | value | sort key | person id -> active  (the people indexes, and
+ *		    their counters; store/index.c)
+ *	audit	    sequence -> admin action             (the audit list; store/audit.c)
  * Records are versioned encodings (store/codec.c); a record written by a newer binary with
  * unknown fields is read without them.
  *
  * Code: env.c (open, schema, txns, meta), stage.c (staging and merge), records.c (accounts,
  * people, indexes, history, teams), prompts.c (the outbox), kv.c (kv spaces), maint.c
- * (stats, verify, backup), check.c (data.mdb's pages checked before LMDB reads them).
+ * (stats, verify, backup), check.c (data.mdb's pages checked before LMDB reads them),
+ * index.c (the people indexes), audit.c (the audit list).
  *
  * Return values: 0 success; STORE_NOTFOUND when a looked-up key is absent; -1 on error with a
  * message available from store_error() (names the operation and LMDB's reason).
@@ -233,6 +237,57 @@ long	store_verify_db(const char *dir, size_t map_mb, FILE *out, struct failure *
 int	store_record_writes(struct txn *t, uint64_t *out);
 /* `db backup DEST`: a consistent compacted copy. */
 int	store_backup(struct store *s, const char *dest);
+
+/* ---- people indexes (store/index.c) ---- */
+/*
+ * Every person is indexed under each field below, in the people table's default order
+ * (report_row_cmp: the name, else the address, case-insensitively, then the id; names that
+ * agree on their first 160 bytes fall back to the id), with a counter of each value. The
+ * indexes are kept exact by store_person_put and store_person_del, and checked by
+ * store_verify. A selection names one field and its value:
+ *	PIDX_ALL	  everyone
+ *	PIDX_STATUS	  a = enum status
+ *	PIDX_PLATFORM	  a = the primary platform (enum platform), -1: none
+ *	PIDX_TYPE	  a = enum sync_type
+ *	PIDX_TEAM	  a = the primary platform, team = the primary team's id
+ *	PIDX_PLATSTATUS	  a = the primary platform (-1: none), b = enum status
+ * all = 0 takes the active people only (as `people` does without --all).
+ */
+enum pidx_field { PIDX_ALL, PIDX_STATUS, PIDX_PLATFORM, PIDX_TYPE, PIDX_TEAM,
+	PIDX_PLATSTATUS, PIDX_NFIELDS };
+struct pidx_sel {
+	enum pidx_field	 field;
+	int		 a, b;
+	const char	*team;
+	int		 all;
+};
+/* How many people sel takes, from the counters (no walk). 0 or -1. */
+int	store_pidx_count(struct txn *t, const struct pidx_sel *sel, uint64_t *n);
+/* The people sel takes, in the default order, skipping the first skip and stopping after n
+ * (or when cb returns non-zero; < 0 is an error returned as -1): cb(person id, active, arg).
+ * Walks index keys only: the skipped people are never read. 0 or -1. */
+typedef int (*store_pidx_cb)(uint64_t id, int active, void *arg);
+int	store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n,
+	    store_pidx_cb cb, void *arg);
+
+/* ---- the audit list of admin actions (store/audit.c) ---- */
+/* An entry: its strings live until the callback returns. */
+struct audit {
+	uint64_t	 seq;
+	int64_t		 ts;
+	uint64_t	 person;	/* 0: not about one person (auto-prompt switched) */
+	const char	*admin;		/* the admin's address */
+	const char	*action;	/* "prompt", "bulk-prompt", "auto-prompt", "link", ... */
+	const char	*text;
+};
+/* Appends an entry (in the caller's write txn). 0 or -1. */
+int	store_audit_add(struct txn *t, int64_t ts, const char *admin, const char *action,
+	    uint64_t person, const char *text);
+typedef int (*store_audit_cb)(const struct audit *a, void *arg);
+/* At most max entries, oldest or newest first; cb's non-zero stops (< 0: returned as -1).
+ * 0 or -1. */
+int	store_audit_each(struct txn *t, int newest_first, size_t max, store_audit_cb cb,
+	    void *arg);
 
 /* ---- web sessions ---- */
 /*

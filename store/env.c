@@ -16,7 +16,7 @@
 
 const char *const st_db_names[DB_COUNT] = {
 	ST_META_DB, "accounts", "people", "emails", "pacct", "history", "teams",
-	"stage.slack", "stage.teams", "stage.webex", "kv", "outbox", "outq"
+	"stage.slack", "stage.teams", "stage.webex", "kv", "outbox", "outq", "pidx", "audit"
 };
 
 int
@@ -122,6 +122,11 @@ dbs_open(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
 
 	for (i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, st_db_names[i], s->readonly ? 0 : MDB_CREATE, &s->dbi[i]);
+		if (rc == MDB_NOTFOUND && i >= DB_PIDX) {
+			/* added later: an older database read-only has none until a write open */
+			s->absent[i] = 1;
+			continue;
+		}
 		if (rc == MDB_NOTFOUND) {
 			fail_set(f, FAIL_IO, "%s: not a peoplesync database (no '%s'); run "
 			    "'peoplesync reconcile' first", dir, st_db_names[i]);
@@ -186,6 +191,18 @@ mark_check(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
 	return -1;
 }
 
+/* The people index of a database written before it existed, built at a write open. */
+static int
+index_build(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
+{
+	struct txn t = { .s = s, .txn = txn, .write = 1 };
+
+	if (s->readonly || st_pidx_build(&t) == 0)
+		return 0;
+	fail_set(f, FAIL_IO, "%s", s->err[0] ? s->err : dir);
+	return -1;
+}
+
 struct store *
 store_open(const char *dir, size_t map_mb, int readonly, struct failure *f)
 {
@@ -209,7 +226,8 @@ st_open(const char *dir, size_t map_mb, int flags, struct failure *f)
 		goto fail;
 	}
 	if (dbs_open(s, txn, dir, f) < 0 || schema_check(s, txn, dir, f) < 0 ||
-	    (!(flags & ST_ANY) && mark_check(s, txn, dir, f) < 0))
+	    (!(flags & ST_ANY) && mark_check(s, txn, dir, f) < 0) ||
+	    index_build(s, txn, dir, f) < 0)
 		goto fail;
 	/* committed even when read-only: an aborted txn would close the dbi handles */
 	rc = mdb_txn_commit(txn);
@@ -279,15 +297,18 @@ store_commit(struct txn *t)
 {
 	int rc;
 
-	if (t->write && ((t->writes && st_meta_add_u64(t, "record_writes", t->writes) < 0) ||
+	if (t->write && (st_pidx_flush(t) < 0 ||
+	    (t->writes && st_meta_add_u64(t, "record_writes", t->writes) < 0) ||
 	    (t->person_dirty && st_meta_put_u64(t, "last_person_id", t->last_person) < 0))) {
 		mdb_txn_abort(t->txn);
+		st_pidx_drop(t);
 		free(t);
 		return -1;
 	}
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0)
 		st_fail(t->s, "commit", rc);
+	st_pidx_drop(t);
 	free(t);
 	return rc ? -1 : 0;
 }
@@ -298,6 +319,7 @@ store_abort(struct txn *t)
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
+	st_pidx_drop(t);
 	free(t);
 }
 

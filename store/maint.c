@@ -353,7 +353,7 @@ store_verify(struct store *s, FILE *f)
 		{ DB_OUTQ, verify_outq },
 	};
 	struct verify vf = { 0 };
-	long ret = -1;
+	long ret = -1, pidx;
 	size_t i;
 
 	vf.f = f;
@@ -364,9 +364,11 @@ store_verify(struct store *s, FILE *f)
 	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (st_each(vf.t, checks[i].dbi, NULL, 0, checks[i].cb, &vf) < 0)
 			goto out;
-	if ((ret = st_sub_verify(vf.t, f)) < 0)
+	if ((ret = st_sub_verify(vf.t, f)) < 0 || (pidx = st_pidx_verify(vf.t, f)) < 0) {
+		ret = -1;
 		goto out;
-	ret += vf.problems;
+	}
+	ret += vf.problems + pidx;
 out:
 	store_abort(vf.t);
 	buf_free(&vf.key);

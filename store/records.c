@@ -270,9 +270,16 @@ int
 store_person_put(struct txn *t, struct person *p)
 {
 	struct buf val = { 0 };
-	int append = 0, rc;
+	struct person old;
+	int append = 0, rc, had = 0;
 
-	if (p->id == 0) {
+	memset(&old, 0, sizeof(old));
+	if (p->id != 0) {
+		/* the stored record's index entries are the ones to move */
+		if ((rc = store_person_get(t, p->id, &old)) < 0)
+			return -1;
+		had = rc == 0;
+	} else {
 		/* the counter is read once per txn and written at commit */
 		if (!t->person_loaded && st_meta_get_u64(t, "last_person_id", &t->last_person) < 0)
 			return -1;
@@ -287,6 +294,9 @@ store_person_put(struct txn *t, struct person *p)
 	buf_free(&val);
 	if (rc == 0)
 		t->writes++;
+	if (rc == 0)
+		rc = st_pidx_update(t, had ? &old : NULL, p);
+	person_free(&old);
 	return rc;
 }
 
@@ -316,6 +326,16 @@ store_person_del(struct txn *t, uint64_t id)
 	MDB_val k, v;
 	int rc;
 
+	struct person old;
+
+	if ((rc = store_person_get(t, id, &old)) < 0)
+		return -1;
+	if (rc == 0) {
+		rc = st_pidx_update(t, &old, NULL);
+		person_free(&old);
+		if (rc < 0)
+			return -1;
+	}
 	k = st_id_key(b, id);
 	rc = mdb_del(t->txn, t->s->dbi[DB_PEOPLE], &k, NULL);
 	if (rc != 0 && rc != MDB_NOTFOUND)

@@ -16,7 +16,7 @@ struct sub;
 
 /* The sub-databases, in the order of st_db_names (see store.h for what each holds). */
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
-	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_COUNT };
+	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_PIDX, DB_AUDIT, DB_COUNT };
 
 extern const char *const st_db_names[DB_COUNT];
 #define ST_META_DB	"meta"		/* st_db_names[DB_META], for check.c */
@@ -28,6 +28,7 @@ struct store {
 	MDB_dbi		 dbi[DB_COUNT];
 	char		*path;
 	int		 readonly;
+	unsigned char	 absent[DB_COUNT];	/* read-only, older: no such sub-database */
 	char		 err[512];
 };
 
@@ -39,6 +40,8 @@ struct txn {
 	uint64_t	 last_person;	/* cached id counter, saved at commit */
 	int		 person_loaded;
 	int		 person_dirty;
+	struct pidx_delta *pd;		/* people index counters changed (index.c) */
+	size_t		 npd;
 };
 
 static inline MDB_val
@@ -133,6 +136,21 @@ void	st_pacct_key(struct buf *pk, uint64_t person, const struct buf *akey);
 int	st_prompt_pending_state(int state);
 /* The outq key of a prompt: person id then prompt id, 8 bytes each. */
 MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
+
+/*
+ * The people indexes (index.c): st_pidx_update moves person old's entries (NULL: a new
+ * person) to cur's (NULL: deleted) and sums the counters' changes in t; st_pidx_flush writes
+ * them (at commit), st_pidx_drop forgets them (abort). st_pidx_build indexes every person
+ * once, on the first write open of a database that has no index yet. st_pidx_verify prints
+ * each missing, extra or wrong entry and counter, and returns their number (or -1).
+ * st_pidx_sort_key appends p's sort key (the table's order) to out.
+ */
+int	st_pidx_update(struct txn *t, const struct person *old, const struct person *cur);
+int	st_pidx_flush(struct txn *t);
+void	st_pidx_drop(struct txn *t);
+int	st_pidx_build(struct txn *t);
+long	st_pidx_verify(struct txn *t, FILE *f);
+void	st_pidx_sort_key(const struct person *p, struct buf *out);
 
 /*
  * Record encoding: one format byte (REC_FORMAT), then fields as protobuf-style
