@@ -493,6 +493,9 @@ config_free(struct config *cfg)
 		free(cfg->identity.aliases[j].to);
 	}
 	free(cfg->identity.aliases);
+	for (j = 0; j < cfg->admin.nemails; j++)
+		free(cfg->admin.emails[j]);
+	free(cfg->admin.emails);
 	free(cfg->path);
 	explicit_bzero(cfg, sizeof(*cfg));
 }

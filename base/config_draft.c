@@ -117,6 +117,10 @@ static const struct tpl {
 	{ "metrics.file", NP, H_OPT, "/var/lib/prometheus/node-exporter/peoplesync.prom",
 	  "Path of the textfile; default: none.", NULL },
 
+	{ "admin", NP, H_GROUP, NULL, "The admin console at public_url/admin.", NULL },
+	{ "admin.emails", NP, H_OPT, "[\"it-admin@corp.com\"]", "Addresses allowed to sign in "
+	  "(through a platform's sign-in; any case); default: nobody.", NULL },
+
 	{ "serve", NP, H_GROUP, NULL, "The web endpoint (`peoplesync serve`).", NULL },
 	{ "serve.listen", NP, H_SET, "127.0.0.1:8080", "ADDR:PORT it listens on; the TLS proxy "
 	  "at public_url forwards here.", NULL },
@@ -238,6 +242,7 @@ value_check(const struct key *k, const char *v, char *why, size_t n)
 	case K_ALIASES:
 	case K_ORDER:
 	case K_WORKSPACES:
+	case K_EMAILS:
 		snprintf(why, n, "not a single value; edit the file for it");
 		return -1;
 	default:
@@ -401,7 +406,7 @@ put_value(struct buf *b, const char *path, const char *v)
 	enum kind k = ki >= 0 ? cfg_keys[ki].kind : K_STR;
 	const char *p;
 
-	if (k == K_BOOL || k == K_INT || k == K_LLONG) {
+	if (k == K_BOOL || k == K_INT || k == K_LLONG || k == K_EMAILS) {
 		buf_adds(b, v);
 		return;
 	}

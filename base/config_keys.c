@@ -152,6 +152,9 @@ const struct key cfg_keys[] = {
 	GROUP("metrics", NP),
 	STR("metrics.file", K_PATH, NP, 0, metrics.file, NULL),
 
+	GROUP("admin", NP),
+	{ "admin.emails", K_EMAILS, NP, 0, O(admin.emails), 0, 0, 0, 0, 0, NULL },
+
 	GROUP("serve", NP),
 	STR("serve.listen", K_LISTEN, NP, 0, serve.listen, "127.0.0.1:8080"),
 };

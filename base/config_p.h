@@ -41,6 +41,7 @@ enum kind {
 	K_ALIASES,	/* identity.domain_aliases */
 	K_ORDER,	/* identity.platform_order */
 	K_WORKSPACES,	/* slack.workspaces: read after the walk (config_ws.c) */
+	K_EMAILS,	/* admin.emails: a list of addresses */
 };
 
 #define F_REQ	0x01	/* required (when its platform is enabled, if it has one) */
@@ -78,6 +79,7 @@ int cfg_gated_off(const struct loader *ld, const struct key *k);
 int cfg_has_ctl(const char *s, size_t n, int multiline);
 void cfg_key_file(struct loader *ld, const struct key *k, const config_setting_t *s, const char *key, const char *v);
 int cfg_listen_ok(const char *s);
+void cfg_emails(struct loader *ld, const config_setting_t *s, const char *key);
 void cfg_order(struct loader *ld, const config_setting_t *s, const char *key);
 void cfg_order_fill(struct config *c, const int *listed, int n);
 int cfg_parse_quiet(const char *s, int *start, int *end);

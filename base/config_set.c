@@ -177,6 +177,9 @@ cfg_handle(struct loader *ld, int ki, const config_setting_t *s, const char *key
 	case K_WORKSPACES:
 		ld->ws_list = 1;	/* read after the walk: the defaults may follow it */
 		return;
+	case K_EMAILS:
+		cfg_emails(ld, s, key);
+		return;
 	default:
 		break;
 	}

@@ -620,6 +620,38 @@ drop:
 				    c->identity.aliases[j].to);
 }
 
+void
+cfg_emails(struct loader *ld, const config_setting_t *s, const char *key)
+{
+	struct config *c = ld->cfg;
+	int i, n, t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY) {
+		cfg_wrong_type(ld, s, key, "a list of addresses ([\"it-admin@corp.com\"])");
+		return;
+	}
+	n = config_setting_length(s);
+	c->admin.emails = xcalloc((size_t)n + 1, sizeof(*c->admin.emails));
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(e) : NULL;
+		char ek[64], *at;
+
+		snprintf(ek, sizeof(ek), "%s[%d]", key, i);
+		if (v == NULL || (at = strchr(v, '@')) == NULL || at == v || at[1] == '\0' ||
+		    strchr(at + 1, '@') || strlen(v) > 254 || strpbrk(v, " \t\r\n<>\"(),;:")) {
+			cfg_problem(ld, e, ek, "expected an address like \"it-admin@corp.com\"");
+			continue;
+		}
+		c->admin.emails[c->admin.nemails] = xstrdup(v);
+		for (char *p = c->admin.emails[c->admin.nemails]; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p + 32);
+		c->admin.nemails++;
+	}
+}
+
 /* Fills identity.order: the platforms listed, then the rest in the default order. */
 void
 cfg_order_fill(struct config *c, const int *listed, int n)

@@ -51,6 +51,7 @@ int	cmd_sync_link(struct cli *c, int argc, char **argv);
 int	cmd_link(struct cli *c, int argc, char **argv);
 int	cmd_unlink(struct cli *c, int argc, char **argv);
 int	cmd_conflicts(struct cli *c, int argc, char **argv);
+int	cmd_audit(struct cli *c, int argc, char **argv);
 int	cmd_prompt(struct cli *c, int argc, char **argv);
 int	cmd_auto_prompt(struct cli *c, int argc, char **argv);
 int	cmd_events(struct cli *c, int argc, char **argv);

@@ -166,6 +166,11 @@ struct config {
 	struct {
 		char	*listen;		/* serve default "127.0.0.1:8080" */
 	} serve;
+
+	struct {
+		char	**emails;		/* admin.emails, lower-cased; none: nobody */
+		int	  nemails;
+	} admin;
 };
 
 /* 1 when platform p is enabled in cfg (0 for a p out of range). */

@@ -240,35 +240,38 @@ int	store_backup(struct store *s, const char *dest);
 
 /* ---- people indexes (store/index.c) ---- */
 /*
- * Every person is indexed under each field below, in the people table's default order
- * (report_row_cmp: the name, else the address, case-insensitively, then the id; names that
- * agree on their first 160 bytes fall back to the id), with a counter of each value. The
- * indexes are kept exact by store_person_put and store_person_del, and checked by
- * store_verify. A selection names one field and its value:
- *	PIDX_ALL	  everyone
- *	PIDX_STATUS	  a = enum status
- *	PIDX_PLATFORM	  a = the primary platform (enum platform), -1: none
- *	PIDX_TYPE	  a = enum sync_type
- *	PIDX_TEAM	  a = the primary platform, team = the primary team's id
- *	PIDX_PLATSTATUS	  a = the primary platform (-1: none), b = enum status
- * all = 0 takes the active people only (as `people` does without --all).
+ * Every person is indexed by status, primary platform, sync type and primary team (and in
+ * one list of everyone), each in the people table's default order (report_row_cmp: the
+ * name, else the address, case-insensitively, then the id; names that agree on their first
+ * 160 bytes fall back to the id), with a counter of each value (and of each primary
+ * platform and status together). store_person_put and store_person_del keep them exact;
+ * store_verify checks them.
+ * A selection: the facts a person must have (any combination); the walk reads the range of
+ * the team, else of the rarest constrained fact, and checks the others on each entry
+ * without reading the person.
  */
-enum pidx_field { PIDX_ALL, PIDX_STATUS, PIDX_PLATFORM, PIDX_TYPE, PIDX_TEAM,
-	PIDX_PLATSTATUS, PIDX_NFIELDS };
+#define PIDX_ANY	(-2)
 struct pidx_sel {
-	enum pidx_field	 field;
-	int		 a, b;
-	const char	*team;
-	int		 all;
+	int		 status;	/* enum status, -1 any */
+	int		 platform;	/* primary platform: enum platform, -1 none, PIDX_ANY */
+	int		 type;		/* enum sync_type, -1 any */
+	const char	*team;		/* primary team id (with platform >= 0), NULL any */
+	int		 all;		/* 0: active people only (as `people` without --all) */
 };
-/* How many people sel takes, from the counters (no walk). 0 or -1. */
+#define PIDX_SEL_INIT	{ -1, PIDX_ANY, -1, NULL, 0 }
+/* How many people sel takes: from the counters when sel constrains at most one fact (or
+ * the platform and the status), else by a walk of the index. 0 or -1. */
 int	store_pidx_count(struct txn *t, const struct pidx_sel *sel, uint64_t *n);
 /* The people sel takes, in the default order, skipping the first skip and stopping after n
  * (or when cb returns non-zero; < 0 is an error returned as -1): cb(person id, active, arg).
- * Walks index keys only: the skipped people are never read. 0 or -1. */
+ * Reads index entries only: the skipped people are never read. 0 or -1. */
 typedef int (*store_pidx_cb)(uint64_t id, int active, void *arg);
 int	store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n,
 	    store_pidx_cb cb, void *arg);
+/* Every primary team with active people: cb(platform, team id, how many, arg), by platform
+ * then team id; cb's non-zero stops. 0 or -1. */
+typedef int (*store_pidx_team_cb)(enum platform p, const char *team, uint64_t n, void *arg);
+int	store_pidx_teams(struct txn *t, store_pidx_team_cb cb, void *arg);
 
 /* ---- the audit list of admin actions (store/audit.c) ---- */
 /* An entry: its strings live until the callback returns. */

@@ -1,11 +1,14 @@
 /*
- * cmd_admin.c — `link`, `unlink` and `conflicts`: an admin settles identity by hand
+ * cmd_admin.c — `link`, `unlink`, `conflicts` and `audit`: an admin settles identity by hand
  * (reconcile/admin.c does the moves).
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <sysexits.h>
 
 #include "admin.h"
 #include "cli.h"
+#include "store.h"
 
 static const char link_usage[] =
 "usage: peoplesync link PERSON PLATFORM:USER_ID\n"
@@ -69,4 +72,44 @@ cmd_conflicts(struct cli *c, int argc, char **argv)
 		return cli_fail(&f);
 	printf("%ld conflict%s waiting for an admin\n", n, n == 1 ? "" : "s");
 	return 0;
+}
+
+static const char audit_usage[] =
+"usage: peoplesync audit\n"
+"\n"
+"Prints the audit list: every action of an admin in the console at public_url/admin\n"
+"(sign-ins, prompts, bulk prompts, auto-prompt, link, unlink, Sync now links), oldest\n"
+"first, one per line: TIME ADMIN ACTION PERSON DETAILS (PERSON is - when the action is\n"
+"about nobody in particular).\n";
+
+static int
+audit_line(const struct audit *a, void *arg)
+{
+	char iso[32];
+
+	(void)arg;
+	fmt_iso8601((time_t)a->ts, iso);
+	if (a->person)
+		printf("%s %s %s %llu %s\n", iso, a->admin, a->action,
+		    (unsigned long long)a->person, a->text);
+	else
+		printf("%s %s %s - %s\n", iso, a->admin, a->action, a->text);
+	return 0;
+}
+
+int
+cmd_audit(struct cli *c, int argc, char **argv)
+{
+	struct txn *t;
+	int rc;
+
+	if (cli_start(c, argc, argv, 1, audit_usage, 1, &rc))
+		return rc;
+	if ((t = store_begin(c->st, 0)) == NULL)
+		return cli_store_error(c);
+	rc = store_audit_each(t, 0, SIZE_MAX, audit_line, NULL);
+	store_abort(t);
+	if (rc < 0)
+		return cli_store_error(c);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EX_CANTCREAT;
 }

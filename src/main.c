@@ -33,6 +33,7 @@ static const char usage_text[] =
 "  link PERSON PLATFORM:USER_ID   an admin's match, kept by every later run\n"
 "  unlink PLATFORM:USER_ID        an admin's split: the account is a person of its own\n"
 "  conflicts             contested matches waiting for an admin\n"
+"  audit                 every action of an admin in the console (public_url/admin)\n"
 "  explain PERSON        why this status, this primary, and why (not) prompted\n"
 "  prompt PERSON... | prompt --all [--platform P] [--type T] [--dry-run]\n"
 "                        queue Sync now prompts (one at a time, or in bulk)\n"
@@ -83,6 +84,7 @@ static const struct {
 	{ "link", cmd_link },
 	{ "unlink", cmd_unlink },
 	{ "conflicts", cmd_conflicts },
+	{ "audit", cmd_audit },
 	{ "prompt", cmd_prompt },
 	{ "auto-prompt", cmd_auto_prompt },
 	{ "events", cmd_events },

@@ -1,19 +1,23 @@
 /*
  * index.c — the people indexes behind the admin console (include/store.h, "people
  * indexes"): one sub-database (pidx) whose keys put people in the table's default order
- * within each value of an indexed field, and counters of each range, so that a page of the
- * table, filtered by one field or not, is read from a cursor and never from a scan of the
- * people. store_person_put and store_person_del keep it exact (st_pidx_update): every
- * writer of people goes through them.
+ * within each value of an indexed field, and counters of each value, so that a page of the
+ * table, filtered or not, is read from a cursor over one range and never from a scan of the
+ * people records. store_person_put and store_person_del keep it exact (st_pidx_update):
+ * every writer of people goes through them.
  *
  * An entry: field byte, value, NUL, sort key (the name, else the address, ASCII lower-cased
- * and cut at PIDX_SORT_MAX bytes), NUL, person id (8 bytes, big-endian) -> one byte, '1'
- * for an active person, '0' for an inactive one. memcmp order of the keys is the order of
- * report_row_cmp (strcasecmp of the names, then the id) but for names that agree on their
- * first PIDX_SORT_MAX bytes, which fall back to the id.
- * A counter: '#', field byte, value, active byte -> 8 bytes (big-endian). The changes of a
- * txn are summed in memory and written at commit (st_pidx_flush): a run that writes a
- * million people touches each counter once per commit, not once per person.
+ * and cut at PIDX_SORT_MAX bytes), NUL, person id (8 bytes, big-endian) -> the person's
+ * packed facts (active, status, primary platform + 1, sync type: 4 bytes), so that the
+ * other filters are checked on the walk without reading the person. memcmp order of the
+ * keys is the order of report_row_cmp (strcasecmp of the names, then the id) but for names
+ * that agree on their first PIDX_SORT_MAX bytes, which fall back to the id.
+ * A counter: '#', field byte, value, active byte ('0'/'1') -> 8 bytes (big-endian). The
+ * 'x' counters (primary platform and status together: the console's summary) have no
+ * entries.
+ *
+ * Writes are kept in the txn and applied at commit, sorted by key (st_pidx_flush): a run
+ * that writes 10,000 people per txn inserts their entries in order, page after page.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,29 +26,47 @@
 
 #define PIDX_SORT_MAX	160
 #define PIDX_COUNTER	'#'
+#define PIDX_VAL_LEN	4
+/* The fields: five indexed, and 'x' (counters only). */
+enum { PIDX_ALL, PIDX_STATUS, PIDX_PLATFORM, PIDX_TYPE, PIDX_TEAM, F_PLATSTATUS, NF };
 
-static const char field_byte[PIDX_NFIELDS] = {
+static const char field_byte[NF] = {
 	[PIDX_ALL] = 'a', [PIDX_STATUS] = 's', [PIDX_PLATFORM] = 'p', [PIDX_TYPE] = 't',
-	[PIDX_TEAM] = 'm', [PIDX_PLATSTATUS] = 'x'
+	[PIDX_TEAM] = 'm', [F_PLATSTATUS] = 'x'
+};
+static const char *const field_name[NF] = { "all", "status", "platform", "type", "team",
+	"platform+status" };
+
+struct pidx_op {
+	size_t		 off, len;	/* the key in ops */
+	size_t		 seq;
+	int		 put;		/* else delete */
+	unsigned char	 val[PIDX_VAL_LEN];
 };
 
-struct pidx_delta {
-	struct buf	 key;		/* the counter's key */
+struct pidx_count {
+	char		*key;		/* without the '#' */
+	size_t		 len;
 	int64_t		 d;
 };
 
-/* The value part of field f for person p, into v (reset first): 0, or -1 when p has none
+struct pidx_pending {
+	struct buf	 keys;
+	struct pidx_op	*op;
+	size_t		 nop, capop;
+	struct pidx_count *c;
+	size_t		 nc;
+};
+
+/* The value part of field f for person p, appended to v: 0, or -1 when p has none there
  * (no primary team). */
 static int
-field_value(enum pidx_field f, const struct person *p, struct buf *v)
+field_value(int f, const struct person *p, struct buf *v)
 {
 	char pl = p->primary_platform >= 0 ? (char)('0' + p->primary_platform) : '-';
 
-	buf_reset(v);
 	buf_addc(v, field_byte[f]);
 	switch (f) {
-	case PIDX_ALL:
-		break;
 	case PIDX_STATUS:
 		buf_addc(v, (char)('0' + p->status));
 		break;
@@ -61,30 +83,24 @@ field_value(enum pidx_field f, const struct person *p, struct buf *v)
 		buf_addc(v, pl);
 		buf_adds(v, p->primary_team_id);
 		break;
-	case PIDX_PLATSTATUS:
+	case F_PLATSTATUS:
 		buf_addc(v, pl);
 		buf_addc(v, (char)('0' + p->status));
 		break;
 	default:
-		return -1;
+		break;
 	}
 	return 0;
 }
 
-/* The value part of a selection (as field_value for a person that matches it). */
-static int
-sel_value(const struct pidx_sel *sel, struct buf *v)
+/* The packed facts of p, an entry's value. */
+static void
+pack(const struct person *p, unsigned char v[PIDX_VAL_LEN])
 {
-	struct person p;
-
-	memset(&p, 0, sizeof(p));
-	p.primary_platform = (int8_t)(sel->field == PIDX_STATUS ? -1 : sel->a);
-	p.status = (uint8_t)(sel->field == PIDX_PLATSTATUS ? sel->b : sel->a);
-	p.sync_type = (uint8_t)sel->a;
-	p.primary_team_id = (char *)sel->team;
-	if ((unsigned)sel->field >= PIDX_NFIELDS)
-		return -1;
-	return field_value(sel->field, &p, v);
+	v[0] = p->active ? '1' : '0';
+	v[1] = p->status;
+	v[2] = (unsigned char)(p->primary_platform + 1);
+	v[3] = p->sync_type;
 }
 
 void
@@ -95,20 +111,26 @@ st_pidx_sort_key(const struct person *p, struct buf *out)
 
 	if (n > PIDX_SORT_MAX)
 		n = PIDX_SORT_MAX;
+	buf_reserve(out, n + 1);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		buf_addc(out, (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+		out->p[out->len + i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
+	out->len += n;
+	out->p[out->len] = '\0';
 }
 
-/* The entry key of p for field f into k: 0, or -1 when p has no entry there. */
+/* Appends the entry key of p for field f to k: 0, or -1 when p has no entry there. */
 static int
-entry_key(enum pidx_field f, const struct person *p, struct buf *k)
+entry_key(int f, const struct person *p, struct buf *k)
 {
 	unsigned char b[8];
+	size_t at = k->len;
 
-	if (field_value(f, p, k) < 0)
+	if (field_value(f, p, k) < 0) {
+		k->len = at;
 		return -1;
+	}
 	buf_addc(k, '\0');
 	st_pidx_sort_key(p, k);
 	buf_addc(k, '\0');
@@ -117,9 +139,17 @@ entry_key(enum pidx_field f, const struct person *p, struct buf *k)
 	return 0;
 }
 
-/* Adds d to the counter of field f's value for p (active or not), in t's sums. */
+static struct pidx_pending *
+pending(struct txn *t)
+{
+	if (t->pp == NULL)
+		t->pp = xcalloc(1, sizeof(*t->pp));
+	return t->pp;
+}
+
+/* Adds d to the counter of field f's value for p (active or not). */
 static void
-count(struct txn *t, enum pidx_field f, const struct person *p, int64_t d)
+count(struct pidx_pending *pp, int f, const struct person *p, int64_t d)
 {
 	struct buf k = { 0 };
 	size_t i;
@@ -129,66 +159,124 @@ count(struct txn *t, enum pidx_field f, const struct person *p, int64_t d)
 		return;
 	}
 	buf_addc(&k, p->active ? '1' : '0');
-	for (i = 0; i < t->npd; i++)
-		if (t->pd[i].key.len == k.len && memcmp(t->pd[i].key.p, k.p, k.len) == 0)
+	for (i = 0; i < pp->nc; i++)
+		if (pp->c[i].len == k.len && memcmp(pp->c[i].key, k.p, k.len) == 0)
 			break;
-	if (i == t->npd) {
-		t->pd = xrealloc(t->pd, (t->npd + 1) * sizeof(*t->pd));
-		t->pd[t->npd].key = k;
-		t->pd[t->npd].d = 0;
-		t->npd++;
+	if (i == pp->nc) {
+		pp->c = xrealloc(pp->c, (pp->nc + 1) * sizeof(*pp->c));
+		pp->c[i].key = k.p;
+		pp->c[i].len = k.len;
+		pp->c[i].d = 0;
+		pp->nc++;
 	} else {
 		buf_free(&k);
 	}
-	t->pd[i].d += d;
+	pp->c[i].d += d;
 }
 
-/* Writes (put) or deletes the entry k; a delete of an absent entry is no error. */
-static int
-entry_set(struct txn *t, const struct buf *k, int put, int active)
+/* Queues the write (put) or delete of the entry k (of person p). */
+static void
+queue(struct pidx_pending *pp, const struct buf *k, int put, const struct person *p)
 {
-	MDB_val kk = val_of(k->p, k->len), v = val_of(active ? "1" : "0", 1);
-	int rc;
+	struct pidx_op *o;
 
-	if (put)
-		rc = mdb_put(t->txn, t->s->dbi[DB_PIDX], &kk, &v, 0);
-	else if ((rc = mdb_del(t->txn, t->s->dbi[DB_PIDX], &kk, NULL)) == MDB_NOTFOUND)
-		rc = 0;
-	return rc ? st_fail(t->s, put ? "write people index" : "delete from people index", rc) :
-	    0;
+	if (pp->nop == pp->capop) {
+		pp->capop = pp->capop ? pp->capop * 2 : 64;
+		pp->op = xrealloc(pp->op, pp->capop * sizeof(*pp->op));
+	}
+	o = &pp->op[pp->nop];
+	o->off = pp->keys.len;
+	o->len = k->len;
+	o->seq = pp->nop++;
+	o->put = put;
+	pack(p, o->val);
+	buf_add(&pp->keys, k->p, k->len);
 }
 
 int
 st_pidx_update(struct txn *t, const struct person *old, const struct person *cur)
 {
+	struct pidx_pending *pp = pending(t);
+	unsigned char vo[PIDX_VAL_LEN], vn[PIDX_VAL_LEN];
 	struct buf ko = { 0 }, kn = { 0 };
-	int rc = 0, f, ho, hn, same;
+	int f, ho, hn, same_key;
 
-	for (f = 0; f < PIDX_NFIELDS && rc == 0; f++) {
-		ho = old && entry_key((enum pidx_field)f, old, &ko) == 0;
-		hn = cur && entry_key((enum pidx_field)f, cur, &kn) == 0;
-		same = ho && hn && ko.len == kn.len && memcmp(ko.p, kn.p, ko.len) == 0;
-		if (same && old->active == cur->active)
+	if (old)
+		pack(old, vo);
+	if (cur)
+		pack(cur, vn);
+	for (f = 0; f < NF; f++) {
+		buf_reset(&ko);
+		buf_reset(&kn);
+		ho = old && entry_key(f, old, &ko) == 0;
+		hn = cur && entry_key(f, cur, &kn) == 0;
+		same_key = ho && hn && ko.len == kn.len && memcmp(ko.p, kn.p, ko.len) == 0;
+		if (same_key && memcmp(vo, vn, PIDX_VAL_LEN) == 0)
 			continue;
-		if (ho && !same)
-			rc = entry_set(t, &ko, 0, 0);
-		if (hn && rc == 0)
-			rc = entry_set(t, &kn, 1, cur->active);
+		/* a counter whose key did not change nets to zero */
 		if (ho)
-			count(t, (enum pidx_field)f, old, -1);
+			count(pp, f, old, -1);
 		if (hn)
-			count(t, (enum pidx_field)f, cur, 1);
+			count(pp, f, cur, 1);
+		if (f == F_PLATSTATUS)
+			continue;		/* counters only */
+		if (ho && !same_key)
+			queue(pp, &ko, 0, old);
+		if (hn)
+			queue(pp, &kn, 1, cur);
 	}
 	buf_free(&ko);
 	buf_free(&kn);
-	return rc;
+	return 0;
+}
+
+/* qsort context: the keys the ops point into (one flush at a time per txn; qsort has no
+ * argument, and only the thread of the write txn flushes). */
+static __thread const char *sort_keys;
+
+static int
+op_cmp(const void *a, const void *b)
+{
+	const struct pidx_op *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(sort_keys + x->off, sort_keys + y->off, n);
+
+	if (c == 0)
+		c = x->len < y->len ? -1 : x->len > y->len;
+	return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/* Applies the queued entry writes, in key order; of several writes to one key the last
+ * wins. */
+static int
+apply_ops(struct txn *t, struct pidx_pending *pp)
+{
+	MDB_val k, v;
+	size_t i;
+	int rc = 0;
+
+	sort_keys = pp->keys.p;
+	qsort(pp->op, pp->nop, sizeof(*pp->op), op_cmp);
+	for (i = 0; i < pp->nop && rc == 0; i++) {
+		const struct pidx_op *o = &pp->op[i];
+		if (i + 1 < pp->nop && pp->op[i + 1].len == o->len &&
+		    memcmp(pp->keys.p + pp->op[i + 1].off, pp->keys.p + o->off, o->len) == 0)
+			continue;
+		k = val_of(pp->keys.p + o->off, o->len);
+		v = val_of(o->val, PIDX_VAL_LEN);
+		if (o->put)
+			rc = mdb_put(t->txn, t->s->dbi[DB_PIDX], &k, &v, 0);
+		else if ((rc = mdb_del(t->txn, t->s->dbi[DB_PIDX], &k, NULL)) == MDB_NOTFOUND)
+			rc = 0;
+	}
+	return rc ? st_fail(t->s, "write people index", rc) : 0;
 }
 
 /* The counter under key k (0 when absent). */
 static int
-counter_get(struct txn *t, const struct buf *k, uint64_t *n)
+counter_get(struct txn *t, const void *k, size_t klen, uint64_t *n)
 {
-	MDB_val kk = val_of(k->p, k->len), v;
+	MDB_val kk = val_of(k, klen), v;
 	int rc = mdb_get(t->txn, t->s->dbi[DB_PIDX], &kk, &v);
 
 	*n = 0;
@@ -201,8 +289,8 @@ counter_get(struct txn *t, const struct buf *k, uint64_t *n)
 	return 0;
 }
 
-int
-st_pidx_flush(struct txn *t)
+static int
+apply_counts(struct txn *t, struct pidx_pending *pp)
 {
 	struct buf k = { 0 };
 	unsigned char b[8];
@@ -211,15 +299,15 @@ st_pidx_flush(struct txn *t)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < t->npd && rc == 0; i++) {
-		if (t->pd[i].d == 0)
+	for (i = 0; i < pp->nc && rc == 0; i++) {
+		if (pp->c[i].d == 0)
 			continue;
 		buf_reset(&k);
 		buf_addc(&k, PIDX_COUNTER);
-		buf_add(&k, t->pd[i].key.p, t->pd[i].key.len);
-		if ((rc = counter_get(t, &k, &n)) < 0)
+		buf_add(&k, pp->c[i].key, pp->c[i].len);
+		if ((rc = counter_get(t, k.p, k.len, &n)) < 0)
 			break;
-		n = (uint64_t)((int64_t)n + t->pd[i].d);
+		n = (uint64_t)((int64_t)n + pp->c[i].d);
 		kk = val_of(k.p, k.len);
 		if (n == 0) {
 			rc = mdb_del(t->txn, t->s->dbi[DB_PIDX], &kk, NULL);
@@ -232,6 +320,16 @@ st_pidx_flush(struct txn *t)
 		rc = rc ? st_fail(t->s, "write people index counter", rc) : 0;
 	}
 	buf_free(&k);
+	return rc;
+}
+
+int
+st_pidx_flush(struct txn *t)
+{
+	int rc = 0;
+
+	if (t->pp)
+		rc = apply_ops(t, t->pp) < 0 || apply_counts(t, t->pp) < 0 ? -1 : 0;
 	st_pidx_drop(t);
 	return rc;
 }
@@ -239,11 +337,17 @@ st_pidx_flush(struct txn *t)
 void
 st_pidx_drop(struct txn *t)
 {
-	for (size_t i = 0; i < t->npd; i++)
-		buf_free(&t->pd[i].key);
-	free(t->pd);
-	t->pd = NULL;
-	t->npd = 0;
+	struct pidx_pending *pp = t->pp;
+
+	if (pp == NULL)
+		return;
+	for (size_t i = 0; i < pp->nc; i++)
+		free(pp->c[i].key);
+	free(pp->c);
+	free(pp->op);
+	buf_free(&pp->keys);
+	free(pp);
+	t->pp = NULL;
 }
 
 /* ---- reading ---- */
@@ -258,71 +362,117 @@ pidx_present(struct txn *t)
 	    "'peoplesync reconcile')");
 }
 
-int
-store_pidx_count(struct txn *t, const struct pidx_sel *sel, uint64_t *n)
+/* A person with sel's constrained facts (f's own value set), for field_value. */
+static void
+sel_person(const struct pidx_sel *sel, struct person *p)
 {
-	struct buf k = { 0 }, v = { 0 };
-	uint64_t c;
-	int rc = -1;
+	memset(p, 0, sizeof(*p));
+	p->status = (uint8_t)(sel->status >= 0 ? sel->status : 0);
+	p->primary_platform = (int8_t)(sel->platform != PIDX_ANY ? sel->platform : -1);
+	p->sync_type = (uint8_t)(sel->type >= 0 ? sel->type : 0);
+	p->primary_team_id = (char *)sel->team;
+}
+
+/* Sum of the counters of field f's value (p's), active ones, and inactive ones with all. */
+static int
+counter_sum(struct txn *t, int f, const struct person *p, int all, uint64_t *n)
+{
+	struct buf k = { 0 };
+	uint64_t c = 0;
+	int rc = 0;
 
 	*n = 0;
-	if (pidx_present(t) < 0)
-		return -1;
 	buf_addc(&k, PIDX_COUNTER);
-	if (sel_value(sel, &v) < 0) {
-		rc = 0;		/* a selection nobody can match */
-		goto out;
-	}
-	buf_add(&k, v.p, v.len);
-	buf_addc(&k, '1');
-	if (counter_get(t, &k, &c) < 0)
-		goto out;
-	*n = c;
-	if (sel->all) {
+	if (field_value(f, p, &k) == 0) {
+		buf_addc(&k, '1');
+		rc = counter_get(t, k.p, k.len, n);
 		k.p[k.len - 1] = '0';
-		if (counter_get(t, &k, &c) < 0)
-			goto out;
-		*n += c;
+		if (rc == 0 && all && (rc = counter_get(t, k.p, k.len, &c)) == 0)
+			*n += c;
 	}
-	rc = 0;
-out:
 	buf_free(&k);
-	buf_free(&v);
 	return rc;
 }
 
-int
-store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n,
-    store_pidx_cb cb, void *arg)
+/* The field whose range a walk for sel reads: the team's, else the smallest of the
+ * constrained ones, else everyone. */
+static int
+walk_field(struct txn *t, const struct pidx_sel *sel, int *f)
 {
-	struct buf pre = { 0 };
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int rc, r = 0;
+	struct person p;
+	uint64_t n, best = UINT64_MAX;
+	int cand[3], nc = 0;
 
-	if (pidx_present(t) < 0)
-		return -1;
-	if (sel_value(sel, &pre) < 0) {
-		buf_free(&pre);
+	*f = PIDX_ALL;
+	if (sel->team && sel->platform >= 0) {
+		*f = PIDX_TEAM;
 		return 0;
 	}
+	sel_person(sel, &p);
+	if (sel->status >= 0)
+		cand[nc++] = PIDX_STATUS;
+	if (sel->platform != PIDX_ANY)
+		cand[nc++] = PIDX_PLATFORM;
+	if (sel->type >= 0)
+		cand[nc++] = PIDX_TYPE;
+	for (int i = 0; i < nc; i++) {
+		if (counter_sum(t, cand[i], &p, sel->all, &n) < 0)
+			return -1;
+		if (n < best) {
+			best = n;
+			*f = cand[i];
+		}
+	}
+	return 0;
+}
+
+static int
+entry_matches(const struct pidx_sel *sel, const MDB_val *v)
+{
+	const unsigned char *x = v->mv_data;
+
+	return v->mv_size == PIDX_VAL_LEN && (sel->all || x[0] == '1') &&
+	    (sel->status < 0 || x[1] == sel->status) &&
+	    (sel->platform == PIDX_ANY || x[2] == sel->platform + 1) &&
+	    (sel->type < 0 || x[3] == sel->type);
+}
+
+/* Walks sel's people in order: skips skip, hands at most n to cb (NULL: counts them in
+ * *seen, all of them), *seen counting what matched. 0 or -1. */
+static int
+walk(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n, store_pidx_cb cb,
+    void *arg, uint64_t *seen)
+{
+	struct buf pre = { 0 };
+	struct person p;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, r = 0, f;
+
+	*seen = 0;
+	if (walk_field(t, sel, &f) < 0)
+		return -1;
+	sel_person(sel, &p);
+	if (sel->team && sel->platform < 0)
+		return 0;		/* a team needs its platform: nobody */
+	field_value(f, &p, &pre);
 	buf_addc(&pre, '\0');
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_PIDX], &c)) != 0)
 		goto out;
 	k = val_of(pre.p, pre.len);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && n > 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && (cb == NULL || n > 0);
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < pre.len + 9 || memcmp(k.mv_data, pre.p, pre.len) != 0)
 			break;
-		if (!sel->all && (v.mv_size != 1 || *(const char *)v.mv_data != '1'))
+		if (!entry_matches(sel, &v))
 			continue;
-		if (skip > 0) {
-			skip--;
+		(*seen)++;
+		if (cb == NULL || skip-- > 0)
 			continue;
-		}
+		skip = 0;
 		n--;
 		r = cb(get_be64((const unsigned char *)k.mv_data + k.mv_size - 8),
-		    v.mv_size == 1 && *(const char *)v.mv_data == '1', arg);
+		    ((const char *)v.mv_data)[0] == '1', arg);
 		if (r != 0)
 			break;
 	}
@@ -333,6 +483,40 @@ out:
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return st_fail(t->s, "read people index", rc);
 	return r < 0 ? -1 : 0;
+}
+
+int
+store_pidx_count(struct txn *t, const struct pidx_sel *sel, uint64_t *n)
+{
+	struct person p;
+	int ns = sel->status >= 0, np = sel->platform != PIDX_ANY, nt = sel->type >= 0;
+
+	*n = 0;
+	if (pidx_present(t) < 0)
+		return -1;
+	sel_person(sel, &p);
+	if (sel->team)
+		return sel->platform >= 0 && !ns && !nt ?
+		    counter_sum(t, PIDX_TEAM, &p, sel->all, n) : walk(t, sel, 0, 0, NULL, NULL, n);
+	if (ns + np + nt == 0)
+		return counter_sum(t, PIDX_ALL, &p, sel->all, n);
+	if (ns + np + nt == 1)
+		return counter_sum(t, ns ? PIDX_STATUS : np ? PIDX_PLATFORM : PIDX_TYPE, &p,
+		    sel->all, n);
+	if (ns && np && !nt)
+		return counter_sum(t, F_PLATSTATUS, &p, sel->all, n);
+	return walk(t, sel, 0, 0, NULL, NULL, n);
+}
+
+int
+store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n,
+    store_pidx_cb cb, void *arg)
+{
+	uint64_t seen;
+
+	if (pidx_present(t) < 0)
+		return -1;
+	return n == 0 ? 0 : walk(t, sel, skip, n, cb, arg, &seen);
 }
 
 /* ---- building and checking ---- */
@@ -362,21 +546,19 @@ struct pverify {
 	FILE		*f;
 	long		 problems;
 	struct buf	 k;
-	struct pidx_delta *sums;	/* expected counters */
+	struct pidx_pending sums;	/* the counters the people add up to */
 };
 
-/* A problem: what is wrong with the entry (or counter) whose key starts with k. */
+/* A problem with the entry (or counter) whose key is k. */
 static void
-vproblem(struct pverify *pv, const char *what, const char *k, size_t klen, uint64_t id)
+vproblem(struct pverify *pv, const char *what, const void *key, size_t klen, uint64_t id)
 {
-	static const char *const names[] = { "all", "status", "platform", "type", "team",
-	    "platform+status" };
-	const char *kind = "?";
+	const char *k = key, *kind = "?";
 	size_t at = klen > 0 && k[0] == PIDX_COUNTER ? 1 : 0;
 
-	for (int f = 0; f < PIDX_NFIELDS; f++)
+	for (int f = 0; f < NF; f++)
 		if (klen > at && k[at] == field_byte[f])
-			kind = names[f];
+			kind = field_name[f];
 	pv->problems++;
 	if (pv->problems > 1000)
 		return;
@@ -387,52 +569,67 @@ vproblem(struct pverify *pv, const char *what, const char *k, size_t klen, uint6
 		    what, kind);
 }
 
-/* Each person has every entry it should, with the right value; counted in t's sums. */
+/* Each person has every entry it should, with the right value; counted in the sums. */
 static int
 verify_person_cb(const struct person *p, void *arg)
 {
 	struct pverify *pv = arg;
+	unsigned char want[PIDX_VAL_LEN];
 	MDB_val k, v;
 
-	for (int f = 0; f < PIDX_NFIELDS; f++) {
-		if (entry_key((enum pidx_field)f, p, &pv->k) < 0)
+	pack(p, want);
+	for (int f = 0; f < NF; f++) {
+		buf_reset(&pv->k);
+		if (entry_key(f, p, &pv->k) < 0)
 			continue;
-		count(pv->t, (enum pidx_field)f, p, 1);
+		count(&pv->sums, f, p, 1);
+		if (f == F_PLATSTATUS)
+			continue;
 		k = val_of(pv->k.p, pv->k.len);
 		if (mdb_get(pv->t->txn, pv->t->s->dbi[DB_PIDX], &k, &v) != 0)
 			vproblem(pv, "missing", pv->k.p, pv->k.len, p->id);
-		else if (v.mv_size != 1 || *(const char *)v.mv_data != (p->active ? '1' : '0'))
-			vproblem(pv, "wrong active mark on", pv->k.p, pv->k.len, p->id);
+		else if (v.mv_size != PIDX_VAL_LEN || memcmp(v.mv_data, want, PIDX_VAL_LEN) != 0)
+			vproblem(pv, "stale facts in", pv->k.p, pv->k.len, p->id);
 	}
 	return 0;
 }
 
-/* Each entry names a person who has it; each counter matches the people counted. */
+/* A counter: the one the people add up to (then marked seen). */
+static void
+verify_counter(struct pverify *pv, const MDB_val *k, const MDB_val *v)
+{
+	uint64_t want = 0;
+
+	for (size_t i = 0; i < pv->sums.nc; i++)
+		if (pv->sums.c[i].len + 1 == k->mv_size &&
+		    memcmp(pv->sums.c[i].key, (char *)k->mv_data + 1, k->mv_size - 1) == 0) {
+			want = (uint64_t)pv->sums.c[i].d;
+			pv->sums.c[i].d = -1;
+		}
+	if (v->mv_size != 8 || get_be64(v->mv_data) != want)
+		vproblem(pv, "wrong", k->mv_data, k->mv_size, 0);
+}
+
+/* Each entry names a person who has it. */
 static int
 verify_entry_cb(MDB_val *k, MDB_val *v, void *arg)
 {
 	struct pverify *pv = arg;
 	struct person p;
-	uint64_t id, want = 0;
-	size_t i;
+	uint64_t id;
 	int found = 0;
 
 	if (k->mv_size > 0 && *(const char *)k->mv_data == PIDX_COUNTER) {
-		for (i = 0; i < pv->t->npd; i++)
-			if (pv->t->pd[i].key.len + 1 == k->mv_size &&
-			    memcmp(pv->t->pd[i].key.p, (char *)k->mv_data + 1, k->mv_size - 1) == 0) {
-				want = (uint64_t)pv->t->pd[i].d;
-				pv->t->pd[i].d = -1;	/* seen */
-			}
-		if (v->mv_size != 8 || get_be64(v->mv_data) != want)
-			vproblem(pv, "wrong", k->mv_data, k->mv_size, 0);
+		verify_counter(pv, k, v);
 		return 0;
 	}
 	id = k->mv_size >= 10 ? get_be64((const unsigned char *)k->mv_data + k->mv_size - 8) : 0;
 	if (store_person_get(pv->t, id, &p) == 0) {
-		for (int f = 0; f < PIDX_NFIELDS && !found; f++)
-			found = entry_key((enum pidx_field)f, &p, &pv->k) == 0 &&
-			    pv->k.len == k->mv_size && memcmp(pv->k.p, k->mv_data, k->mv_size) == 0;
+		for (int f = 0; f < F_PLATSTATUS && !found; f++) {
+			buf_reset(&pv->k);
+			found = entry_key(f, &p, &pv->k) == 0 && pv->k.len == k->mv_size &&
+			    memcmp(pv->k.p, k->mv_data, k->mv_size) == 0;
+		}
 		person_free(&p);
 	}
 	if (!found)
@@ -452,14 +649,51 @@ st_pidx_verify(struct txn *t, FILE *f)
 	if (store_person_each(t, verify_person_cb, &pv) < 0 ||
 	    st_each(t, DB_PIDX, NULL, 0, verify_entry_cb, &pv) < 0)
 		goto out;
-	for (i = 0; i < t->npd; i++)
-		if (t->pd[i].d > 0) {
-			char kb[2] = { PIDX_COUNTER, t->pd[i].key.p[0] };
+	for (i = 0; i < pv.sums.nc; i++)
+		if (pv.sums.c[i].d > 0) {
+			char kb[2] = { PIDX_COUNTER, pv.sums.c[i].key[0] };
 			vproblem(&pv, "missing", kb, 2, 0);
 		}
 	ret = pv.problems;
 out:
-	st_pidx_drop(t);
+	for (i = 0; i < pv.sums.nc; i++)
+		free(pv.sums.c[i].key);
+	free(pv.sums.c);
 	buf_free(&pv.k);
 	return ret;
+}
+
+/* ---- the primary teams, from their counters ---- */
+
+struct teams_walk {
+	store_pidx_team_cb	 cb;
+	void			*arg;
+};
+
+static int
+team_counter_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct teams_walk *tw = arg;
+	const char *key = k->mv_data;
+	char team[256];
+	size_t tl;
+
+	if (k->mv_size < 5 || k->mv_size - 4 >= sizeof(team) || key[k->mv_size - 1] != '1' ||
+	    key[2] < '0' || key[2] >= '0' + PLAT_COUNT || v->mv_size != 8)
+		return 0;
+	tl = k->mv_size - 4;
+	memcpy(team, key + 3, tl);
+	team[tl] = '\0';
+	return tw->cb((enum platform)(key[2] - '0'), team, get_be64(v->mv_data), tw->arg);
+}
+
+int
+store_pidx_teams(struct txn *t, store_pidx_team_cb cb, void *arg)
+{
+	struct teams_walk tw = { cb, arg };
+	char pre[2] = { PIDX_COUNTER, 'm' };
+
+	if (pidx_present(t) < 0)
+		return -1;
+	return st_each(t, DB_PIDX, pre, 2, team_counter_cb, &tw);
 }

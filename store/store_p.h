@@ -40,8 +40,7 @@ struct txn {
 	uint64_t	 last_person;	/* cached id counter, saved at commit */
 	int		 person_loaded;
 	int		 person_dirty;
-	struct pidx_delta *pd;		/* people index counters changed (index.c) */
-	size_t		 npd;
+	struct pidx_pending *pp;	/* people index writes not yet applied (index.c) */
 };
 
 static inline MDB_val
@@ -139,8 +138,10 @@ MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
 
 /*
  * The people indexes (index.c): st_pidx_update moves person old's entries (NULL: a new
- * person) to cur's (NULL: deleted) and sums the counters' changes in t; st_pidx_flush writes
- * them (at commit), st_pidx_drop forgets them (abort). st_pidx_build indexes every person
+ * person) to cur's (NULL: deleted): the entries' writes and the counters' changes are kept
+ * in t and written at commit by st_pidx_flush, in key order (sorted inserts into the
+ * B-tree: a run that writes many people pays far less than for one insert at a time);
+ * st_pidx_drop forgets them (abort). Nothing reads the index in a write txn. st_pidx_build indexes every person
  * once, on the first write open of a database that has no index yet. st_pidx_verify prints
  * each missing, extra or wrong entry and counter, and returns their number (or -1).
  * st_pidx_sort_key appends p's sort key (the table's order) to out.

@@ -98,9 +98,11 @@ send_reply(const struct server *sv, struct MHD_Connection *conn, const char *met
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Content-Security-Policy",
+	MHD_add_response_header(resp, "Content-Security-Policy", rp->csp ? rp->csp :
 	    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
 	    "frame-ancestors 'none'; base-uri 'none'");
+	if (rp->disposition)
+		MHD_add_response_header(resp, "Content-Disposition", rp->disposition);
 	if (rp->status == 405)
 		MHD_add_response_header(resp, "Allow", "GET, POST");
 	if (rp->location)
@@ -121,6 +123,7 @@ reply_free(struct reply *rp)
 {
 	buf_free(&rp->html);
 	free(rp->location);
+	free(rp->disposition);
 	if (rp->cookie) {
 		explicit_bzero(rp->cookie, strlen(rp->cookie));
 		free(rp->cookie);
@@ -141,7 +144,7 @@ seg_platform(const char *s, size_t n, enum platform *pl)
 }
 
 enum route { R_NONE, R_BAD_METHOD, R_HOME, R_HEALTH, R_LINK, R_SYNC, R_PRIMARY, R_DONE,
-	R_CONNECT, R_CALLBACK, R_EVENTS };
+	R_CONNECT, R_CALLBACK, R_EVENTS, R_ADMIN };
 
 /* Which page path names (platform set for connect and callback). */
 static enum route
@@ -163,6 +166,8 @@ route_of(const char *path, enum platform *pl)
 		return R_DONE;
 	if (strncmp(path, "/events/", 8) == 0 && seg_platform(path + 8, strlen(path + 8), pl) == 0)
 		return R_EVENTS;
+	if (strncmp(path, "/admin", 6) == 0 && (path[6] == '\0' || path[6] == '/'))
+		return R_ADMIN;		/* the console routes its own (admin.c) */
 	if (strncmp(path, "/connect/", 9) == 0 &&
 	    seg_platform(path + 9, strlen(path + 9), pl) == 0)
 		return R_CONNECT;
@@ -183,7 +188,7 @@ route(struct server *sv, struct MHD_Connection *conn, const char *method, const 
 	int post = strcmp(method, "POST") == 0;
 	enum web_outcome o = WO_OK;
 
-	if (rt != R_NONE && post != (rt == R_PRIMARY || rt == R_EVENTS))
+	if (rt != R_NONE && rt != R_ADMIN && post != (rt == R_PRIMARY || rt == R_EVENTS))
 		rt = R_BAD_METHOD;
 	switch (rt) {
 	case R_NONE:
@@ -222,6 +227,9 @@ route(struct server *sv, struct MHD_Connection *conn, const char *method, const 
 		o = pl == PLAT_SLACK ? h_events_slack(sv, conn, &r->body, rp) :
 		    pl == PLAT_TEAMS ? h_events_teams(sv, conn, &r->body, rp) :
 		    h_events_webex(sv, conn, &r->body, rp);
+		break;
+	case R_ADMIN:
+		o = h_admin(sv, conn, method, path, &r->body, rp);
 		break;
 	}
 	if (o != WO_OK)

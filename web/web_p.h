@@ -38,6 +38,8 @@ struct reply {
 	char		*location;
 	char		*cookie;
 	const char	*subject;	/* what an outcome's text names (a platform's title) */
+	const char	*csp;		/* the page's Content-Security-Policy, NULL: the default */
+	char		*disposition;	/* Content-Disposition of a download, or NULL */
 	char		 note[400];	/* outcome for the log line: never a secret */
 };
 
@@ -156,6 +158,10 @@ enum web_outcome h_connect(struct server *sv, struct MHD_Connection *conn, enum 
 	    struct reply *rp);
 enum web_outcome h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl,
 	    struct reply *rp);
+
+/* ---- the admin console (admin*.c, admin_p.h): every path under /admin ---- */
+enum web_outcome h_admin(struct server *sv, struct MHD_Connection *conn, const char *method,
+	    const char *path, const struct buf *body, struct reply *rp);
 
 /* ---- the person of a session (sync.c) ---- */
 

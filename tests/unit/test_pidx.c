@@ -102,12 +102,10 @@ check_page(struct store *st, const struct pidx_sel *sel, uint64_t skip, size_t n
 		int take;
 		assert_int_equal(store_person_get(t, ids[i], &p), 0);
 		take = (sel->all || p.active) &&
-		    (sel->field != PIDX_STATUS || p.status == sel->a) &&
-		    (sel->field != PIDX_PLATFORM || p.primary_platform == sel->a) &&
-		    (sel->field != PIDX_PLATSTATUS || (p.primary_platform == sel->a &&
-		    p.status == sel->b)) &&
-		    (sel->field != PIDX_TEAM || (p.primary_platform == sel->a &&
-		    strcmp(p.primary_team_id, sel->team) == 0));
+		    (sel->status < 0 || p.status == sel->status) &&
+		    (sel->platform == PIDX_ANY || p.primary_platform == sel->platform) &&
+		    (sel->type < 0 || p.sync_type == sel->type) &&
+		    (sel->team == NULL || strcmp(p.primary_team_id, sel->team) == 0);
 		if (take)
 			want[nw++] = i;
 		person_free(&p);
@@ -134,11 +132,13 @@ test_paging_in_table_order(void **state)
 {
 	struct fx *f = *state;
 	uint64_t ids[10];
-	struct pidx_sel all = { PIDX_ALL, 0, 0, NULL, 0 };
-	struct pidx_sel off_teams = { PIDX_PLATSTATUS, PLAT_TEAMS, ST_OFF, NULL, 0 };
-	struct pidx_sel st = { PIDX_STATUS, ST_PENDING, 0, NULL, 1 };
-	struct pidx_sel team = { PIDX_TEAM, PLAT_TEAMS, 0, "T1", 1 };
-	struct pidx_sel pl = { PIDX_PLATFORM, PLAT_SLACK, 0, NULL, 0 };
+	struct pidx_sel all = PIDX_SEL_INIT;
+	struct pidx_sel off_teams = { ST_OFF, PLAT_TEAMS, -1, NULL, 0 };
+	struct pidx_sel st = { ST_PENDING, PIDX_ANY, -1, NULL, 1 };
+	struct pidx_sel team = { -1, PLAT_TEAMS, -1, "T1", 1 };
+	struct pidx_sel pl = { -1, PLAT_SLACK, -1, NULL, 0 };
+	struct pidx_sel three = { ST_ON, PLAT_WEBEX, SYNC_BOT, NULL, 1 };
+	struct pidx_sel team_on = { ST_ON, PLAT_TEAMS, -1, "T1", 1 };
 
 	populate(f->st, ids);
 	for (uint64_t skip = 0; skip < 11; skip += 3) {
@@ -151,6 +151,8 @@ test_paging_in_table_order(void **state)
 	check_page(f->st, &st, 1, 10, ids);
 	check_page(f->st, &team, 0, 10, ids);
 	check_page(f->st, &pl, 0, 2, ids);
+	check_page(f->st, &three, 0, 10, ids);
+	check_page(f->st, &team_on, 0, 10, ids);
 }
 
 static long
@@ -170,8 +172,8 @@ test_writes_keep_index_exact(void **state)
 {
 	struct fx *f = *state;
 	uint64_t ids[10];
-	struct pidx_sel off_teams = { PIDX_PLATSTATUS, PLAT_TEAMS, ST_OFF, NULL, 0 };
-	struct pidx_sel team = { PIDX_TEAM, PLAT_TEAMS, 0, "T9", 0 };
+	struct pidx_sel off_teams = { ST_OFF, PLAT_TEAMS, -1, NULL, 0 };
+	struct pidx_sel team = { -1, PLAT_TEAMS, -1, "T9", 0 };
 	struct person p;
 	struct txn *t;
 
@@ -247,7 +249,8 @@ test_verify_finds_missing_and_extra(void **state)
 	assert_int_equal(mdb_del(t->txn, t->s->dbi[DB_PIDX], &kk, NULL), 0);
 	/* and add an entry for nobody */
 	k.p[1] = '9';
-	assert_int_equal(mdb_put(t->txn, t->s->dbi[DB_PIDX], &kk, &(MDB_val){ 1, "1" }, 0), 0);
+	assert_int_equal(mdb_put(t->txn, t->s->dbi[DB_PIDX], &kk, &(MDB_val){ 4, "1\0\0\0" },
+	    0), 0);
 	assert_int_equal(store_commit(t), 0);
 	person_free(&p);
 	buf_free(&k);
