@@ -615,9 +615,9 @@ static int
 verify_entry_cb(MDB_val *k, MDB_val *v, void *arg)
 {
 	struct pverify *pv = arg;
-	struct person p;
-	uint64_t id;
 	int found = 0;
+	uint64_t id;
+	struct person p;
 
 	if (k->mv_size > 0 && *(const char *)k->mv_data == PIDX_COUNTER) {
 		verify_counter(pv, k, v);

@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "admin_p.h"
 #include "lookup.h"
@@ -27,15 +26,6 @@
 #define SID_LEN		43
 #define KV_ASESSION	"asession"
 #define KV_ASIGNIN	"asignin"
-
-static void
-sha256(const void *data, size_t n, unsigned char out[SESSION_KEY_LEN])
-{
-	unsigned int len = SESSION_KEY_LEN;
-
-	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1)
-		abort();
-}
 
 /* The cookie's name: __Host- prefixed when public_url is https (then Path=/, Secure). */
 static void
@@ -61,15 +51,9 @@ static int
 cookie_hash(struct admin_req *a, const char *base, unsigned char key[SESSION_KEY_LEN])
 {
 	char name[64];
-	const char *v;
 
 	cookie_name(a->sv, base, name, sizeof(name));
-	v = MHD_lookup_connection_value(a->conn, MHD_COOKIE_KIND, name);
-	if (v == NULL || strlen(v) != SID_LEN || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg"
-	    "hijklmnopqrstuvwxyz0123456789-_") != SID_LEN)
-		return -1;
-	sha256(v, SID_LEN, key);
-	return 0;
+	return cookie_key_named(a->conn, name, key);
 }
 
 /* ---- pages ---- */

@@ -41,6 +41,19 @@ lock_or_page(struct admin_req *a)
 	return lock;
 }
 
+/* Ends the write txn of an action: committed when r >= 0; -1 (the failure's page written)
+ * when r < 0 or the commit failed. */
+static int
+finish(struct admin_req *a, struct txn *t, int r, const char *what)
+{
+	if (r >= 0 && end_write(a->sv, t, 1) == 0)
+		return 0;
+	if (r < 0)
+		end_write(a->sv, t, 0);
+	admin_write_failed(a, what);
+	return -1;
+}
+
 struct idset {
 	uint64_t	*v;
 	size_t		 n;
@@ -118,12 +131,8 @@ admin_prompt(struct admin_req *a)
 		queued += r == 1;
 	}
 	htmlf(&body, "</ul>");
-	if (r < 0 || end_write(a->sv, t, 1) < 0) {
-		if (r < 0)
-			end_write(a->sv, t, 0);
-		admin_write_failed(a, "queue prompts");
+	if (finish(a, t, r, "queue prompts") < 0)
 		goto out;
-	}
 	buf_printf(&body, "<p id=\"queued\">%ld prompt%s queued.</p><p><a href=\"%s/admin\">"
 	    "Back to the people</a></p>", queued, queued == 1 ? "" : "s", a->sv->base);
 	admin_page(a, 200, "Prompts", body.p);
@@ -281,12 +290,8 @@ admin_bulk(struct admin_req *a)
 	if (r >= 0)
 		r = admin_record(a, t, 0, "bulk-prompt", "%ld prompts queued for the filters %s",
 		    queued, qs.p ? qs.p : "(none)");
-	if (r < 0 || end_write(a->sv, t, 1) < 0) {
-		if (r < 0)
-			end_write(a->sv, t, 0);
-		admin_write_failed(a, "bulk prompts");
+	if (finish(a, t, r, "bulk prompts") < 0)
 		goto out;
-	}
 	buf_printf(&body, "<p id=\"queued\">%ld prompt%s queued. The next reconcile run sends "
 	    "them (those in their quiet hours once these end).</p>", queued,
 	    queued == 1 ? "" : "s");

@@ -25,7 +25,7 @@
 _Static_assert(OAUTH_STATE_LEN <= SESSION_SECRET_LEN && OAUTH_VERIFIER_LEN <= SESSION_SECRET_LEN,
     "a session holds an OAuth state and a PKCE verifier");
 
-static void
+void
 sha256(const void *data, size_t n, unsigned char out[SESSION_KEY_LEN])
 {
 	unsigned int len = SESSION_KEY_LEN;
@@ -47,7 +47,14 @@ secret_eq(const char *a, const char *b)
 int
 cookie_key(struct MHD_Connection *conn, unsigned char key[SESSION_KEY_LEN])
 {
-	const char *sid = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE_NAME);
+	return cookie_key_named(conn, COOKIE_NAME, key);
+}
+
+int
+cookie_key_named(struct MHD_Connection *conn, const char *name,
+    unsigned char key[SESSION_KEY_LEN])
+{
+	const char *sid = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, name);
 
 	if (sid == NULL || strlen(sid) != SID_LEN || strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_") != SID_LEN)

@@ -120,8 +120,13 @@ enum web_outcome store_fail(const struct server *sv, struct reply *rp, const cha
 
 /* Equal strings, in time that depends on the length only (an empty a never matches). */
 int	secret_eq(const char *a, const char *b);
-/* The key of the request's session cookie: 0, or -1 when it has no well-formed cookie. */
+/* The key of the request's session cookie: 0, or -1 when it has no well-formed cookie.
+ * cookie_key_named: the same for the cookie name (the console's). */
 int	cookie_key(struct MHD_Connection *conn, unsigned char key[SESSION_KEY_LEN]);
+int	cookie_key_named(struct MHD_Connection *conn, const char *name,
+	    unsigned char key[SESSION_KEY_LEN]);
+/* SHA-256 of n bytes (a cookie, a state: what the store keeps of them). */
+void	sha256(const void *data, size_t n, unsigned char out[SESSION_KEY_LEN]);
 /* The request's session (read txn): WO_OK with *s filled (caller frees), or the outcome
  * of its absence (WO_NO_SESSION), of its link's expiry (WO_LINK_EXPIRED) or of a store
  * error, *s empty. */
