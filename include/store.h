@@ -218,6 +218,11 @@ int	store_meta_get(struct txn *t, const char *key, struct buf *out);
 int	store_meta_put(struct txn *t, const char *key, const void *data, size_t n);
 int	store_meta_del(struct txn *t, const char *key);
 
+/* What a database written by an older binary lacks, added once (the people indexes: every
+ * person indexed). Called by the commands that open the database for writing; cheap when
+ * there is nothing to do. 0 or -1. */
+int	store_upgrade(struct store *s);
+
 /* `db stats`: counts of every sub-database, record writes, map use; printed to f. */
 int	store_stats(struct store *s, FILE *f);
 /* `db verify`: every index consistent with its records; prints each problem to f and

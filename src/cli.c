@@ -98,7 +98,9 @@ cli_open_store(struct cli *c, int readonly)
 	if (c->st)
 		return 0;
 	c->st = store_open(c->cfg.database, (size_t)c->cfg.map_size_mb, readonly, &f);
-	return c->st == NULL ? cli_fail(&f) : 0;
+	if (c->st == NULL)
+		return cli_fail(&f);
+	return readonly || store_upgrade(c->st) == 0 ? 0 : cli_store_error(c);
 }
 
 int

@@ -191,18 +191,6 @@ mark_check(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
 	return -1;
 }
 
-/* The people index of a database written before it existed, built at a write open. */
-static int
-index_build(struct store *s, MDB_txn *txn, const char *dir, struct failure *f)
-{
-	struct txn t = { .s = s, .txn = txn, .write = 1 };
-
-	if (s->readonly || st_pidx_build(&t) == 0)
-		return 0;
-	fail_set(f, FAIL_IO, "%s", s->err[0] ? s->err : dir);
-	return -1;
-}
-
 struct store *
 store_open(const char *dir, size_t map_mb, int readonly, struct failure *f)
 {
@@ -226,8 +214,7 @@ st_open(const char *dir, size_t map_mb, int flags, struct failure *f)
 		goto fail;
 	}
 	if (dbs_open(s, txn, dir, f) < 0 || schema_check(s, txn, dir, f) < 0 ||
-	    (!(flags & ST_ANY) && mark_check(s, txn, dir, f) < 0) ||
-	    index_build(s, txn, dir, f) < 0)
+	    (!(flags & ST_ANY) && mark_check(s, txn, dir, f) < 0))
 		goto fail;
 	/* committed even when read-only: an aborted txn would close the dbi handles */
 	rc = mdb_txn_commit(txn);
@@ -292,24 +279,31 @@ store_begin(struct store *s, int write)
 	return t;
 }
 
+/* Frees t and what it kept for its commit. */
+static void
+txn_drop(struct txn *t)
+{
+	if (t->pp_drop)
+		t->pp_drop(t);
+	free(t);
+}
+
 int
 store_commit(struct txn *t)
 {
 	int rc;
 
-	if (t->write && (st_pidx_flush(t) < 0 ||
+	if (t->write && ((t->pp_flush && t->pp_flush(t) < 0) ||
 	    (t->writes && st_meta_add_u64(t, "record_writes", t->writes) < 0) ||
 	    (t->person_dirty && st_meta_put_u64(t, "last_person_id", t->last_person) < 0))) {
 		mdb_txn_abort(t->txn);
-		st_pidx_drop(t);
-		free(t);
+		txn_drop(t);
 		return -1;
 	}
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0)
 		st_fail(t->s, "commit", rc);
-	st_pidx_drop(t);
-	free(t);
+	txn_drop(t);
 	return rc ? -1 : 0;
 }
 
@@ -319,8 +313,7 @@ store_abort(struct txn *t)
 	if (t == NULL)
 		return;
 	mdb_txn_abort(t->txn);
-	st_pidx_drop(t);
-	free(t);
+	txn_drop(t);
 }
 
 /* ---- meta ---- */

@@ -142,8 +142,12 @@ entry_key(int f, const struct person *p, struct buf *k)
 static struct pidx_pending *
 pending(struct txn *t)
 {
-	if (t->pp == NULL)
+	if (t->pp == NULL) {
 		t->pp = xcalloc(1, sizeof(*t->pp));
+		/* env.c's commit and abort call these through the txn: no call into this file */
+		t->pp_flush = st_pidx_flush;
+		t->pp_drop = st_pidx_drop;
+	}
 	return t->pp;
 }
 
@@ -255,6 +259,8 @@ apply_ops(struct txn *t, struct pidx_pending *pp)
 	size_t i;
 	int rc = 0;
 
+	if (pp->nop == 0)
+		return 0;
 	sort_keys = pp->keys.p;
 	qsort(pp->op, pp->nop, sizeof(*pp->op), op_cmp);
 	for (i = 0; i < pp->nop && rc == 0; i++) {
@@ -521,6 +527,48 @@ store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t
 
 /* ---- building and checking ---- */
 
+/* People records read here through the codec (records.c calls this file: no call back). */
+struct people_walk {
+	int	(*cb)(const struct person *p, void *arg);
+	void	*arg;
+};
+
+static int
+people_walk_cb(MDB_val *k, MDB_val *v, void *arg)
+{
+	struct people_walk *w = arg;
+	struct person p;
+	int r;
+
+	(void)k;
+	if (codec_person_decode(v->mv_data, v->mv_size, &p) < 0)
+		return 0;		/* db verify reports undecodable people */
+	r = w->cb(&p, w->arg);
+	person_free(&p);
+	return r;
+}
+
+static int
+each_person(struct txn *t, int (*cb)(const struct person *, void *), void *arg)
+{
+	struct people_walk w = { cb, arg };
+
+	return st_each(t, DB_PEOPLE, NULL, 0, people_walk_cb, &w);
+}
+
+/* Person id's record: 0, STORE_NOTFOUND (absent or undecodable). */
+static int
+person_read(struct txn *t, uint64_t id, struct person *p)
+{
+	unsigned char b[8];
+	MDB_val k = st_id_key(b, id), v;
+
+	if (mdb_get(t->txn, t->s->dbi[DB_PEOPLE], &k, &v) != 0 ||
+	    codec_person_decode(v.mv_data, v.mv_size, p) < 0)
+		return STORE_NOTFOUND;
+	return 0;
+}
+
 static int
 build_cb(const struct person *p, void *arg)
 {
@@ -535,7 +583,7 @@ st_pidx_build(struct txn *t)
 	if (mdb_get(t->txn, t->s->dbi[DB_META], &k, &v) == 0)
 		return 0;
 	if (mdb_drop(t->txn, t->s->dbi[DB_PIDX], 0) != 0 ||
-	    store_person_each(t, build_cb, t) < 0 || st_pidx_flush(t) < 0)
+	    each_person(t, build_cb, t) < 0 || st_pidx_flush(t) < 0)
 		return st_failf(t->s, "building the people index: %s", t->s->err);
 	v = val_of("1", 1);
 	return mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0) ? -1 : 0;
@@ -624,7 +672,7 @@ verify_entry_cb(MDB_val *k, MDB_val *v, void *arg)
 		return 0;
 	}
 	id = k->mv_size >= 10 ? get_be64((const unsigned char *)k->mv_data + k->mv_size - 8) : 0;
-	if (store_person_get(pv->t, id, &p) == 0) {
+	if (person_read(pv->t, id, &p) == 0) {
 		for (int f = 0; f < F_PLATSTATUS && !found; f++) {
 			buf_reset(&pv->k);
 			found = entry_key(f, &p, &pv->k) == 0 && pv->k.len == k->mv_size &&
@@ -646,7 +694,7 @@ st_pidx_verify(struct txn *t, FILE *f)
 
 	if (t->s->absent[DB_PIDX])
 		return 0;
-	if (store_person_each(t, verify_person_cb, &pv) < 0 ||
+	if (each_person(t, verify_person_cb, &pv) < 0 ||
 	    st_each(t, DB_PIDX, NULL, 0, verify_entry_cb, &pv) < 0)
 		goto out;
 	for (i = 0; i < pv.sums.nc; i++)

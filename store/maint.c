@@ -87,6 +87,22 @@ out:
 	return ret;
 }
 
+/* ---- upgrade ---- */
+
+int
+store_upgrade(struct store *s)
+{
+	struct txn *t = store_begin(s, 1);
+
+	if (t == NULL)
+		return -1;
+	if (st_pidx_build(t) < 0) {
+		store_abort(t);
+		return -1;
+	}
+	return store_commit(t);
+}
+
 /* ---- verify ---- */
 
 struct verify {

@@ -41,6 +41,8 @@ struct txn {
 	int		 person_loaded;
 	int		 person_dirty;
 	struct pidx_pending *pp;	/* people index writes not yet applied (index.c) */
+	int		(*pp_flush)(struct txn *);	/* ... written at commit */
+	void		(*pp_drop)(struct txn *);	/* ... forgotten at abort */
 };
 
 static inline MDB_val
@@ -141,7 +143,8 @@ MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
  * person) to cur's (NULL: deleted): the entries' writes and the counters' changes are kept
  * in t and written at commit by st_pidx_flush, in key order (sorted inserts into the
  * B-tree: a run that writes many people pays far less than for one insert at a time);
- * st_pidx_drop forgets them (abort). Nothing reads the index in a write txn. st_pidx_build indexes every person
+ * st_pidx_drop forgets them (abort); env.c calls both through t->pp_flush and t->pp_drop.
+ * Nothing reads the index in a write txn. st_pidx_build indexes every person
  * once, on the first write open of a database that has no index yet. st_pidx_verify prints
  * each missing, extra or wrong entry and counter, and returns their number (or -1).
  * st_pidx_sort_key appends p's sort key (the table's order) to out.

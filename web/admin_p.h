@@ -32,10 +32,13 @@ struct admin_req {
 	char			 csrf[SESSION_SECRET_LEN + 1];
 };
 
-/* ---- admin.c ---- */
+/* ---- admin_html.c ---- */
 /* The page: title (our text), body (HTML), for the signed-in admin (a header with the
  * console's links and the sign-out) or not (email ""). status 200 unless said. */
 void	admin_page(struct admin_req *a, unsigned status, const char *title, const char *body);
+/* The same, with head (trusted HTML, NULL none) added to the page's head. */
+void	admin_page_head(struct admin_req *a, unsigned status, const char *title,
+	    const char *body, const char *head);
 /* A short page saying what happened (text: our HTML), with a link back (href: under
  * /admin, escaped here). */
 void	admin_notice(struct admin_req *a, unsigned status, const char *title, const char *text,
@@ -60,7 +63,11 @@ int	admin_record(struct admin_req *a, struct txn *t, uint64_t person, const char
 /* ---- admin_assets.c: console.css and console.js (name: "css" or "js") ---- */
 enum web_outcome admin_asset(struct admin_req *a, const char *name);
 
-/* ---- admin_people.c: the People page and the exports ---- */
+/* ---- admin_query.c: the filters, sort and page of the URL ---- */
+extern const char *const admin_status_names[3];	/* "off", "pending", "on" */
+extern const char *const admin_type_names[3];	/* "", "user", "bot" */
+/* The index of s in names (n of them; "" never matches), or -1. */
+int	admin_name_index(const char *s, const char *const *names, int n);
 /* The filters of the URL (or of a POST's body when body is not NULL) into q; strings
  * point into the request or into *hold (freed by the caller). */
 void	admin_query(struct admin_req *a, const struct buf *body, struct query *q,
@@ -70,6 +77,8 @@ void	admin_query_free(struct buf *hold);
 void	admin_query_string(const struct query *q, int filters_only, struct buf *out);
 /* The hidden fields of q's filters, for a form that acts on them. */
 void	admin_query_fields(const struct query *q, struct buf *out);
+
+/* ---- admin_people.c: the People page and the exports ---- */
 enum web_outcome admin_people(struct admin_req *a);
 enum web_outcome admin_export(struct admin_req *a, const char *fmt);
 
@@ -85,7 +94,5 @@ enum web_outcome admin_prompt(struct admin_req *a);
 enum web_outcome admin_bulk_preview(struct admin_req *a);
 enum web_outcome admin_bulk(struct admin_req *a);
 enum web_outcome admin_auto_prompt(struct admin_req *a);
-/* The auto-prompt switch and its state, as a small form (for the People page). */
-void	admin_auto_prompt_form(struct admin_req *a, struct txn *t, struct buf *b);
 
 #endif

@@ -309,24 +309,6 @@ out:
 
 /* ---- auto-prompt ---- */
 
-void
-admin_auto_prompt_form(struct admin_req *a, struct txn *t, struct buf *b)
-{
-	struct buf v = { 0 };
-	int on = store_meta_get(t, "auto_prompt", &v) == 0 && v.len == 2 &&
-	    memcmp(v.p, "on", 2) == 0;
-
-	htmlf(b, "<form class=\"actions\" method=\"post\" action=\"%s/admin/auto-prompt\">",
-	    a->sv->base);
-	admin_csrf_field(a, b);
-	htmlf(b, "<span>Auto-prompt is <strong id=\"auto-state\">%r</strong> (people with "
-	    "status off are prompted when they message someone).</span><input type=\"hidden\" "
-	    "name=\"set\" value=\"%r\"><button type=\"submit\" id=\"auto-toggle\">Turn "
-	    "auto-prompt %r</button></form>", on ? "on" : "off", on ? "off" : "on",
-	    on ? "off" : "on");
-	buf_free(&v);
-}
-
 enum web_outcome
 admin_auto_prompt(struct admin_req *a)
 {

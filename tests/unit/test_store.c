@@ -568,6 +568,29 @@ test_verify_finds_missing_and_extra(void **state)
 	assert_int_equal(verify_quiet(f->st), 2);
 }
 
+/* A database written before the indexes existed gets them, whole, from store_upgrade. */
+static void
+test_upgrade_builds_the_index(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ids[10];
+	struct txn *t;
+	MDB_val k = val_of("pidx", 4);
+	struct pidx_sel all = PIDX_SEL_INIT;
+
+	populate(f->st, ids);
+	t = store_begin(f->st, 1);
+	assert_int_equal(mdb_drop(t->txn, t->s->dbi[DB_PIDX], 0), 0);
+	mdb_del(t->txn, t->s->dbi[DB_META], &k, NULL);
+	assert_int_equal(store_commit(t), 0);
+	assert_true(verify_quiet(f->st) > 0);
+	assert_int_equal(store_upgrade(f->st), 0);
+	assert_int_equal(verify_quiet(f->st), 0);
+	check_page(f->st, &all, 2, 5, ids);
+	assert_int_equal(store_upgrade(f->st), 0);	/* once */
+	assert_int_equal(verify_quiet(f->st), 0);
+}
+
 static int
 audit_cb(const struct audit *a, void *arg)
 {
@@ -615,6 +638,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writes_keep_index_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_finds_missing_and_extra, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_builds_the_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_list, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
