@@ -119,12 +119,17 @@ build/bench/limit: bench/limit.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -D_GNU_SOURCE -DJSMN_PARENT_LINKS $(WARN) -o $@ $< -lcurl -llmdb
 
+# The console's page queries on a synthetic database (bench/console.c, the library's objects).
+build/bench/console: bench/console.c $(REL_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_REL) -o $@ $< $(REL_OBJ) $(LIBS)
+
 bench: deps
-	@$(MAKE) --no-print-directory peoplesync build/bench/limit
+	@$(MAKE) --no-print-directory peoplesync build/bench/limit build/bench/console
 	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --grid $(BENCH_GRID)
 
 bench-record: deps
-	@$(MAKE) --no-print-directory peoplesync build/bench/limit
+	@$(MAKE) --no-print-directory peoplesync build/bench/limit build/bench/console
 	@$(PYTHON) bench/run_bench.py --sizes $(BENCH_SIZES) --grid $(BENCH_GRID) --record
 
 clean:

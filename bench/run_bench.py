@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """make bench: reconcile end to end at 10k, 100k and 1M Slack accounts against this
 machine's limit for the same work (bench/limit.c), and prompts per second against the
-configured rate limits, and signed Slack events accepted by serve (bench/events_bench.py).
-Prints one table; with --record writes bench/RESULTS.md too.
+configured rate limits, signed Slack events accepted by serve (bench/events_bench.py), and
+the admin console's server time for a page of the people table at 1M people
+(bench/console.c). Prints one table; with --record writes bench/RESULTS.md too.
 
     run_bench.py [--sizes 10000,100000,1000000] [--record] [--no-prompts] [--no-events]
+                 [--console N]
 
 Pages are pre-rendered once per size into $BENCH_DIR (default /tmp/peoplesync-bench) and
 served by bench/pageserver.py with sendfile(), so the server is not the bottleneck.
@@ -29,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("PEOPLESYNC_BIN", os.path.join(ROOT, "peoplesync"))
 LIMIT = os.path.join(ROOT, "build", "bench", "limit")
+CONSOLE = os.path.join(ROOT, "build", "bench", "console")
 PY = "/usr/bin/python3"
 BENCH_DIR = os.environ.get("BENCH_DIR", "/tmp/peoplesync-bench")
 LOAD_BEFORE = ""
@@ -256,6 +259,36 @@ def bench_prompts(work):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def bench_console(work, n):
+    """The admin console's server time for a page of the people table on n people
+    (bench/console.c: the query of a page, its rows loaded, best of 5)."""
+    db = os.path.join(work, "console-db")
+    os.makedirs(db, exist_ok=True)
+    try:
+        out = subprocess.run([CONSOLE, db, str(n)], capture_output=True, text=True, check=True)
+    finally:
+        shutil.rmtree(db, ignore_errors=True)
+    rows = []
+    for line in out.stdout.splitlines():
+        f = line.split("\t")
+        if f[0] == "populate":
+            populate = float(f[1]) / 1000
+        elif len(f) == 5:
+            rows.append(dict(case=f[0], ms=float(f[1]), rows=int(f[2]), total=int(f[3]),
+                             how=f[4]))
+    return dict(n=n, populate=populate, rows=rows)
+
+
+def console_table(c):
+    L = ["", f"console: a page of 50 of the people table, {c['n']:,} people (written through "
+         f"store_person_put in {c['populate']:.1f} s), server time in the store, best of 5",
+         "", "| page | ms | rows | matching | read by |", "|---|---:|---:|---:|---|"]
+    for r in c["rows"]:
+        L.append(f"| {r['case']} | {r['ms']:.2f} | {r['rows']} | {r['total']:,} | "
+                 f"{'index cursor' if r['how'] == 'indexed' else 'index range walked, sorted'} |")
+    return "\n".join(L)
+
+
 def machine():
     model = ""
     try:
@@ -316,6 +349,8 @@ def main():
     ap.add_argument("--no-events", action="store_true")
     ap.add_argument("--grid", type=int, default=300000,
                     help="accounts of the 3-workspace Enterprise Grid row (0: none)")
+    ap.add_argument("--console", type=int, default=1000000,
+                    help="people in the console's benchmark (0: none)")
     a = ap.parse_args()
     global LOAD_BEFORE
     LOAD_BEFORE = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
@@ -323,6 +358,7 @@ def main():
     os.makedirs(BENCH_DIR, exist_ok=True)
     work = tempfile.mkdtemp(prefix="run-", dir=BENCH_DIR)
     results = []
+    console = None
     try:
         for n in [int(x) for x in a.sizes.split(",")]:
             print(f"bench: {n:,} accounts ...", file=sys.stderr, flush=True)
@@ -334,11 +370,16 @@ def main():
             grid = bench_grid(a.grid, 3, work)
         prompts = None if a.no_prompts else bench_prompts(work)
         events = None if a.no_events else events_bench.bench_events(work, BIN)
+        if a.console:
+            print(f"bench: console, {a.console:,} people ...", file=sys.stderr, flush=True)
+            console = bench_console(work, a.console)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     t = table(results, prompts, grid)
     if events:
         t += "\n\n" + events_bench.table(events)
+    if console:
+        t += console_table(console)
     print(t)
     if a.record:
         path = os.path.join(HERE, "RESULTS.md")

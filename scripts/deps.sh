@@ -14,10 +14,11 @@ command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 [ -n "${PEOPLESYNC_EXTRA_PKGS:-}" ] && PKGS="$PKGS $PEOPLESYNC_EXTRA_PKGS"
 
-# playwright-core for the browser tests, at the version package-lock.json pins.
+# playwright-core and axe-core for the browser tests, at the versions package-lock.json pins.
 browser_modules() {
 	dir="$(dirname "$0")/../tests/browser"
-	[ -d "$dir/node_modules/playwright-core" ] && return 0
+	[ -d "$dir/node_modules/playwright-core" ] && [ -d "$dir/node_modules/axe-core" ] &&
+	    return 0
 	command -v npm >/dev/null 2>&1 || return 0
 	echo "peoplesync: npm ci --prefix tests/browser" >&2
 	npm ci --prefix "$dir" --no-audit --no-fund >&2 ||
