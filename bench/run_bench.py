@@ -30,6 +30,8 @@ import events_bench
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.environ.get("PEOPLESYNC_BIN", os.path.join(ROOT, "peoplesync"))
+# The rows that borrow the e2e harness (events) run this same binary, not build/test's.
+os.environ["PEOPLESYNC_BIN"] = BIN
 LIMIT = os.path.join(ROOT, "build", "bench", "limit")
 CONSOLE = os.path.join(ROOT, "build", "bench", "console")
 PY = "/usr/bin/python3"
