@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { launch, ROOT } from "./lib.mjs";
-import { pickPerson, setUpServe, startServe } from "./serve_fixture.mjs";
+import { pickPerson, setUpServe, startServe, tearDown, runMain } from "./serve_fixture.mjs";
 
 const SHOTS = path.join(ROOT, "build", "artifacts", "console");
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
@@ -201,15 +201,8 @@ async function main() {
     check(code === 0, "serve stops cleanly");
     console.log(`axe-core checked ${axeSeen.length} pages; screenshots: build/artifacts/console/`);
   } finally {
-    if (browser) await browser.close();
-    if (serve) await serve.stop();
-    if (env) env.stopFake();
-    if (!process.env.PEOPLESYNC_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-    else console.log("kept " + dir);
+    await tearDown({ browser, serve, env, dir });
   }
 }
 
-main().catch((e) => {
-  console.error("FAIL: " + (e && e.stack ? e.stack : e));
-  process.exit(1);
-});
+runMain(main);

@@ -161,3 +161,21 @@ export function pickPerson(org, i = 0) {
   return org.truth.filter((t) => t.active && !t.guest && t.accounts.length === 3 &&
     t.accounts.every((a) => a.active && !a.guest))[i];
 }
+
+// The end of every browser test: close what it opened (in this order), keep the
+// temporary directory only when PEOPLESYNC_KEEP_TMP asks for it.
+export async function tearDown({ browser, serve, env, dir }) {
+  if (browser) await browser.close();
+  if (serve) await serve.stop();
+  if (env) env.stopFake();
+  if (!process.env.PEOPLESYNC_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+  else console.log("kept " + dir);
+}
+
+// Runs a test's main, a failure printed with its stack and exit status 1.
+export function runMain(main) {
+  main().catch((e) => {
+    console.error("FAIL: " + (e && e.stack ? e.stack : e));
+    process.exit(1);
+  });
+}

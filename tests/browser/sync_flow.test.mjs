@@ -16,7 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { launch, shot } from "./lib.mjs";
-import { PLATFORMS, pickPerson, setUpServe, startServe } from "./serve_fixture.mjs";
+import { PLATFORMS, pickPerson, setUpServe, startServe, tearDown, runMain } from "./serve_fixture.mjs";
 
 const TITLES = { slack: "Slack", teams: "Microsoft Teams", webex: "Webex" };
 const PRIMARY = "teams";
@@ -146,15 +146,8 @@ async function main() {
     check(code === 0, "serve stops cleanly on SIGTERM");
     console.log("screenshots: tests/artifacts/sync-now-*.png");
   } finally {
-    if (browser) await browser.close();
-    if (serve) await serve.stop();
-    if (env) env.stopFake();
-    if (!process.env.PEOPLESYNC_KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-    else console.log("kept " + dir);
+    await tearDown({ browser, serve, env, dir });
   }
 }
 
-main().catch((e) => {
-  console.error("FAIL: " + (e && e.stack ? e.stack : e));
-  process.exit(1);
-});
+runMain(main);
