@@ -33,15 +33,48 @@ oauth_uses_pkce(enum platform p)
 	return d && (d->oauth->flags & OAUTH_PKCE);
 }
 
+/* The instance whose client a grant uses: pc, or the platform's own block. */
+static const struct cfg_platform *
+inst_of(const struct config *cfg, enum platform p, const struct cfg_platform *pc)
+{
+	return pc != NULL ? pc : &cfg->plat[p];
+}
+
 int
-oauth_configured(const struct config *cfg, enum platform p)
+oauth_inst_configured(const struct config *cfg, enum platform p, const struct cfg_platform *pc)
 {
 	const struct cfg_oauth *o;
 
 	if ((int)p < 0 || p >= PLAT_COUNT || !config_enabled(cfg, p))
 		return 0;
-	o = (&cfg->plat[p].oauth);
+	o = &inst_of(cfg, p, pc)->oauth;
 	return o->client_id && o->client_secret && o->authorize_url && o->token_url;
+}
+
+int
+oauth_configured(const struct config *cfg, enum platform p)
+{
+	return oauth_inst_configured(cfg, p, NULL);
+}
+
+int
+oauth_any_configured(const struct config *cfg, enum platform p)
+{
+	if ((int)p < 0 || p >= PLAT_COUNT)
+		return 0;
+	for (int i = 0; i < config_ninst(cfg, p); i++)
+		if (oauth_inst_configured(cfg, p, config_inst(cfg, p, i)))
+			return 1;
+	return 0;
+}
+
+/* The user scopes the sign-in of instance pc asks for (caller frees). */
+static char *
+inst_scopes(const struct config *cfg, enum platform p, const struct cfg_platform *pc)
+{
+	const char *set = inst_of(cfg, p, pc)->oauth.scopes;
+
+	return set != NULL ? xstrdup(set) : scopes_signin(cfg, p);
 }
 
 void
@@ -81,7 +114,15 @@ void
 oauth_authorize_url(const struct config *cfg, enum platform p, const char *redirect_uri,
     const char *state, const char *challenge, struct buf *out)
 {
-	const struct cfg_oauth *o = (&cfg->plat[p].oauth);
+	oauth_inst_authorize_url(cfg, p, NULL, redirect_uri, state, challenge, out);
+}
+
+void
+oauth_inst_authorize_url(const struct config *cfg, enum platform p,
+    const struct cfg_platform *pc, const char *redirect_uri, const char *state,
+    const char *challenge, struct buf *out)
+{
+	const struct cfg_oauth *o = &inst_of(cfg, p, pc)->oauth;
 	const char *const *n;
 
 	buf_adds(out, o->authorize_url);
@@ -105,7 +146,7 @@ oauth_authorize_url(const struct config *cfg, enum platform p, const char *redir
 				token_param(out, "code_challenge_method", "S256");
 			}
 		} else {
-			char *scopes = scopes_signin(cfg, p);
+			char *scopes = inst_scopes(cfg, p, pc);
 
 			token_param(out, *n, scopes);
 			free(scopes);
@@ -116,6 +157,7 @@ oauth_authorize_url(const struct config *cfg, enum platform p, const char *redir
 /* One grant at the token endpoint: its form, the answer, what errors call it. */
 struct grant {
 	const struct driver	*d;
+	const struct cfg_platform *pc;	/* the instance whose client it is */
 	const struct cfg_oauth	*o;
 	struct buf		 form;
 	struct http_resp	 resp;
@@ -125,20 +167,27 @@ struct grant {
 	char			 ecode[80];	/* a refused answer's error code, or "" */
 };
 
-/* Starts grant type grant_type on platform p: the form with the client's credentials (unless
- * they go as HTTP Basic). 0, or -1 with err when p's OAuth is not configured. */
+/* Starts grant type grant_type on instance pc of platform p: the form with the client's
+ * credentials (unless they go as HTTP Basic). 0, or -1 with err when its OAuth is not
+ * configured. */
 static int
-grant_begin(struct grant *g, const struct config *cfg, enum platform p, const char *grant_type,
-    const char *step, char *err, size_t errlen)
+grant_begin(struct grant *g, const struct config *cfg, enum platform p,
+    const struct cfg_platform *pc, const char *grant_type, const char *step, char *err,
+    size_t errlen)
 {
 	memset(g, 0, sizeof(*g));
-	if (!oauth_configured(cfg, p)) {
-		snprintf(err, errlen, "%s: OAuth is not configured (%s.oauth.client_id)",
-		    platform_name(p), platform_name(p));
+	if (!oauth_inst_configured(cfg, p, pc)) {
+		if (pc != NULL && config_ninst(cfg, p) > 1)
+			snprintf(err, errlen, "%s: OAuth is not configured (%s.workspaces[%d]"
+			    ".oauth.client_id)", platform_name(p), platform_name(p), pc->index);
+		else
+			snprintf(err, errlen, "%s: OAuth is not configured (%s.oauth.client_id)",
+			    platform_name(p), platform_name(p));
 		return -1;
 	}
 	g->d = driver_for(p);
-	g->o = (&cfg->plat[p].oauth);
+	g->pc = inst_of(cfg, p, pc);
+	g->o = &g->pc->oauth;
 	snprintf(g->what, sizeof(g->what), "POST %s (%s)", g->d->oauth->endpoint, step);
 	if (!(g->d->oauth->flags & OAUTH_BASIC)) {
 		token_param(&g->form, "client_id", g->o->client_id);
@@ -170,7 +219,7 @@ grant_post(const struct config *cfg, struct grant *g, int exchange, char *err, s
 	int ok = 1, rc;
 
 	if (da->flags & OAUTH_SCOPED) {
-		char *scopes = scopes_signin(cfg, g->d->platform);
+		char *scopes = inst_scopes(cfg, g->d->platform, g->pc);
 
 		token_param(&g->form, "scope", scopes);
 		free(scopes);
@@ -236,12 +285,21 @@ oauth_exchange(const struct config *cfg, enum platform p, const char *code,
     const char *redirect_uri, const char *verifier, struct oauth_tokens *tok,
     struct oauth_identity *id, char *err, size_t errlen)
 {
+	return oauth_inst_exchange(cfg, p, NULL, code, redirect_uri, verifier, tok, id, err,
+	    errlen);
+}
+
+int
+oauth_inst_exchange(const struct config *cfg, enum platform p, const struct cfg_platform *pc,
+    const char *code, const char *redirect_uri, const char *verifier, struct oauth_tokens *tok,
+    struct oauth_identity *id, char *err, size_t errlen)
+{
 	struct grant g;
 	int rc = -1;
 
 	memset(tok, 0, sizeof(*tok));
 	memset(id, 0, sizeof(*id));
-	if (grant_begin(&g, cfg, p, "authorization_code", "code exchange", err, errlen) < 0)
+	if (grant_begin(&g, cfg, p, pc, "authorization_code", "code exchange", err, errlen) < 0)
 		return -1;
 	token_param(&g.form, "code", code);
 	token_param(&g.form, "redirect_uri", redirect_uri);
@@ -271,11 +329,18 @@ int
 oauth_refresh(const struct config *cfg, enum platform p, const char *refresh_token,
     struct oauth_tokens *tok, char *err, size_t errlen)
 {
+	return oauth_inst_refresh(cfg, p, NULL, refresh_token, tok, err, errlen);
+}
+
+int
+oauth_inst_refresh(const struct config *cfg, enum platform p, const struct cfg_platform *pc,
+    const char *refresh_token, struct oauth_tokens *tok, char *err, size_t errlen)
+{
 	struct grant g;
 	int rc = -1;
 
 	memset(tok, 0, sizeof(*tok));
-	if (grant_begin(&g, cfg, p, "refresh_token", "refresh", err, errlen) < 0)
+	if (grant_begin(&g, cfg, p, pc, "refresh_token", "refresh", err, errlen) < 0)
 		return -1;
 	token_param(&g.form, "refresh_token", refresh_token);
 	switch (grant_post(cfg, &g, 0, err, errlen)) {

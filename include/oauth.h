@@ -28,9 +28,20 @@ const char *oauth_platform_title(enum platform p);
  * the verifier). */
 int	oauth_uses_pkce(enum platform p);
 
-/* 1 when platform p is enabled and has what OAuth needs: client id and secret, authorize and
- * token URLs. */
+/*
+ * Each instance of a platform (a slack.workspaces entry, include/workspace.h) may have its
+ * own OAuth client: the *_inst functions take the instance pc whose client (authorize and
+ * token URLs, client id and secret, scopes) the grant uses; pc NULL is the platform's own
+ * block, &cfg->plat[p], which the functions without _inst use. A code goes back to the
+ * client that asked for it: the caller keeps which instance started a sign-in.
+ */
+/* 1 when platform p is enabled and pc has what OAuth needs: client id and secret, authorize
+ * and token URLs. */
 int	oauth_configured(const struct config *cfg, enum platform p);
+int	oauth_inst_configured(const struct config *cfg, enum platform p,
+	    const struct cfg_platform *pc);
+/* 1 when some instance of platform p is oauth_inst_configured. */
+int	oauth_any_configured(const struct config *cfg, enum platform p);
 
 /* Random URL-safe string of n characters (state, session ids, CSRF tokens); out holds n+1. */
 void	oauth_random_string(char *out, size_t n);
@@ -41,6 +52,9 @@ void	oauth_pkce_challenge(const char *verifier, char *out);
  * by Teams; NULL elsewhere). */
 void	oauth_authorize_url(const struct config *cfg, enum platform p, const char *redirect_uri,
 	    const char *state, const char *challenge, struct buf *out);
+void	oauth_inst_authorize_url(const struct config *cfg, enum platform p,
+	    const struct cfg_platform *pc, const char *redirect_uri, const char *state,
+	    const char *challenge, struct buf *out);
 
 /*
  * Exchanges an authorization code (verifier: the PKCE verifier for Teams, else NULL) and
@@ -50,6 +64,10 @@ void	oauth_authorize_url(const struct config *cfg, enum platform p, const char *
 int	oauth_exchange(const struct config *cfg, enum platform p, const char *code,
 	    const char *redirect_uri, const char *verifier, struct oauth_tokens *tok,
 	    struct oauth_identity *id, char *err, size_t errlen);
+int	oauth_inst_exchange(const struct config *cfg, enum platform p,
+	    const struct cfg_platform *pc, const char *code, const char *redirect_uri,
+	    const char *verifier, struct oauth_tokens *tok, struct oauth_identity *id, char *err,
+	    size_t errlen);
 
 /*
  * The refresh_token grant. Returns 0 with new tokens in tok (a refresh token the platform
@@ -59,5 +77,8 @@ int	oauth_exchange(const struct config *cfg, enum platform p, const char *code,
  */
 int	oauth_refresh(const struct config *cfg, enum platform p, const char *refresh_token,
 	    struct oauth_tokens *tok, char *err, size_t errlen);
+int	oauth_inst_refresh(const struct config *cfg, enum platform p,
+	    const struct cfg_platform *pc, const char *refresh_token, struct oauth_tokens *tok,
+	    char *err, size_t errlen);
 
 #endif

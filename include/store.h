@@ -313,6 +313,8 @@ struct web_session_plat {
 	char	 verifier[SESSION_SECRET_LEN + 1];	/* PKCE, "" when none */
 	char	*team;			/* the connected account, NULL until connected */
 	char	*user;
+	char	*signin_team;		/* the team whose instance's OAuth client the sign-in
+					   under way uses (slack.workspaces), or NULL */
 };
 
 struct web_session {

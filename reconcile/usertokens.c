@@ -1,6 +1,7 @@
 /*
- * usertokens.c — upkeep of the user tokens Sync now collects: refreshed before they expire;
- * a dead grant flags its person for re-authorization (include/usertokens.h).
+ * usertokens.c — upkeep of the user tokens Sync now collects: refreshed before they expire,
+ * each at the OAuth client of its team's instance (the Slack workspace entry that signed
+ * it in); a dead grant flags its person for re-authorization (include/usertokens.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,11 @@
 #include "usertoken_store.h"
 #include "usertokens.h"
 #include "util.h"
+#include "workspace.h"
 
 struct due {
 	enum platform	 platform;
+	const struct cfg_platform *pc;	/* the instance of team (NULL: the platform's) */
 	char		*team, *user, *refresh;
 	uint64_t	 person;
 	int64_t		 refresh_expires;
@@ -22,6 +25,8 @@ struct due_list {
 	struct due	*d;
 	size_t		 n;
 	time_t		 now;
+	const struct config *cfg;
+	struct txn	*t;
 };
 
 static int
@@ -36,6 +41,7 @@ due_cb(const struct utoken *u, void *arg)
 	dl->d = xrealloc(dl->d, (dl->n + 1) * sizeof(*dl->d));
 	d = &dl->d[dl->n++];
 	d->platform = u->platform;
+	d->pc = rec_instance(dl->cfg, dl->t, u->platform, u->team_id);
 	d->team = xstrdup(u->team_id);
 	d->user = xstrdup(u->user_id);
 	d->refresh = xstrdup(u->tok.refresh);
@@ -97,7 +103,7 @@ refresh_store(const struct config *cfg, struct store *st, const struct due *d, i
 int
 rec_refresh_user_tokens(const struct config *cfg, struct store *st)
 {
-	struct due_list dl = { NULL, 0, ps_now() };
+	struct due_list dl = { NULL, 0, ps_now(), cfg, NULL };
 	struct txn *t;
 	int refreshed = 0, dead = 0, failed = 0, rc = 0;
 	char err[512];
@@ -111,6 +117,7 @@ rec_refresh_user_tokens(const struct config *cfg, struct store *st)
 		log_err("%s", store_error(st));
 		return -1;
 	}
+	dl.t = t;
 	if (utoken_each(cfg, t, due_cb, &dl) < 0) {
 		log_err("%s", store_error(st));
 		store_abort(t);
@@ -127,7 +134,8 @@ rec_refresh_user_tokens(const struct config *cfg, struct store *st)
 		if (d->refresh_expires != 0 && d->refresh_expires <= (int64_t)dl.now) {
 			r = -2;
 		} else {
-			r = oauth_refresh(cfg, d->platform, d->refresh, &tok, err, sizeof(err));
+			r = oauth_inst_refresh(cfg, d->platform, d->pc, d->refresh, &tok, err,
+			    sizeof(err));
 			why = err;
 		}
 		if (r == -1) {

@@ -502,7 +502,7 @@ enum {
 	S_PERSON = 1, S_NONCE, S_LINK_EXP, S_EXP, S_CSRF, S_DONE, S_CHOSEN_PLATFORM,
 	S_CHOSEN_TEAM, S_PLAT
 };
-enum { SP_INDEX = 1, SP_STATE, SP_VERIFIER, SP_TEAM, SP_USER };
+enum { SP_INDEX = 1, SP_STATE, SP_VERIFIER, SP_TEAM, SP_USER, SP_SIGNIN_TEAM };
 
 void
 codec_session_encode(const struct web_session *s, struct buf *out)
@@ -527,6 +527,7 @@ codec_session_encode(const struct web_session *s, struct buf *out)
 		put_str(&sub, SP_VERIFIER, sp->verifier);
 		put_str(&sub, SP_TEAM, sp->team);
 		put_str(&sub, SP_USER, sp->user);
+		put_str(&sub, SP_SIGNIN_TEAM, sp->signin_team);
 		put_bytes(out, S_PLAT, sub.p, sub.len);
 	}
 	if (sub.p)
@@ -569,6 +570,8 @@ session_plat_decode(const char *data, size_t n, struct web_session *s, int *seen
 			dup_field(&tmp.team, d, len);
 		else if (wt == WT_BYTES && f == SP_USER)
 			dup_field(&tmp.user, d, len);
+		else if (wt == WT_BYTES && f == SP_SIGNIN_TEAM)
+			dup_field(&tmp.signin_team, d, len);
 		if (rc < 0)
 			break;
 	}
@@ -576,6 +579,7 @@ session_plat_decode(const char *data, size_t n, struct web_session *s, int *seen
 	if (rc < 0 || sp == NULL || (*seen & (1 << index))) {
 		free(tmp.team);
 		free(tmp.user);
+		free(tmp.signin_team);
 		explicit_bzero(&tmp, sizeof(tmp));
 		return -1;
 	}

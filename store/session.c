@@ -27,6 +27,7 @@ store_session_free(struct web_session *s)
 	for (int i = 0; i < PLAT_COUNT; i++) {
 		free(s->p[i].team);
 		free(s->p[i].user);
+		free(s->p[i].signin_team);
 	}
 	free(s->chosen_team);
 	explicit_bzero(s, sizeof(*s));

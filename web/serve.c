@@ -400,7 +400,8 @@ static void
 warn_unconfigured(const struct config *cfg)
 {
 	for (int p = 0; p < PLAT_COUNT; p++) {
-		if (config_enabled(cfg, (enum platform)p) && !oauth_configured(cfg, (enum platform)p))
+		if (config_enabled(cfg, (enum platform)p) &&
+		    !oauth_any_configured(cfg, (enum platform)p))
 			log_warn("serve: %s: no %s.oauth.client_id / client_secret_file: people "
 			    "cannot connect their %s accounts", platform_name((enum platform)p),
 			    platform_name((enum platform)p),

@@ -3,6 +3,10 @@
  * for Teams, kept in the session; off to the platform's authorize page) and
  * GET /oauth/<platform>/callback (state and cookie checked, the code exchanged, the identity
  * checked against the person's accounts, the user token stored encrypted).
+ *
+ * With several Slack workspaces each may have its own OAuth client: the sign-in uses the
+ * client of the workspace of the person's account, and the session keeps that team
+ * (signin_team) so that the callback exchanges the code with the client that asked for it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +17,14 @@
 #include "scopes.h"
 #include "usertoken_store.h"
 #include "web_p.h"
+#include "workspace.h"
 
 /* ---- GET /connect/<platform> ---- */
 
 struct remember {
 	enum platform	 pl;
 	const char	*state, *verifier;
+	const char	*team;		/* whose instance's client signs in */
 };
 
 static int
@@ -28,7 +34,22 @@ remember_edit(struct web_session *cur, void *arg)
 
 	snprintf(cur->p[r->pl].state, sizeof(cur->p[r->pl].state), "%s", r->state);
 	snprintf(cur->p[r->pl].verifier, sizeof(cur->p[r->pl].verifier), "%s", r->verifier);
+	free(cur->p[r->pl].signin_team);
+	cur->p[r->pl].signin_team = xstrdup(r->team);
 	return 0;
+}
+
+/* The person's account on pl that signs in (the first whose instance has an OAuth client):
+ * its team, a copy, and its instance in *pc; NULL when none. */
+static char *
+signin_team(const struct config *cfg, struct txn *t, const struct accts *ac, enum platform pl,
+    const struct cfg_platform **pc)
+{
+	for (int i = 0; i < ac->n; i++)
+		if (ac->a[i].platform == pl && (*pc = account_signin(cfg, t, &ac->a[i])) != NULL)
+			return xstrdup(ac->a[i].team_id);
+	*pc = NULL;
+	return NULL;
 }
 
 enum web_outcome
@@ -41,21 +62,24 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 	struct txn *t;
 	char state[OAUTH_STATE_LEN + 1], verifier[OAUTH_VERIFIER_LEN + 1];
 	char challenge[OAUTH_CHALLENGE_LEN + 1];
-	struct remember r = { pl, state, verifier };
-	int need[PLAT_COUNT];
+	struct remember r = { pl, state, verifier, NULL };
+	const struct cfg_platform *pc = NULL;
+	char *team = NULL;
 	enum web_outcome o;
 
 	state[0] = verifier[0] = '\0';
 	o = flow_begin(sv, conn, rp, &s, &t, &p, &ac);
+	if (o == WO_OK)
+		team = signin_team(sv->cfg, t, &ac, pl, &pc);
 	if (t)
 		store_abort(t);
 	if (o != WO_OK)
 		goto out;
-	needed(sv->cfg, &ac, need);
-	if (!need[pl]) {
+	if (team == NULL) {
 		o = WO_NOTHING_TO_CONNECT;
 		goto out;
 	}
+	r.team = team;
 	oauth_random_string(state, OAUTH_STATE_LEN);
 	if (oauth_uses_pkce(pl)) {
 		oauth_random_string(verifier, OAUTH_VERIFIER_LEN);
@@ -67,8 +91,8 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 		goto out;
 	}
 	oauth_redirect_uri(sv->base, pl, &redir);
-	oauth_authorize_url(sv->cfg, pl, redir.p, state, oauth_uses_pkce(pl) ? challenge : NULL,
-	    &url);
+	oauth_inst_authorize_url(sv->cfg, pl, pc, redir.p, state,
+	    oauth_uses_pkce(pl) ? challenge : NULL, &url);
 	rp->location = xstrdup(url.p);
 	snprintf(rp->note, sizeof(rp->note), "to %s sign-in (person %llu)", platform_name(pl),
 	    (unsigned long long)s.person);
@@ -76,6 +100,7 @@ h_connect(struct server *sv, struct MHD_Connection *conn, enum platform pl, stru
 out:
 	explicit_bzero(state, sizeof(state));
 	explicit_bzero(verifier, sizeof(verifier));
+	free(team);
 	accts_free(&ac);
 	person_free(&p);
 	buf_free(&url);
@@ -90,20 +115,40 @@ struct spend {
 	enum platform	 pl;
 	const char	*state;
 	char		*verifier;	/* SESSION_SECRET_LEN + 1 */
+	char		*team;		/* the sign-in's team, handed out (caller frees) */
 };
 
 /* Spends the session's state for pl (an answer is accepted once, whatever happens next)
- * and hands out its PKCE verifier; leaves a state that was spent by a concurrent request. */
+ * and hands out its PKCE verifier and team; leaves a state that was spent by a concurrent
+ * request. */
 static int
 spend_edit(struct web_session *cur, void *arg)
 {
-	const struct spend *sp = arg;
+	struct spend *sp = arg;
 
 	if (!secret_eq(sp->state, cur->p[sp->pl].state))
 		return 1;
 	memcpy(sp->verifier, cur->p[sp->pl].verifier, SESSION_SECRET_LEN + 1);
 	cur->p[sp->pl].state[0] = cur->p[sp->pl].verifier[0] = '\0';
+	free(sp->team);
+	sp->team = cur->p[sp->pl].signin_team;
+	cur->p[sp->pl].signin_team = NULL;
 	return 0;
+}
+
+/* The instance whose client asked for the code: the one of the sign-in's team (NULL: the
+ * platform's own block, as a session from before workspaces had no team). */
+static const struct cfg_platform *
+callback_inst(struct server *sv, enum platform pl, const char *team)
+{
+	const struct cfg_platform *pc = NULL;
+	struct txn *t;
+
+	if (team == NULL || (t = store_begin(sv->st, 0)) == NULL)
+		return rec_instance(sv->cfg, NULL, pl, team);
+	pc = rec_instance(sv->cfg, t, pl, team);
+	store_abort(t);
+	return pc;
 }
 
 /* The identity that signed in: if it is an active account of the session's person, its
@@ -181,7 +226,7 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 	struct oauth_identity id = { 0 };
 	struct buf redir = { 0 };
 	char verifier[SESSION_SECRET_LEN + 1], err[512];
-	struct spend sp = { pl, state, verifier };
+	struct spend sp = { pl, state, verifier, NULL };
 	enum web_outcome o;
 	int rc, denied;
 
@@ -217,8 +262,8 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 		goto out;
 	}
 	oauth_redirect_uri(sv->base, pl, &redir);
-	if (oauth_exchange(sv->cfg, pl, code, redir.p, verifier[0] ? verifier : NULL, &tok, &id,
-	    err, sizeof(err)) < 0) {
+	if (oauth_inst_exchange(sv->cfg, pl, callback_inst(sv, pl, sp.team), code, redir.p,
+	    verifier[0] ? verifier : NULL, &tok, &id, err, sizeof(err)) < 0) {
 		snprintf(rp->note, sizeof(rp->note), "%s callback: exchange failed (person %llu): "
 		    "%.300s", platform_name(pl), (unsigned long long)s.person, err);
 		o = WO_EXCHANGE_FAILED;
@@ -227,6 +272,7 @@ h_callback(struct server *sv, struct MHD_Connection *conn, enum platform pl, str
 	o = callback_store(sv, &s, pl, &tok, &id, rp);
 out:
 	explicit_bzero(verifier, sizeof(verifier));
+	free(sp.team);
 	oauth_tokens_free(&tok);
 	oauth_identity_free(&id);
 	buf_free(&redir);

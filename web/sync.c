@@ -10,6 +10,7 @@
 #include "oauth.h"
 #include "reconcile.h"
 #include "web_p.h"
+#include "workspace.h"
 
 /* ---- the person's accounts ---- */
 
@@ -34,13 +35,21 @@ accts_free(struct accts *ac)
 	memset(ac, 0, sizeof(*ac));
 }
 
+const struct cfg_platform *
+account_signin(const struct config *cfg, struct txn *t, const struct account *a)
+{
+	const struct cfg_platform *pc = rec_instance(cfg, t, a->platform, a->team_id);
+
+	return pc != NULL && oauth_inst_configured(cfg, a->platform, pc) ? pc : NULL;
+}
+
 void
-needed(const struct config *cfg, const struct accts *ac, int need[PLAT_COUNT])
+needed(const struct config *cfg, struct txn *t, const struct accts *ac, int need[PLAT_COUNT])
 {
 	for (int p = 0; p < PLAT_COUNT; p++)
 		need[p] = 0;
 	for (int i = 0; i < ac->n; i++)
-		if (oauth_configured(cfg, ac->a[i].platform))
+		if (account_signin(cfg, t, &ac->a[i]) != NULL)
 			need[ac->a[i].platform] = 1;
 }
 
@@ -193,7 +202,7 @@ h_sync(struct server *sv, struct MHD_Connection *conn, struct reply *rp)
 
 	if ((o = flow_begin(sv, conn, rp, &s, &t, &p, &ac)) != WO_OK)
 		goto out;
-	needed(sv->cfg, &ac, need);
+	needed(sv->cfg, t, &ac, need);
 	htmlf(&body, "<p>Hello <strong>%s</strong>%r%s%r.</p>",
 	    p.name ? p.name : p.email ? p.email : "there", p.email && p.name ? " (" : "",
 	    p.email && p.name ? p.email : "", p.email && p.name ? ")" : "");
@@ -300,7 +309,7 @@ primary_allowed(struct server *sv, struct txn *t, const struct web_session *cur,
 
 	if ((o = load_person(sv, t, cur, rp, p, ac)) != WO_OK)
 		return o;
-	needed(sv->cfg, ac, need);
+	needed(sv->cfg, t, ac, need);
 	for (int i = 0; i < PLAT_COUNT; i++)
 		if (need[i] && cur->p[i].user == NULL)
 			missing++;

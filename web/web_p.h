@@ -185,8 +185,14 @@ enum web_outcome load_person(struct server *sv, struct txn *t, const struct web_
  * NULL, is still open). The caller frees s, p and ac in every case. */
 enum web_outcome flow_begin(struct server *sv, struct MHD_Connection *conn, struct reply *rp,
 	    struct web_session *s, struct txn **t, struct person *p, struct accts *ac);
-/* Platforms the person must connect: an active account there and OAuth configured. */
-void	needed(const struct config *cfg, const struct accts *ac, int need[PLAT_COUNT]);
+/* The instance whose OAuth client signs in account a (the Slack workspace entry of its
+ * team, read in t), or NULL when that instance has no OAuth client. */
+const struct cfg_platform *account_signin(const struct config *cfg, struct txn *t,
+	    const struct account *a);
+/* Platforms the person must connect: an active account there whose instance has an OAuth
+ * client (account_signin; t a read or write txn). */
+void	needed(const struct config *cfg, struct txn *t, const struct accts *ac,
+	    int need[PLAT_COUNT]);
 
 
 /* ---- events.c, events_slack.c, events_teams.c, events_webex.c: the platforms' event

@@ -146,6 +146,39 @@ test_authorize_urls(void **state)
 	buf_free(&b);
 }
 
+/* Two Slack workspaces, the second with its own client: each instance's authorize URL
+ * carries its own client id; a workspace without a client of its own has none. */
+static void
+test_workspace_clients(void **state)
+{
+	struct fx *f = *state;
+	struct cfg_platform ws[2];
+	struct buf b = { 0 };
+
+	ws[0] = f->c.plat[PLAT_SLACK];
+	ws[1] = f->c.plat[PLAT_SLACK];
+	ws[1].oauth.authorize_url = "https://b.example/oauth/v2/authorize";
+	ws[1].oauth.client_id = "333.444";
+	ws[1].oauth.scopes = NULL;
+	f->c.inst[PLAT_SLACK] = ws;
+	f->c.ninst[PLAT_SLACK] = 2;
+	oauth_inst_authorize_url(&f->c, PLAT_SLACK, &ws[1], "https://x/cb", "st", NULL, &b);
+	assert_int_equal(strncmp(b.p, "https://b.example/oauth/v2/authorize?client_id=333.444&"
+	    "user_scope=users%3Aread%2Cusers%3Aread.email&",
+	    strlen("https://b.example/oauth/v2/authorize?client_id=333.444&user_scope="
+	    "users%3Aread%2Cusers%3Aread.email&")), 0);
+	assert_true(oauth_inst_configured(&f->c, PLAT_SLACK, &ws[1]));
+	ws[0].oauth.client_id = NULL;
+	assert_false(oauth_inst_configured(&f->c, PLAT_SLACK, &ws[0]));
+	assert_true(oauth_any_configured(&f->c, PLAT_SLACK));
+	ws[1].oauth.client_secret = NULL;
+	assert_false(oauth_any_configured(&f->c, PLAT_SLACK));
+	assert_true(oauth_configured(&f->c, PLAT_SLACK));	/* the defaults' block */
+	f->c.inst[PLAT_SLACK] = NULL;
+	f->c.ninst[PLAT_SLACK] = 0;
+	buf_free(&b);
+}
+
 static void
 mk(struct utoken *u, enum platform p, const char *team, const char *user, const char *access,
     const char *refresh)
@@ -311,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_random_strings),
 		cmocka_unit_test_setup_teardown(test_configured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_authorize_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workspace_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utoken_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_utoken_wrong_key_and_tampering, setup,
 		    teardown),

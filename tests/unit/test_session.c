@@ -96,6 +96,7 @@ test_roundtrip(void **state)
 	memset(a.p[PLAT_TEAMS].verifier, 'v', SESSION_SECRET_LEN);
 	a.p[PLAT_SLACK].team = strdup("T1");
 	a.p[PLAT_SLACK].user = strdup("U1");
+	a.p[PLAT_TEAMS].signin_team = strdup("T2");	/* a sign-in under way there */
 	assert_int_equal(put(&a), 0);
 	assert_int_equal(get(0x11, 4000, &b), 0);
 	assert_memory_equal(b.key, a.key, SESSION_KEY_LEN);
@@ -110,6 +111,8 @@ test_roundtrip(void **state)
 	assert_string_equal(b.p[PLAT_SLACK].team, "T1");
 	assert_string_equal(b.p[PLAT_SLACK].user, "U1");
 	assert_null(b.p[PLAT_TEAMS].user);
+	assert_string_equal(b.p[PLAT_TEAMS].signin_team, "T2");
+	assert_null(b.p[PLAT_SLACK].signin_team);
 	assert_null(b.p[PLAT_WEBEX].team);
 	assert_int_equal(b.done, 0);
 	assert_int_equal(b.chosen_platform, -1);

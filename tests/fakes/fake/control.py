@@ -306,7 +306,7 @@ class Control:
             return {"ok": True, "clients": self.S.oauth_clients,
                     "slack_rotation": o.slack_rotation, "ttl": o.ttl,
                     "refresh_ttl": o.refresh_ttl, "codes": o.counts["codes"],
-                    "tokens": o.counts["tokens"],
+                    "tokens": o.counts["tokens"], "exchanges": list(o.exchanges),
                     "live_access": len(o.access), "live_refresh": len(o.refresh)}
 
     def oauth_platform(self, d, required=True):

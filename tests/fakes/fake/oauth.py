@@ -99,6 +99,9 @@ class OAuth:
         self.ttl = dict(USER_TTL)
         self.refresh_ttl = dict(REFRESH_TTL)
         self.counts = collections.Counter()
+        # Slack's token endpoint: one {"grant", "client_id", "ok"} per request that named a
+        # client (which client exchanged which grant: a workspace's own, or another's)
+        self.exchanges = []
         self.issued = {"codes": [], "access": [], "refresh": []}   # for leak checks
         self.device_cfg = dict(DEVICE_DEFAULTS)
         self.devices = {}            # device_code -> the state of one device sign-in
@@ -160,10 +163,11 @@ class OAuth:
         return secrets.token_urlsafe(48) + "_PF84_" + str(uuid.uuid4()) if kind == "access" \
             else secrets.token_urlsafe(60)
 
-    def issue(self, platform, user, team, ttl=None, refresh=None, public=False):
+    def issue(self, platform, user, team, ttl=None, refresh=None, public=False, client=None):
         """New access token (and refresh token, unless refresh is given to keep) for user.
         public: the refresh token came from a public client flow (the device grant), and
-        Microsoft refuses a client secret with it.
+        Microsoft refuses a client secret with it.  client: the client id the tokens were
+        issued to (a refresh by another client is refused), None for any.
         Returns (access, refresh or None, expires_in or None, refresh_expires_in or None)."""
         ttl = self.ttl[platform] if ttl is None else int(ttl)
         now = time.time()
@@ -182,7 +186,7 @@ class OAuth:
                 rttl = self.refresh_ttl[platform]
                 self.refresh[(platform, rt)] = {"user": user, "team": team,
                                                 "exp": now + rttl if rttl else None,
-                                                "public": public}
+                                                "public": public, "client": client}
                 self.issued["refresh"].append(rt)
             self.counts["tokens"] += 1
         if not rotating:
@@ -327,15 +331,14 @@ class OAuth:
                 cid, csec = base64.b64decode(auth[6:].strip()).decode().split(":", 1)
             except (ValueError, UnicodeDecodeError):
                 return slack_error("invalid_client_id")
-        if cid != client["client_id"]:
-            return slack_error("invalid_client_id")
-        if csec != client["client_secret"]:
-            return slack_error("bad_client_secret")
         grant = p.get("grant_type") or "authorization_code"
+        r = self.slack_client_check(client, grant, cid, csec)
+        if r is not None:
+            return r
         app_id = S.org["slack"].get("app_id")
         if grant == "refresh_token":
             e = self.use_refresh("slack", str(p.get("refresh_token") or ""), False)
-            if e is None:
+            if e is None or e.get("client") not in (None, cid):
                 return slack_error("invalid_refresh_token")
             at, rt, ttl, _ = self.issue("slack", e["user"], e["team"],
                                         refresh=str(p["refresh_token"]))
@@ -350,13 +353,27 @@ class OAuth:
                                 p.get("redirect_uri"))
         if g is None:
             return slack_error("bad_redirect_uri" if why == "redirect_uri" else "invalid_code")
-        at, rt, ttl, _ = self.issue("slack", g["user"], g["team"])
+        at, rt, ttl, _ = self.issue("slack", g["user"], g["team"], client=cid)
         au = {"id": g["user"], "scope": g["scope"], "access_token": at, "token_type": "user"}
         if rt:
             au.update(expires_in=ttl, refresh_token=rt)
         return Resp(200, sdump({"ok": True, "app_id": app_id, "authed_user": au,
                                 "team": {"id": g["team"]}, "enterprise": None,
                                 "is_enterprise_install": False}), SLACK_CT)
+
+    def slack_client_check(self, client, grant, cid, csec):
+        """The app's credentials at oauth.v2.access (each fake is one workspace with one
+        client: a code or refresh token goes back to the client it was issued to, and a
+        workspace's client is unknown to another's fake).  Notes which client asked for
+        which grant (`oauth` control op: exchanges).  None, or the refusal."""
+        ok = cid == client["client_id"] and csec == client["client_secret"]
+        with self.lock:
+            self.exchanges.append({"grant": grant, "client_id": cid, "ok": ok})
+        if cid != client["client_id"]:
+            return slack_error("invalid_client_id")
+        if csec != client["client_secret"]:
+            return slack_error("bad_client_secret")
+        return None
 
     # Microsoft identity platform: the token endpoint -----------------------------------
     def ms_begin(self, ctx, tenant, h, endpoint):

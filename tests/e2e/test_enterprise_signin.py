@@ -1,0 +1,143 @@
+"""Sync now with several Slack workspaces (issue 13): each workspace entry may carry its own
+OAuth client.  Two workspaces, each served by a fake of its own that knows only its own
+client; the top-level slack.oauth is the first workspace's and the second workspace's entry
+overrides it.  A person of the second workspace signs in with the second client (authorize
+page, code exchange), the user token is stored for that workspace (User Sync), and its
+refresh goes to the same client."""
+import json
+import re
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+import urllib.parse
+
+from tests.e2e.harness import FAKES, Fake, people_jsonl, run, write_secret
+from tests.e2e.test_serve import Browser, Serve, free_port, query_of
+
+sys.path.insert(0, FAKES)
+import genenterprise  # noqa: E402
+
+PEOPLE = 12
+B_ONLY = 6          # genenterprise's FIXED: the person with an account in ws_b alone
+
+
+class WorkspaceSignIn(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ps-e2e-wssign-")
+        self.orgs, self.truth = genenterprise.generate(PEOPLE, seed=13)
+        self.fakes, self.serve = {}, None
+        for key in ("ws_a", "ws_b"):
+            d = os.path.join(self.dir, key)
+            os.mkdir(d)
+            path = os.path.join(d, "org.json")
+            with open(path, "w") as f:
+                json.dump(self.orgs[key], f)
+            self.fakes[key] = Fake(d, path)
+        self.clients = {k: f.get("/_control/oauth")["clients"]["slack"]
+                        for k, f in self.fakes.items()}
+        self.assertNotEqual(self.clients["ws_a"]["client_id"],
+                            self.clients["ws_b"]["client_id"])
+        self.port = free_port()
+        self.cfg = self.write_config()
+
+    def tearDown(self):
+        if self.serve is not None:
+            rc = self.serve.stop()
+            log = self.serve.log()
+            self.assertEqual(rc, 0, log[-3000:])
+            self.assertNotIn("Sanitizer", log)
+        for f in self.fakes.values():
+            f.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def write_config(self):
+        d, f = self.dir, self.fakes
+        for key in ("ws_a", "ws_b"):
+            write_secret(os.path.join(d, key + ".token"),
+                         self.orgs[key]["secrets"]["slack_bot_token"])
+            write_secret(os.path.join(d, key + ".oauth"), self.clients[key]["client_secret"])
+        write_secret(os.path.join(d, "link.key"), os.urandom(32).hex())
+        write_secret(os.path.join(d, "token.key"), os.urandom(32).hex())
+        a, b = f["ws_a"].base, f["ws_b"].base
+        cfg = f"""
+database = "{d}/db";
+public_url = "http://127.0.0.1:{self.port}";
+link_key_file = "link.key";
+token_key_file = "token.key";
+serve = {{ listen = "127.0.0.1:{self.port}"; }};
+prompts = {{ quiet_hours = ""; }};
+slack = {{ api_url = "{a}/slack/api";
+          oauth = {{ authorize_url = "{a}/slack/oauth/v2/authorize";
+                    client_id = "{self.clients['ws_a']['client_id']}";
+                    client_secret_file = "ws_a.oauth"; }};
+          workspaces = ( {{ bot_token_file = "ws_a.token"; }},
+                         {{ bot_token_file = "ws_b.token"; api_url = "{b}/slack/api";
+                            oauth = {{ authorize_url = "{b}/slack/oauth/v2/authorize";
+                                      client_id = "{self.clients['ws_b']['client_id']}";
+                                      client_secret_file = "ws_b.oauth"; }}; }} ); }};
+http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
+"""
+        path = os.path.join(d, "peoplesync.cfg")
+        with open(path, "w") as fh:
+            fh.write(cfg)
+        return path
+
+    def ps(self, *args, env=None):
+        r = run(self.cfg, *args, env=env)
+        self.assertEqual(r.rc, 0, msg=repr(r))
+        return r
+
+    def exchanges(self, key):
+        return self.fakes[key].get("/_control/oauth")["exchanges"]
+
+    def test_a_second_workspace_person_signs_in_with_its_own_client(self):
+        who = self.truth["people"][B_ONLY]
+        acct = who["accounts"][0]
+        self.assertEqual([(a["platform"], a["team_id"]) for a in who["accounts"]],
+                         [("slack", self.orgs["ws_b"]["slack"]["team_id"])])
+        # the second workspace's user tokens expire within the refresh window
+        self.fakes["ws_b"].control({"op": "oauth", "ttl": {"slack": 600}})
+        self.ps("reconcile", "--no-prompts")
+        self.serve = Serve(self.cfg, self.dir, self.port)
+        b = Browser()
+        st, url, h, page = b.open(self.ps("sync-link", who["email"]).out.strip())
+        self.assertEqual(st, 200, page)
+        self.assertIn("Connect Slack", page)
+        st, url, h, page = b.open(self.serve.base + "/connect/slack", follow=False)
+        self.assertEqual(st, 302, page)
+        authz = h["Location"]
+        self.assertTrue(authz.startswith(self.fakes["ws_b"].base + "/"), authz)
+        self.assertEqual(query_of(authz)["client_id"], self.clients["ws_b"]["client_id"])
+        st, url, h, page = b.open(authz + "&" + urllib.parse.urlencode(
+            {"user": acct["user_id"]}))
+        self.assertEqual(st, 200, page)
+        self.assertTrue(url.endswith("/sync"), url)
+        self.assertIn("&#10003; Connected", page)
+        # the code went back to the client that issued it, and to no other
+        self.assertEqual(self.exchanges("ws_b"), [
+            {"grant": "authorization_code", "client_id": self.clients["ws_b"]["client_id"],
+             "ok": True}])
+        self.assertEqual(self.exchanges("ws_a"), [])
+        csrf = re.search(r'name="csrf" value="([A-Za-z0-9_-]+)"', page).group(1)
+        data = urllib.parse.urlencode({"csrf": csrf, "team": "slack:" + acct["team_id"]})
+        st, url, h, page = b.open(self.serve.base + "/sync/primary", data=data.encode())
+        self.assertEqual(st, 200, page)
+        self.assertTrue(url.endswith("/done"), url)
+        p = next(x for x in people_jsonl(self.cfg) if x["email"] == who["email"])
+        self.assertEqual((p["status"], p["sync_type"], p["primary_team"]["id"]),
+                         ("on", "user", acct["team_id"]))
+        # the stored user token is refreshed at the same workspace's client
+        r = self.ps("reconcile", "--no-prompts")
+        self.assertIn("tokens: 1 refreshed", r.err)
+        ex = self.exchanges("ws_b")
+        self.assertEqual([(e["grant"], e["client_id"], e["ok"]) for e in ex[1:]],
+                         [("refresh_token", self.clients["ws_b"]["client_id"], True)])
+        self.assertEqual(self.exchanges("ws_a"), [])
+        shown = self.ps("show", who["email"]).out
+        self.assertNotIn("reauth", shown)
+
+
+if __name__ == "__main__":
+    unittest.main()
