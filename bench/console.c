@@ -80,7 +80,8 @@ struct bcase {
 	int		 platform, status, type;
 	const char	*team, *search;
 	enum query_sort	 sort;
-	int		 desc, stale, last_page;
+	int		 desc, stale;
+	int		 at;		/* the page: 0 the first, 1 the last, 2 the middle one */
 };
 
 /* Best of 5 runs of q, in ms. */
@@ -89,6 +90,7 @@ time_case(struct store *st, const struct bcase *c, double *ms, struct query_resu
 {
 	struct report_filter init = REPORT_FILTER_INIT;
 	struct query q;
+	int moved = 0;
 
 	memset(&q, 0, sizeof(q));
 	q.f = init;
@@ -111,9 +113,10 @@ time_case(struct store *st, const struct bcase *c, double *ms, struct query_resu
 			store_abort(t);
 			return -1;
 		}
-		if (c->last_page && r.total > q.size && q.page == 0) {
-			/* the last page: the longest skip */
-			q.page = (r.total - 1) / q.size;
+		if (c->at && !moved && r.total > q.size) {
+			/* the last page (the longest skip), or the middle one */
+			q.page = (r.total - 1) / q.size / (uint64_t)c->at;
+			moved = 1;
 			query_result_free(&r);
 			store_abort(t);
 			run--;
@@ -142,9 +145,22 @@ main(int argc, char **argv)
 		{ "type bot + status on, last page", -1, ST_ON, SYNC_BOT, NULL, NULL, QS_NAME, 0, 0,
 		  1 },
 		{ "sorted by address, descending", -1, -1, -1, NULL, NULL, QS_EMAIL, 1, 0, 0 },
+		{ "sorted by address, descending, middle page", -1, -1, -1, NULL, NULL, QS_EMAIL,
+		  1, 0, 2 },
+		{ "sorted by address, descending, last page", -1, -1, -1, NULL, NULL, QS_EMAIL, 1,
+		  0, 1 },
+		{ "sorted by status, middle page", -1, -1, -1, NULL, NULL, QS_STATUS, 0, 0, 2 },
+		{ "name descending, last page", -1, -1, -1, NULL, NULL, QS_NAME, 1, 0, 1 },
 		{ "search \"garcia 12\", sorted by last prompted", -1, -1, -1, NULL, "garcia 12",
 		  QS_PROMPTED, 1, 0, 0 },
+		{ "search \"smith\", last page", -1, -1, -1, NULL, "smith", QS_NAME, 0, 0, 1 },
 		{ "stale pending, sorted by team", -1, -1, -1, NULL, NULL, QS_TEAM, 0, 1, 0 },
+		{ "stale pending, sorted by team, last page", -1, -1, -1, NULL, NULL, QS_TEAM, 0,
+		  1, 1 },
+		{ "off on Teams, sorted by prompts, middle page", PLAT_TEAMS, ST_OFF, -1, NULL,
+		  NULL, QS_PROMPTS, 0, 0, 2 },
+		{ "team teams:T42, sorted by address, last page", -1, -1, -1, "teams:T42", NULL,
+		  QS_EMAIL, 0, 0, 1 },
 	};
 	struct failure f;
 	struct store *st;

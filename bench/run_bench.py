@@ -287,7 +287,7 @@ def console_table(c):
          "", "| page | ms | rows | matching | read by |", "|---|---:|---:|---:|---|"]
     for r in c["rows"]:
         L.append(f"| {r['case']} | {r['ms']:.2f} | {r['rows']} | {r['total']:,} | "
-                 f"{'index cursor' if r['how'] == 'indexed' else 'index range walked, sorted'} |")
+                 f"{'index cursor' if r['how'] == 'indexed' else 'people read in place, page selected'} |")
     return "\n".join(L)
 
 

@@ -278,6 +278,35 @@ int	store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, si
 typedef int (*store_pidx_team_cb)(enum platform p, const char *team, uint64_t n, void *arg);
 int	store_pidx_teams(struct txn *t, store_pidx_team_cb cb, void *arg);
 
+/* ---- people read in place (store/peek.c): the console's searches and sorts ---- */
+/* A person record's fields without a copy: the strings point into the database's map, are
+ * not NUL-terminated (NULL: absent; a present empty one is non-NULL with length 0) and stay
+ * valid until the callback returns (store_person_view_each) or until the txn ends or
+ * writes (store_person_view_get). */
+struct person_view {
+	uint64_t	 id;
+	const char	*email, *name, *team;	/* team: the primary team id */
+	size_t		 email_len, name_len, team_len;
+	int		 active;
+	uint8_t		 status, primary_source, sync_type;
+	int8_t		 primary_platform;
+	uint32_t	 flags, version;
+	int32_t		 prompt_count;
+	int64_t		 last_prompted_at, synced_at, created_at;
+};
+typedef int (*store_person_view_cb)(const struct person_view *v, void *arg);
+/* Every person record in id order, read in place (a cursor over the people, no
+ * allocation): cb's non-zero stops (< 0 is returned as -1). 0 or -1 (an undecodable record
+ * is an error naming its id). */
+int	store_person_view_each(struct txn *t, store_person_view_cb cb, void *arg);
+/* Person id read in place: 0, STORE_NOTFOUND or -1. */
+int	store_person_view_get(struct txn *t, uint64_t id, struct person_view *v);
+/* The people with an account whose user id is uid in any case: cb(person id, arg) for
+ * each such account that has a person (a person with several is named several times). Reads
+ * the accounts' keys, decoding only the matches' records. cb's non-zero stops. 0 or -1. */
+typedef int (*store_id_cb)(uint64_t id, void *arg);
+int	store_account_user_people(struct txn *t, const char *uid, store_id_cb cb, void *arg);
+
 /* ---- the audit list of admin actions (store/audit.c) ---- */
 /* An entry: its strings live until the callback returns. */
 struct audit {

@@ -235,7 +235,7 @@ codec_person_encode(const struct person *p, struct buf *out)
 }
 
 int
-codec_person_decode(const void *data, size_t n, struct person *p)
+codec_person_view(const void *data, size_t n, struct person_view *p)
 {
 	struct rd r;
 	unsigned f;
@@ -268,16 +268,39 @@ codec_person_decode(const void *data, size_t n, struct person *p)
 			continue;
 		}
 		switch (f) {
-		case P_EMAIL: dup_field(&p->email, d, len); break;
-		case P_NAME: dup_field(&p->name, d, len); break;
-		case P_PTEAM: dup_field(&p->primary_team_id, d, len); break;
+		case P_EMAIL: p->email = d; p->email_len = len; break;
+		case P_NAME: p->name = d; p->name_len = len; break;
+		case P_PTEAM: p->team = d; p->team_len = len; break;
 		default: break;
 		}
 	}
-	if (rc < 0 || p->id == 0) {
-		person_free(p);
+	return rc < 0 || p->id == 0 ? -1 : 0;
+}
+
+int
+codec_person_decode(const void *data, size_t n, struct person *p)
+{
+	struct person_view v;
+
+	memset(p, 0, sizeof(*p));
+	p->primary_platform = -1;
+	if (codec_person_view(data, n, &v) < 0)
 		return -1;
-	}
+	p->id = v.id;
+	p->email = v.email ? xstrndup(v.email, v.email_len) : NULL;
+	p->name = v.name ? xstrndup(v.name, v.name_len) : NULL;
+	p->active = v.active;
+	p->status = v.status;
+	p->primary_platform = v.primary_platform;
+	p->primary_team_id = v.team ? xstrndup(v.team, v.team_len) : NULL;
+	p->primary_source = v.primary_source;
+	p->sync_type = v.sync_type;
+	p->flags = v.flags;
+	p->prompt_count = v.prompt_count;
+	p->last_prompted_at = v.last_prompted_at;
+	p->synced_at = v.synced_at;
+	p->created_at = v.created_at;
+	p->version = v.version;
 	return 0;
 }
 

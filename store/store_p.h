@@ -168,6 +168,9 @@ void	codec_account_encode(const struct account *a, struct buf *out);
 int	codec_account_decode(const void *data, size_t n, struct account *a);	/* 0 / -1 */
 void	codec_person_encode(const struct person *p, struct buf *out);
 int	codec_person_decode(const void *data, size_t n, struct person *p);
+/* The person record's fields in place (no allocation): the strings point into data. 0 / -1
+ * (the same records codec_person_decode refuses, which decodes through it). */
+int	codec_person_view(const void *data, size_t n, struct person_view *p);
 void	codec_prompt_encode(const struct prompt *p, struct buf *out);
 int	codec_prompt_decode(const void *data, size_t n, struct prompt *p);
 void	codec_history_encode(int64_t ts, const char *kind, const char *text, struct buf *out);
