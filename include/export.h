@@ -16,6 +16,13 @@ enum export_fmt { EXP_NONE, EXP_CSV, EXP_JSON, EXP_HTML };
 int	export_render(struct txn *t, const struct report_filter *f, enum export_fmt fmt,
 	    time_t now, struct buf *out, long *n);
 
+/* The same document of the people ids names (nids of them), in that order (the admin
+ * console's query: filters and a search), f being the filters it names; a person no longer
+ * there is left out. 0, or -1 with the store's message in store_error(). */
+int	export_render_ids(struct txn *t, const uint64_t *ids, size_t nids,
+	    const struct report_filter *f, enum export_fmt fmt, time_t now, struct buf *out,
+	    long *n);
+
 /* Counts of the exported people. */
 struct export_counts {
 	long	 n;

@@ -77,6 +77,24 @@ json_document(struct buf *out, const struct export_ctx *x, const struct report_f
 	buf_adds(out, x->counts.n ? "\n]}\n" : "]}\n");
 }
 
+/* The document of what x gathered, appended to out. */
+static void
+finish(struct export_ctx *x, const struct report_filter *f, time_t now, struct buf *out)
+{
+	switch (x->fmt) {
+	case EXP_CSV:
+		buf_adds(out, report_csv_header);
+		buf_add(out, x->body.p ? x->body.p : "", x->body.len);
+		break;
+	case EXP_JSON:
+		json_document(out, x, f, now);
+		break;
+	default:
+		export_html(out, &x->counts, f, now, &x->body);
+		break;
+	}
+}
+
 int
 export_render(struct txn *t, const struct report_filter *f, enum export_fmt fmt, time_t now,
     struct buf *out, long *n)
@@ -87,21 +105,34 @@ export_render(struct txn *t, const struct report_filter *f, enum export_fmt fmt,
 	x.fmt = fmt;
 	if (report_each(t, f, export_cb, &x) != 0)
 		goto out;
-	switch (x.fmt) {
-	case EXP_CSV:
-		buf_adds(out, report_csv_header);
-		buf_add(out, x.body.p ? x.body.p : "", x.body.len);
-		break;
-	case EXP_JSON:
-		json_document(out, &x, f, now);
-		break;
-	default:
-		export_html(out, &x.counts, f, now, &x.body);
-		break;
-	}
+	finish(&x, f, now, out);
 	*n = x.counts.n;
 	rc = 0;
 out:
 	buf_free(&x.body);
 	return rc;
+}
+
+int
+export_render_ids(struct txn *t, const uint64_t *ids, size_t nids,
+    const struct report_filter *f, enum export_fmt fmt, time_t now, struct buf *out, long *n)
+{
+	struct export_ctx x = { 0 };
+	struct report_row r;
+	int rc = 0;
+
+	x.fmt = fmt;
+	for (size_t i = 0; i < nids && rc >= 0; i++) {
+		memset(&r, 0, sizeof(r));
+		if ((rc = store_person_get(t, ids[i], &r.p)) == 0 &&
+		    (rc = report_row_load(t, &r)) == 0)
+			export_cb(&r, &x);
+		report_row_free(&r);
+	}
+	if (rc >= 0) {
+		finish(&x, f, now, out);
+		*n = x.counts.n;
+	}
+	buf_free(&x.body);
+	return rc < 0 ? -1 : 0;
 }

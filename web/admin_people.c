@@ -3,7 +3,7 @@
  * primary platform, from the index counters), the auto-prompt switch, the filters, the
  * table of the export (a page of report/query.c, read at the moment of the request), the
  * pager, the actions on ticked people and on everyone matching; and the exports of the
- * table with the current filters (report/export.c). Every filter, the sort and the page
+ * table with the current filters and search (report/export.c). Every filter, the sort and the page
  * live in the URL: a view can be bookmarked, and works without a script.
  */
 #include <stdio.h>
@@ -92,22 +92,28 @@ select_of(struct buf *b, const char *name, const char *label, const char *const 
 }
 
 struct teams_sel {
+	struct txn	*t;
 	struct buf	*b;
 	const char	*cur;
 };
 
+/* A primary team: its value "platform:team id", its label the team's stored name as the
+ * table shows it (else its id). */
 static int
 team_option(enum platform p, const char *team, uint64_t n, void *arg)
 {
 	struct teams_sel *ts = arg;
-	struct buf v = { 0 };
+	struct buf v = { 0 }, name = { 0 };
+	int rc = store_team_name_get(ts->t, p, team, &name);
 
 	buf_printf(&v, "%s:%s", platform_name(p), team);
 	htmlf(ts->b, "<option value=\"%s\"%r>%s — %s</option>", v.p,
-	    ts->cur && strcmp(ts->cur, v.p) == 0 ? " selected" : "", platform_name(p), team);
+	    ts->cur && strcmp(ts->cur, v.p) == 0 ? " selected" : "",
+	    oauth_platform_title(p), rc == 0 && name.len ? name.p : team);
 	(void)n;
 	buf_free(&v);
-	return 0;
+	buf_free(&name);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -117,7 +123,7 @@ filter_form(struct admin_req *a, struct txn *t, const struct query *q, struct bu
 	static const char *const plat_labels[] = { "Slack", "Teams", "Webex" };
 	static const char *const sort_labels[] = { "Name", "Address", "Status", "Primary "
 	    "platform", "Primary team", "Sync type", "Last prompted", "Prompts", "Synced" };
-	struct teams_sel ts = { b, q->f.team };
+	struct teams_sel ts = { t, b, q->f.team };
 	char size[24];
 
 	htmlf(b, "<form class=\"filters\" method=\"get\" action=\"%s/admin\" role=\"search\">",
@@ -308,6 +314,34 @@ out:
 
 /* ---- exports ---- */
 
+static int
+id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The document of everyone q matches (its filters and search), in the order of `export`
+ * (person ids); f: the filters it names. 0 or -1. */
+static int
+export_query(struct txn *t, struct query *q, const struct report_filter *f,
+    enum export_fmt fmt, struct buf *out, long *n)
+{
+	uint64_t *ids = NULL;
+	size_t nids = 0;
+	int rc = -1;
+
+	q->sort = QS_NAME;		/* the cheapest order: they are sorted by id below */
+	q->desc = 0;
+	if (query_ids(t, q, &ids, &nids) == 0) {
+		qsort(ids, nids, sizeof(*ids), id_cmp);
+		rc = export_render_ids(t, ids, nids, f, fmt, ps_now(), out, n);
+	}
+	free(ids);
+	return rc;
+}
+
 enum web_outcome
 admin_export(struct admin_req *a, const char *fmt)
 {
@@ -334,7 +368,7 @@ admin_export(struct admin_req *a, const char *fmt)
 	if (f.team && query_team_parse(q.f.team, &pl, &team) == 0)
 		f.team = team;		/* report/ takes the team's id */
 	if ((t = store_begin(a->sv->st, 0)) == NULL ||
-	    export_render(t, &f, fmts[i].fmt, ps_now(), &out, &n) < 0) {
+	    export_query(t, &q, &f, fmts[i].fmt, &out, &n) < 0) {
 		store_abort(t);
 		admin_query_free(&hold);
 		buf_free(&out);

@@ -146,6 +146,29 @@ async function downloadCsv(page, env, filterUrl) {
     "the CSV is `export --format csv` with the page's filters");
 }
 
+// The team filter names each team as the table does (its stored name), the value staying
+// "platform:team id"; choosing a team by that name shows exactly its people.
+async function filterByTeamName(page, env, serve) {
+  await page.goto(serve.base + "/admin");
+  const people = jsonl(env.ps("people", "--format", "jsonl").out);
+  const named = people.find((p) => p.primary_team && p.primary_team.name &&
+    p.primary_team.name !== p.primary_team.id);
+  check(named, "someone's primary team has a name");
+  const team = named.primary_team;
+  const value = `${team.platform}:${team.id}`;
+  const label = await page.locator(`#f-team option[value="${value}"]`).innerText();
+  check(label.includes(team.name), `the team filter names ${value} "${team.name}": ${label}`);
+  await page.selectOption("#f-team", { label });
+  await page.fill("input[name=size]", "500");
+  await Promise.all([page.waitForURL(/team=/), page.click("#apply")]);
+  const want = people.filter((p) => p.primary_team && p.primary_team.platform === team.platform &&
+    p.primary_team.id === team.id).map((p) => p.email).sort();
+  const got = (await tableEmails(page)).sort();
+  check(got.length === want.length && got.every((e, i) => e === want[i]),
+    `choosing "${label}" shows the ${want.length} people of that team`);
+  await look(page, "team-filter");
+}
+
 async function otherPages(page, serve) {
   for (const [p, name] of [["/admin/conflicts", "conflicts"], ["/admin/audit", "audit"]]) {
     await page.goto(serve.base + p);
@@ -182,6 +205,7 @@ async function main() {
     await autoPrompt(page, serve, env);
     await downloadCsv(page, env, filterUrl);
     await otherPages(page, serve);
+    await filterByTeamName(page, env, serve);
     check(jsErrors.length === 0, "no script errors");
 
     // the next reconcile sends exactly those prompts

@@ -178,6 +178,38 @@ class AdminConsole(ServeCase):
         self.assertIn("%d prompt%s queued" % (n, "" if n == 1 else "s"), body)
         self.assertIn("bulk-prompt - %d prompts queued" % n, self.audit())
 
+    def test_exports_apply_the_search(self):
+        """The exports hold who the page's search finds (name, address or a whole user id),
+        across every page, and nobody else."""
+        import csv as csvmod
+        import io
+        b, page = self.signed_in()
+        everyone = self.ps("export", "--format", "csv", "--all").out
+        rows = list(csvmod.reader(io.StringIO(everyone)))
+        header, rows = rows[0], rows[1:]
+        who = self.candidates()[3]
+        word = who["name"].split()[-1][1:4].upper()
+        want = [r for r in rows if word.lower() in (r[0] + "\n" + r[1]).lower()]
+        self.assertTrue(0 < len(want) < len(rows), word)
+        for fmt in ("csv", "json", "html"):
+            st, url, h, doc = b.open(self.serve.base + "/admin/export.%s?all=1&q=%s" %
+                                     (fmt, urllib.parse.quote(word)))
+            self.assertEqual(st, 200, doc)
+            emails = sorted(r[0] for r in want)
+            if fmt == "csv":
+                got = list(csvmod.reader(io.StringIO(doc.replace("\r\n", "\n"))))
+                self.assertEqual(got[0], header)
+                self.assertEqual(sorted(r[0] for r in got[1:]), emails)
+            else:
+                for r in rows:
+                    (self.assertIn if r in want else self.assertNotIn)(
+                        '"%s"' % r[0], doc, (fmt, word))
+        uid = self.account(who, "teams")["user_id"]
+        st, url, h, doc = b.open(self.serve.base + "/admin/export.csv?q=" +
+                                 urllib.parse.quote(uid.lower() if uid.lower() != uid else
+                                                    uid.upper()))
+        self.assertEqual([r[0] for r in csvmod.reader(io.StringIO(doc))][1:], [who["email"]])
+
     def test_exports_carry_the_filters(self):
         b, page = self.signed_in()
         st, url, h, csv = b.open(self.serve.base + "/admin/export.csv?platform=teams&status=off")
