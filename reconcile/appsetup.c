@@ -236,32 +236,62 @@ report_grants(const struct config *cfg, const char *name, const struct drv_check
 	return worst;
 }
 
+/* Instance pc of driver d proven: its grants printed under name ("slack", or
+ * "slack.workspaces[1]" with several), its failure logged naming the instance. */
+static enum fail
+check_one(const struct config *cfg, const struct driver *d, const struct cfg_platform *pc,
+    const char *name, FILE *out)
+{
+	struct driver_ctx ctx = { .cfg = cfg, .pc = pc };
+	struct drv_check c = { .cls = FAIL_NONE };
+	enum fail worst = FAIL_NONE;
+
+	ctx.http = http_new(d->name, cfg);
+	if (d->init(&ctx, c.err, sizeof(c.err)) < 0)
+		drv_check_fail(&c, FAIL_CONFIG);
+	else if (d->check(&ctx, &c) == 0)
+		worst = report_grants(cfg, name, &c, out);
+	if (c.cls != FAIL_NONE && strcmp(name, d->name) == 0) {
+		log_err("%s", c.err);
+	} else if (c.cls != FAIL_NONE) {
+		/* which workspace: its place in the config, and its team when given */
+		struct buf where = { 0 };
+
+		buf_adds(&where, name);
+		if (pc->team_id || pc->team_name)
+			buf_printf(&where, " (team %s%s%s)", pc->team_id ? pc->team_id : "",
+			    pc->team_id && pc->team_name ? " " : "",
+			    pc->team_name ? pc->team_name : "");
+		log_err("%s: %s", where.p, c.err);
+		buf_free(&where);
+	}
+	worst = fail_worse(worst, c.cls);
+	if (d->fini)
+		d->fini(&ctx);
+	drv_check_free(&c);
+	http_free(ctx.http);
+	return worst;
+}
+
 enum fail
 rec_check_online(const struct config *cfg, FILE *out)
 {
 	enum fail worst = FAIL_NONE;
-	int p;
 
-	for (p = 0; p < PLAT_COUNT; p++) {
+	for (int p = 0; p < PLAT_COUNT; p++) {
 		const struct driver *d = driver_for((enum platform)p);
-		struct driver_ctx ctx = { .cfg = cfg };
-		struct drv_check c = { .cls = FAIL_NONE };
+		int n = config_ninst(cfg, (enum platform)p);
 
 		if (!config_enabled(cfg, (enum platform)p) || d == NULL || d->check == NULL)
 			continue;
-		ctx.http = http_new(d->name, cfg);
-		if (d->init(&ctx, c.err, sizeof(c.err)) < 0)
-			drv_check_fail(&c, FAIL_CONFIG);
-		else if (d->check(&ctx, &c) == 0)
-			worst = fail_worse(worst, report_grants(cfg, d->name, &c, out));
-		if (c.cls != FAIL_NONE) {
-			log_err("%s", c.err);
-			worst = fail_worse(worst, c.cls);
+		for (int i = 0; i < n; i++) {
+			char *name = n > 1 ? xasprintf("%s.workspaces[%d]", d->name, i) :
+			    xstrdup(d->name);
+
+			worst = fail_worse(worst, check_one(cfg, d,
+			    config_inst(cfg, (enum platform)p, i), name, out));
+			free(name);
 		}
-		if (d->fini)
-			d->fini(&ctx);
-		drv_check_free(&c);
-		http_free(ctx.http);
 	}
 	return worst;
 }

@@ -19,10 +19,12 @@ static const char check_usage[] =
 "  --online   then one request per enabled platform proves its credentials and shows\n"
 "             what they may do: Slack auth.test (the bot token's granted scopes), a\n"
 "             Microsoft Graph token and GET /users (the app registration), the service\n"
-"             user's token and GET /organization, Webex GET /people/me. A missing scope is\n"
-"             named with the features that need it. Exit 0 when all is well, 69 when a\n"
-"             platform is unreachable or failing (the others are still checked), 78 when\n"
-"             a credential is refused or a scope is missing.\n";
+"             user's token and GET /organization, Webex GET /people/me. Every Slack\n"
+"             workspace's token is proven, named slack.workspaces[i] (and\n"
+"             auth.teams.list for an org-wide one). A missing scope is named with the\n"
+"             features that need it. Exit 0 when all is well, 69 when a platform is\n"
+"             unreachable or failing (the others are still checked), 78 when a\n"
+"             credential is refused or a scope is missing.\n";
 
 int
 cmd_check_config(struct cli *c, int argc, char **argv)

@@ -199,6 +199,44 @@ class TestEnterpriseZones(Enterprise):
         r = run(self.cfg, "explain", self.fixed(0)["email"], env=env)
         self.assertIn("zone: Europe/Paris — from prompts.default_tz (TZ)", r.out)
 
+class TestEnterpriseCheckOnline(Enterprise):
+    """check-config --online proves every workspace's token and names the one at fault."""
+
+    def test_one_bad_token_of_three_is_named(self):
+        write_secret(os.path.join(self.dir, "ws_b.token"), "xoxb-0-not-a-token")
+        r = run(self.cfg, "check-config", "--online")
+        self.assertEqual(r.rc, 78, msg=repr(r))
+        a = self.orgs["ws_a"]["slack"]
+        self.assertIn("slack.workspaces[0]: bot token: team %s (%s)"
+                      % (a["team_id"], a["team_name"]), r.out)
+        # (the log's msg is quoted: its quotes come escaped)
+        self.assertIn(r'slack.workspaces[1]: slack: POST auth.test: HTTP 200, error '
+                      r'\"invalid_auth\"', r.err)
+        self.assertNotIn("slack.workspaces[0]: slack:", r.err)
+        grid = self.orgs["grid"]["slack"]
+        self.assertIn("slack.workspaces[2]: org-wide token (auth.teams.list): 3 workspaces: "
+                      + ", ".join(t["id"] for t in grid["teams"]), r.out)
+        asked = [q for q in self.fakes["grid"].requests()
+                 if q.get("endpoint") == "auth.teams.list"]
+        self.assertEqual(len(asked), 1)
+
+    def test_a_grid_token_that_cannot_list_its_workspaces_is_named(self):
+        # the Grid's token given to a plain workspace's entry: auth.test passes, the
+        # workspaces cannot be listed
+        self.cfg = self.write_config()
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(text.replace('bot_token_file = "ws_b.token";',
+                                 'bot_token_file = "ws_b.token"; team_id = "TBEE"; '
+                                 'team_name = "Bee"; org_wide = true;'))
+        r = run(self.cfg, "check-config", "--online")
+        self.assertEqual(r.rc, 78, msg=repr(r))
+        self.assertIn(r'slack.workspaces[1] (team TBEE Bee): slack: GET auth.teams.list: '
+                      r'HTTP 200, error \"not_allowed_token_type\" (an org-wide token needs '
+                      r'it)', r.err)
+
+
 def fake_requests(fake):
     return fake.requests()
 
