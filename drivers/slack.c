@@ -531,7 +531,7 @@ static int
 slack_ev_get(struct driver_ctx *ctx, const struct ev_history *h, const char *method,
     const char *query, struct dm_answer *a, enum fail *cls, char *err, size_t errlen)
 {
-	char *url = xasprintf("%s/%s?%s", ctx->cfg->plat[PLAT_SLACK].api_url, method, query);
+	char *url = xasprintf("%s/%s?%s", drv_inst(ctx, PLAT_SLACK)->api_url, method, query);
 	char *what = xasprintf("GET %s", method);
 	int rc;
 

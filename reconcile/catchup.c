@@ -2,7 +2,8 @@
  * catchup.c — the catch-up (include/subscriptions.h): the synced people's recent direct
  * messages read from each platform and recorded in the event inbox under the keys serve's
  * receivers use, so that what was lost while serve was down (Slack replays no backlog)
- * still prompts, and what came both ways counts once.
+ * still prompts, and what came both ways counts once. Each person's history is read through
+ * the instance of their account's team (a Slack workspace entry: its URL and rate buckets).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "inbox.h"
 #include "subscriptions.h"
 #include "util.h"
+#include "workspace.h"
 
 /* The messages one person's history yielded, recorded after the calls in one txn. */
 struct found {
@@ -113,51 +115,125 @@ record_found(struct store *st, enum platform p, const struct ev_target *e,
 	return rc;
 }
 
-/* One platform's catch-up over its synced people. FAIL_NONE, FAIL_LATER or FAIL_IO. */
+/* Which instance serves each target's team (an index of config_inst; -1: none known yet),
+ * read in one txn before any call. NULL on a store error. */
+static int *
+target_insts(const struct config *cfg, struct store *st, enum platform p,
+    const struct ev_targets *ts)
+{
+	struct txn *t = store_begin(st, 0);
+	int *ix;
+
+	if (t == NULL)
+		return NULL;
+	ix = xcalloc(ts->n + 1, sizeof(*ix));
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct cfg_platform *pc = rec_instance(cfg, t, p, ts->v[i].team);
+
+		ix[i] = -1;
+		for (int k = 0; pc != NULL && k < config_ninst(cfg, p); k++)
+			if (config_inst(cfg, p, k) == pc)
+				ix[i] = k;
+	}
+	store_abort(t);
+	return ix;
+}
+
+/* A platform's driver contexts, one per instance (Slack workspace), opened when first
+ * needed: state 0 not yet, 1 open, -1 not usable this run (could not be opened, or the
+ * platform stopped answering there). */
+struct ctxs {
+	const struct config	*cfg;
+	const struct driver	*d;
+	struct driver_ctx	*v;
+	signed char		*state;
+	int			 n;
+};
+
+/* The open context of instance k, or NULL (why logged once). */
+static struct driver_ctx *
+ctx_get(struct ctxs *c, int k)
+{
+	char err[512];
+
+	if (c->state[k] == 0) {
+		c->state[k] = 1;
+		if (ev_ctx_open(c->cfg, c->d, config_inst(c->cfg, c->d->platform, k), &c->v[k],
+		    err, sizeof(err)) < 0) {
+			log_err("%s: catch-up: %s", c->d->name, err);
+			c->state[k] = -1;
+		}
+	}
+	return c->state[k] > 0 ? &c->v[k] : NULL;
+}
+
+/* Target e's history through instance k: FAIL_NONE, FAIL_LATER or FAIL_IO. */
+static enum fail
+catchup_one(struct ctxs *c, int k, struct store *st, const struct ev_target *e, time_t since,
+    struct sub_summary *sum)
+{
+	struct found f = { 0 };
+	const struct ev_history h = { e->user, e->token, since, CATCHUP_MAX_ROOMS, found_cb,
+	    &f };
+	struct driver_ctx *ctx;
+	enum fail rc = FAIL_NONE, cls = FAIL_NONE;
+	char err[512];
+
+	if (k < 0) {
+		log_warn("%s: catch-up of person %llu: no workspace entry serves team %s yet",
+		    c->d->name, (unsigned long long)e->person, e->team);
+		return FAIL_NONE;
+	}
+	if ((ctx = ctx_get(c, k)) == NULL)
+		return FAIL_LATER;
+	if (c->d->ev_history(ctx, &h, &cls, err, sizeof(err)) == EV_FAIL) {
+		/* one person's token refused: the others go on; no answer: the instance's
+		 * other people wait for the next run */
+		log_err("%s (catch-up of person %llu)", err, (unsigned long long)e->person);
+		rc = FAIL_LATER;
+		if (cls == FAIL_LATER)
+			c->state[k] = -1;
+	} else {
+		sum->catchup_people++;
+	}
+	if (record_found(st, c->d->platform, e, &f, sum) < 0) {
+		log_err("%s", store_error(st));
+		rc = FAIL_IO;
+	}
+	found_free(&f);
+	return rc;
+}
+
+/* One platform's catch-up over its synced people, each through the instance of their
+ * account's team. FAIL_NONE, FAIL_LATER or FAIL_IO. */
 static enum fail
 catchup_platform(const struct config *cfg, struct store *st, const struct driver *d,
     time_t since, struct sub_summary *sum)
 {
+	struct ctxs c = { cfg, d, NULL, NULL, config_ninst(cfg, d->platform) };
 	struct ev_targets ts;
-	struct driver_ctx ctx;
-	struct found f = { 0 };
-	char err[512];
-	enum fail rc = FAIL_NONE, cls;
-	size_t i;
+	enum fail rc = FAIL_NONE, r;
+	int *ix = NULL;
 
-	if (ev_targets_collect(cfg, st, d->platform, d->platform != PLAT_TEAMS, &ts) < 0) {
+	if (ev_targets_collect(cfg, st, d->platform, d->platform != PLAT_TEAMS, &ts) < 0 ||
+	    (ix = target_insts(cfg, st, d->platform, &ts)) == NULL) {
 		log_err("%s", store_error(st));
+		ev_targets_free(&ts);
 		return FAIL_IO;
 	}
-	if (ts.n && ev_ctx_open(cfg, d, &ctx, err, sizeof(err)) < 0) {
-		log_err("%s: catch-up: %s", d->name, err);
-		ev_targets_free(&ts);
-		return FAIL_LATER;
+	c.v = xcalloc((size_t)c.n, sizeof(*c.v));
+	c.state = xcalloc((size_t)c.n, sizeof(*c.state));
+	for (size_t i = 0; i < ts.n && rc != FAIL_IO; i++) {
+		r = catchup_one(&c, ix[i], st, &ts.v[i], since, sum);
+		if (r != FAIL_NONE)
+			rc = r;
 	}
-	for (i = 0; i < ts.n && rc != FAIL_IO; i++) {
-		const struct ev_history h = { ts.v[i].user, ts.v[i].token, since, CATCHUP_MAX_ROOMS,
-		    found_cb, &f };
-
-		cls = FAIL_NONE;
-		if (d->ev_history(&ctx, &h, &cls, err, sizeof(err)) == EV_FAIL) {
-			/* one person's token refused: the others go on; no answer: stop */
-			log_err("%s (catch-up of person %llu)", err,
-			    (unsigned long long)ts.v[i].person);
-			rc = FAIL_LATER;
-			if (cls == FAIL_LATER)
-				break;
-		} else {
-			sum->catchup_people++;
-		}
-		if (record_found(st, d->platform, &ts.v[i], &f, sum) < 0) {
-			log_err("%s", store_error(st));
-			rc = FAIL_IO;
-		}
-		found_free(&f);
-	}
-	found_free(&f);
-	if (ts.n)
-		ev_ctx_close(d, &ctx);
+	for (int k = 0; k < c.n; k++)
+		if (c.v[k].http != NULL)
+			ev_ctx_close(d, &c.v[k]);
+	free(c.v);
+	free(c.state);
+	free(ix);
 	ev_targets_free(&ts);
 	return rc;
 }

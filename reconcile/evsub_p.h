@@ -35,10 +35,11 @@ int	ev_targets_collect(const struct config *cfg, struct store *st, enum platform
 	    int need_token, struct ev_targets *out);
 void	ev_targets_free(struct ev_targets *ts);
 
-/* The driver context of platform p's events calls (http client, ev_init): 0, or -1 with
- * err set (ctx then needs no closing). */
-int	ev_ctx_open(const struct config *cfg, const struct driver *d, struct driver_ctx *ctx,
-	    char *err, size_t errlen);
+/* The driver context of platform p's events calls (http client, ev_init) on instance pc (a
+ * Slack workspace entry; NULL: the platform's only one): 0, or -1 with err set (ctx then
+ * needs no closing). */
+int	ev_ctx_open(const struct config *cfg, const struct driver *d,
+	    const struct cfg_platform *pc, struct driver_ctx *ctx, char *err, size_t errlen);
 void	ev_ctx_close(const struct driver *d, struct driver_ctx *ctx);
 
 /* A person's stored user token on (p, team, user) into a new string (NULL when none or dead). */

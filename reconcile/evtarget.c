@@ -111,11 +111,12 @@ ev_user_token(const struct config *cfg, struct store *st, enum platform p, const
 }
 
 int
-ev_ctx_open(const struct config *cfg, const struct driver *d, struct driver_ctx *ctx,
-    char *err, size_t errlen)
+ev_ctx_open(const struct config *cfg, const struct driver *d, const struct cfg_platform *pc,
+    struct driver_ctx *ctx, char *err, size_t errlen)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
+	ctx->pc = pc;
 	ctx->http = http_new(d->name, cfg);
 	if (d->ev_init(ctx, err, errlen) < 0) {
 		ev_ctx_close(d, ctx);

@@ -357,7 +357,7 @@ rec_subscriptions(const struct config *cfg, struct store *st, time_t now,
 			return FAIL_IO;
 		}
 		events_url(&k.url, cfg->public_url, platform_name((enum platform)p));
-		if (ev_ctx_open(cfg, k.d, &k.ctx, err, sizeof(err)) < 0) {
+		if (ev_ctx_open(cfg, k.d, NULL, &k.ctx, err, sizeof(err)) < 0) {
 			log_err("%s: subscriptions: %s", k.d->name, err);
 			k.cls = FAIL_LATER;
 		} else {

@@ -2,11 +2,12 @@
 OAuth client.  Two workspaces, each served by a fake of its own that knows only its own
 client; the top-level slack.oauth is the first workspace's and the second workspace's entry
 overrides it.  A person of the second workspace signs in with the second client (authorize
-page, code exchange), the user token is stored for that workspace (User Sync), and its
-refresh goes to the same client."""
+page, code exchange), the user token is stored for that workspace (User Sync), its refresh
+goes to the same client, and the catch-up reads that person's direct messages through the
+second workspace."""
 import json
-import re
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -92,13 +93,12 @@ http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
     def exchanges(self, key):
         return self.fakes[key].get("/_control/oauth")["exchanges"]
 
-    def test_a_second_workspace_person_signs_in_with_its_own_client(self):
+    def sync_b_person(self):
+        """The person of ws_b alone through Sync now: (truth entry, account, last page)."""
         who = self.truth["people"][B_ONLY]
         acct = who["accounts"][0]
         self.assertEqual([(a["platform"], a["team_id"]) for a in who["accounts"]],
                          [("slack", self.orgs["ws_b"]["slack"]["team_id"])])
-        # the second workspace's user tokens expire within the refresh window
-        self.fakes["ws_b"].control({"op": "oauth", "ttl": {"slack": 600}})
         self.ps("reconcile", "--no-prompts")
         self.serve = Serve(self.cfg, self.dir, self.port)
         b = Browser()
@@ -125,6 +125,12 @@ http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
         st, url, h, page = b.open(self.serve.base + "/sync/primary", data=data.encode())
         self.assertEqual(st, 200, page)
         self.assertTrue(url.endswith("/done"), url)
+        return who, acct
+
+    def test_a_second_workspace_person_signs_in_with_its_own_client(self):
+        # the second workspace's user tokens expire within the refresh window
+        self.fakes["ws_b"].control({"op": "oauth", "ttl": {"slack": 600}})
+        who, acct = self.sync_b_person()
         p = next(x for x in people_jsonl(self.cfg) if x["email"] == who["email"])
         self.assertEqual((p["status"], p["sync_type"], p["primary_team"]["id"]),
                          ("on", "user", acct["team_id"]))
@@ -137,6 +143,26 @@ http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
         self.assertEqual(self.exchanges("ws_a"), [])
         shown = self.ps("show", who["email"]).out
         self.assertNotIn("reauth", shown)
+
+    def test_the_catch_up_reads_a_dm_in_the_second_workspace(self):
+        who, acct = self.sync_b_person()
+        ws_b = self.orgs["ws_b"]["slack"]["team_id"]
+        sender = next(a["user_id"] for t in self.truth["people"] if t is not who
+                      for a in t["accounts"] if a["team_id"] == ws_b and a["active"])
+        self.ps("auto-prompt", "on")
+        self.fakes["ws_b"].control({"op": "send_dm", "platform": "slack", "from": sender,
+                                    "to": acct["user_id"]})
+        r = self.ps("-v", "reconcile")
+        self.assertIn("catch-up read 1 people, 1 messages, 1 new", r.err)
+        read = [q for q in self.fakes["ws_b"].requests()
+                if q.get("endpoint") == "conversations.history" and q.get("status") == 200]
+        self.assertTrue(read, "the history was read at the second workspace")
+        self.assertFalse([q for q in self.fakes["ws_a"].requests()
+                          if q.get("endpoint") in ("conversations.list",
+                                                   "conversations.history")])
+        prompts = [m for m in self.fakes["ws_b"].get("/_control/messages")
+                   if m.get("to") == sender]
+        self.assertEqual(len(prompts), 1)
 
 
 if __name__ == "__main__":
