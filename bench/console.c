@@ -8,7 +8,8 @@
  * built as reconcile builds them: a transaction per 10,000 people), with statuses, primary
  * platforms, sync types and a hundred teams spread over them, then times each query several
  * times and prints one line per case: "case<TAB>ms (best of 5)<TAB>rows<TAB>total<TAB>how",
- * how being "indexed" (a cursor over one index range) or "walk" (the range read and sorted).
+ * how being "indexed" (cursors over index ranges) or "walk" (the people read in place and
+ * the page's ranks selected).
  * Exit 0, or 1 with a message.
  */
 #include <stdio.h>
@@ -150,6 +151,7 @@ main(int argc, char **argv)
 		{ "sorted by address, descending, last page", -1, -1, -1, NULL, NULL, QS_EMAIL, 1,
 		  0, 1 },
 		{ "sorted by status, middle page", -1, -1, -1, NULL, NULL, QS_STATUS, 0, 0, 2 },
+		{ "name descending, page 1", -1, -1, -1, NULL, NULL, QS_NAME, 1, 0, 0 },
 		{ "name descending, last page", -1, -1, -1, NULL, NULL, QS_NAME, 1, 0, 1 },
 		{ "search \"garcia 12\", sorted by last prompted", -1, -1, -1, NULL, "garcia 12",
 		  QS_PROMPTED, 1, 0, 0 },

@@ -1,11 +1,12 @@
 /*
- * query.c — a page of the people table for the admin console (include/query.h). The fast
- * path: the default order and filters the people indexes hold, a page read by a cursor
- * that skips index keys (no person read but the page's). Otherwise the candidates are
- * read in place (store/peek.c): the index range of the filters person by person when it
- * is narrow, else one pass over every person record; each is checked against the filters,
- * the search and the stale filter, its keys kept as numbers (query_sort.c), and only the
- * page's ranks are put in order (ties in the default order).
+ * query.c — a page of the people table for the admin console (include/query.h). The pages
+ * the indexes answer: the default order either way, or a sort by status, primary platform
+ * or sync type (the ranges of its values in turn), filtered by the facts the indexes hold;
+ * a cursor skips index keys and no person is read but the page's. Otherwise (a search, the
+ * stale filter, another sort) the candidates are read in place (store/peek.c): the index
+ * range of the filters person by person when it is narrow, else one pass over every person
+ * record; each is checked against the filters, the search and the stale filter, its keys
+ * kept as numbers (query_sort.c), and only the page's ranks are put in order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,11 +58,56 @@ selection(const struct query *q, struct pidx_sel *sel)
 	return 0;
 }
 
+/* ---- the pages the indexes answer ---- */
+
+#define NSEG	(PLAT_COUNT + 1)
+
+/* Whether the indexes answer q: no search, no stale filter, and the default order (either
+ * way) or a sort by a fact they hold (status, primary platform, sync type). */
 static int
-fast(const struct query *q)
+indexed(const struct query *q)
 {
-	return q->sort == QS_NAME && !q->desc && (q->search == NULL || *q->search == '\0') &&
-	    !q->f.stale;
+	return (q->search == NULL || *q->search == '\0') && !q->f.stale &&
+	    (q->sort == QS_NAME || q->sort == QS_STATUS || q->sort == QS_PLATFORM ||
+	    q->sort == QS_TYPE);
+}
+
+static int *
+fact_of(enum query_sort sort, struct pidx_sel *s)
+{
+	return sort == QS_STATUS ? &s->status : sort == QS_TYPE ? &s->type : &s->platform;
+}
+
+/* The selections whose ranges, one after the other, are q's order: sel itself, or for a
+ * sort by a fact one per value of it (in the sort's direction; each range in the default
+ * order, as the ties of every sort are). Their number. */
+static size_t
+segments(const struct query *q, const struct pidx_sel *sel, struct pidx_sel seg[NSEG])
+{
+	int lo = q->sort == QS_PLATFORM ? -1 : 0;	/* no primary platform first */
+	int hi = q->sort == QS_PLATFORM ? PLAT_COUNT - 1 : 2;
+	int any = q->sort == QS_PLATFORM ? PIDX_ANY : -1;
+	size_t n = 0;
+
+	seg[0] = *sel;
+	if (q->sort == QS_NAME || *fact_of(q->sort, &seg[0]) != any)
+		return 1;		/* filtered on that fact: one value */
+	for (int i = 0; i <= hi - lo; i++) {
+		seg[n] = *sel;
+		*fact_of(q->sort, &seg[n++]) = q->desc ? hi - i : lo + i;
+	}
+	return n;
+}
+
+/* Reverses the rows (a page of the default order read forwards: the descending one). */
+static void
+reverse_rows(struct query_result *r)
+{
+	for (size_t i = 0; i < r->n / 2; i++) {
+		struct report_row x = r->rows[i];
+		r->rows[i] = r->rows[r->n - 1 - i];
+		r->rows[r->n - 1 - i] = x;
+	}
 }
 
 /* ---- the other pages: candidates read in place, the page's ranks selected ---- */
@@ -263,10 +309,45 @@ page_cb(uint64_t id, int active, void *arg)
 	return add_row(arg, id) < 0 ? -1 : 0;
 }
 
+/* q's page from the indexes alone: the ranges of seg in turn (a page of the default
+ * order descending: the mirror page of the ascending one, reversed). 0 or -1. */
+static int
+indexed_page(struct txn *t, const struct query *q, const struct pidx_sel *seg, size_t nseg,
+    struct page *pg)
+{
+	uint64_t cnt[NSEG], skip = q->page * q->size, left = q->size, end, take;
+	int rc = 0;
+
+	pg->r->indexed = 1;
+	for (size_t i = 0; i < nseg; i++) {
+		if (store_pidx_count(t, &seg[i], &cnt[i]) < 0)
+			return -1;
+		pg->r->total += cnt[i];
+	}
+	if (q->sort == QS_NAME && q->desc) {
+		end = pg->r->total > skip ? pg->r->total - skip : 0;
+		take = end < left ? end : left;
+		rc = take ? store_pidx_page(t, seg, end - take, take, page_cb, pg) : 0;
+		reverse_rows(pg->r);
+		return rc;
+	}
+	for (size_t i = 0; i < nseg && left > 0 && rc == 0; i++) {
+		if (skip >= cnt[i]) {
+			skip -= cnt[i];
+			continue;
+		}
+		take = cnt[i] - skip < left ? cnt[i] - skip : left;
+		rc = store_pidx_page(t, &seg[i], skip, take, page_cb, pg);
+		left -= take;
+		skip = 0;
+	}
+	return rc;
+}
+
 int
 query_run(struct txn *t, const struct query *q, struct query_result *r)
 {
-	struct pidx_sel sel;
+	struct pidx_sel sel, seg[NSEG];
 	struct page pg = { t, r, 0 };
 	struct walk w;
 	uint64_t skip = q->page * q->size, end = 0;
@@ -275,12 +356,8 @@ query_run(struct txn *t, const struct query *q, struct query_result *r)
 	memset(r, 0, sizeof(*r));
 	if (selection(q, &sel) < 0)
 		return 0;
-	if (fast(q)) {
-		r->indexed = 1;
-		if (store_pidx_count(t, &sel, &r->total) < 0)
-			return -1;
-		return store_pidx_page(t, &sel, skip, q->size, page_cb, &pg);
-	}
+	if (indexed(q))
+		return indexed_page(t, q, seg, segments(q, &sel, seg), &pg);
 	if (slow_walk(t, q, &sel, &w) < 0)
 		goto out;
 	r->total = w.c.n;
@@ -328,9 +405,10 @@ id_cb(uint64_t id, int active, void *arg)
 int
 query_ids(struct txn *t, const struct query *q, uint64_t **ids, size_t *n)
 {
-	struct pidx_sel sel;
+	struct pidx_sel sel, seg[NSEG];
 	struct idlist l = { NULL, 0, 0 };
 	struct walk w;
+	size_t nseg;
 	int rc = 0;
 
 	memset(&w, 0, sizeof(w));
@@ -338,8 +416,15 @@ query_ids(struct txn *t, const struct query *q, uint64_t **ids, size_t *n)
 	*n = 0;
 	if (selection(q, &sel) < 0)
 		return 0;
-	if (fast(q)) {
-		rc = store_pidx_page(t, &sel, 0, SIZE_MAX, id_cb, &l);
+	if (indexed(q)) {
+		nseg = segments(q, &sel, seg);
+		for (size_t i = 0; i < nseg && rc == 0; i++)
+			rc = store_pidx_page(t, &seg[i], 0, SIZE_MAX, id_cb, &l);
+		for (size_t i = 0; q->sort == QS_NAME && q->desc && i < l.n / 2; i++) {
+			uint64_t x = l.v[i];
+			l.v[i] = l.v[l.n - 1 - i];
+			l.v[l.n - 1 - i] = x;
+		}
 	} else if ((rc = slow_walk(t, q, &sel, &w)) == 0 && w.c.n) {
 		qc_select(&w.c, 0, w.c.n);
 		for (size_t i = 0; i < w.c.n; i++)

@@ -27,7 +27,8 @@ struct qcands {
 	size_t		 n, cap;
 	struct buf	 arena;
 	enum query_sort	 sort;
-	int		 desc;	/* the sort key descending; ties stay in the default order */
+	int		 desc;	/* the sort key descending (ties stay in the default order);
+				 * by name, the default order reversed */
 };
 
 /* Adds person v with its keys for s->sort. */

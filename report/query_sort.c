@@ -75,28 +75,32 @@ qc_add(struct qcands *s, const struct person_view *v)
 	}
 }
 
-static int
-is_text(enum query_sort sort)
+/* The default order of x and y: the name (else the address), then the id. */
+static inline int
+default_cmp(const struct qcands *s, const struct qcand *x, const struct qcand *y)
 {
-	return sort == QS_NAME || sort == QS_EMAIL || sort == QS_TEAM;
+	int c = x->t < y->t ? -1 : x->t > y->t;
+
+	if (c == 0)
+		c = strcmp(s->arena.p + x->ts, s->arena.p + y->ts);
+	return c ? c : (x->id < y->id ? -1 : x->id > y->id);
 }
 
-/* The sort's order of x and y: the key (descending with desc), then the default order. */
+/* The sort's order of x and y: the key (descending with desc), then the default order; by
+ * name, the default order (reversed with desc). */
 static inline int
 cmp(const struct qcands *s, const struct qcand *x, const struct qcand *y)
 {
-	const char *a = s->arena.p;
-	int c = x->k < y->k ? -1 : x->k > y->k;
+	int c = 0;
 
-	if (c == 0 && is_text(s->sort))
-		c = strcmp(a + x->ks, a + y->ks);
+	if (s->sort == QS_NAME)
+		return s->desc ? -default_cmp(s, x, y) : default_cmp(s, x, y);
+	c = x->k < y->k ? -1 : x->k > y->k;
+	if (c == 0 && (s->sort == QS_EMAIL || s->sort == QS_TEAM))
+		c = strcmp(s->arena.p + x->ks, s->arena.p + y->ks);
 	if (s->desc)
 		c = -c;
-	if (c == 0)
-		c = x->t < y->t ? -1 : x->t > y->t;
-	if (c == 0)
-		c = strcmp(a + x->ts, a + y->ts);
-	return c ? c : (x->id < y->id ? -1 : x->id > y->id);
+	return c ? c : default_cmp(s, x, y);
 }
 
 static inline void

@@ -149,9 +149,7 @@ model_cmp(const void *a, const void *b)
 	int c = 0;
 
 	switch (mq.sort) {
-	case QS_NAME: /* the name alone: equal names stay in the default order */
-		c = text_cmp(x->name ? x->name : x->email, y->name ? y->name : y->email, 160);
-		break;
+	case QS_NAME: c = default_cmp(x, y); break;	/* descending: all of it reversed */
 	case QS_EMAIL: c = text_cmp(x->email, y->email, 500); break;
 	case QS_TEAM: c = text_cmp(x->primary_team_id, y->primary_team_id, 500); break;
 	case QS_STATUS: c = num_cmp(x->status, y->status); break;
