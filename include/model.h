@@ -44,6 +44,8 @@ struct account {
 	char		*name;		/* best display name */
 	char		*first_name;
 	char		*tz;		/* IANA zone or NULL */
+	int64_t		 tz_at;		/* Teams: when the mailbox zone was last asked
+					   (reconcile/zones.c; unix seconds), 0 never */
 	char		*workspaces;	/* Slack Enterprise Grid: the workspaces (team ids,
 					   comma-separated, sorted) of an account whose team_id
 					   is the Grid's enterprise id; else NULL */

@@ -11,12 +11,14 @@
 #include "store.h"
 
 #define ZONES_PER_RUN	2000	/* mailbox zones asked at most per run (one request each) */
+#define ZONE_REFRESH	86400	/* seconds after which a zone is asked again */
 
 /*
  * For every platform whose driver has a zone hook (Teams) and whose pull went through this
- * run (pulled[p]): active human accounts never asked are asked for their zone (at most
- * ZONES_PER_RUN a run, the rest next run), and the answer is stored in the account (a later
- * pull keeps it); "none" is stored as "" (not asked again). A platform that refuses (403:
+ * run (pulled[p]): active human accounts never asked are asked for their zone, then those
+ * asked ZONE_REFRESH ago or more (by ps_now(); at most ZONES_PER_RUN a run, the rest next
+ * run), and the answer is stored in the account (a later pull keeps it); "none" is stored
+ * as "", with when it was asked (the account's tz_at). A platform that refuses (403:
  * no MailboxSettings.Read) is asked no more this run, with one warning; what it answered
  * before is kept. *n = zones stored. 0, or -1 on a store error (logged).
  */

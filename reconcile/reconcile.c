@@ -154,6 +154,7 @@ rec_account_merge(struct account *out, const struct account *fresh,
 	if (stored && out->tz == NULL && stored->tz != NULL && fresh->platform == PLAT_TEAMS)
 		out->tz = xstrdup(stored->tz);	/* the mailbox's, fetched apart (zones.c) */
 	if (stored) {
+		out->tz_at = stored->tz_at;	/* a roster never says when zones.c asked */
 		out->flags |= stored->flags & OWN_FLAGS;
 		out->person_id = stored->person_id;
 		out->link_how = stored->link_how;

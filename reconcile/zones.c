@@ -4,7 +4,8 @@
  * Slack members carry "tz" and Webex people "timezone" in the roster itself; Graph keeps it
  * in the mailbox, one request per person, so those are fetched apart from the pull, a
  * bounded number per run, and kept in the account record (the pull's merge keeps a stored
- * zone when the roster says none).
+ * zone when the roster says none). A mailbox zone is asked again a day after it was asked
+ * (the account's tz_at), like team names: people move, and travel.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -81,12 +82,22 @@ rec_person_zone(const struct config *cfg, const struct person *p,
 	return "UTC";
 }
 
-/* ---- fetching the zones a roster lacks ---- */
+/* ---- fetching the zones a roster lacks, and refreshing them ---- */
 
 struct want {
-	struct account	*a;		/* copies of the accounts to ask about */
+	int64_t		 now;
+	struct account	*a;		/* copies of the accounts to ask about: never asked */
 	int		 n;
+	struct account	*old;		/* and asked more than ZONE_REFRESH ago */
+	int		 nold;
 };
+
+static void
+want_add(struct account **v, int *n, const struct account *a)
+{
+	*v = xrealloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	account_copy(&(*v)[(*n)++], a);
+}
 
 static int
 want_cb(const struct account *a, void *arg)
@@ -95,20 +106,28 @@ want_cb(const struct account *a, void *arg)
 
 	if (w->n >= ZONES_PER_RUN)
 		return 1;
-	if (a->tz != NULL || a->person_id == 0 || !rec_account_is_active(a) ||
-	    (a->flags & (ACCT_BOT | ACCT_APP)))
+	if (a->person_id == 0 || !rec_account_is_active(a) || (a->flags & (ACCT_BOT | ACCT_APP)))
 		return 0;
-	w->a = xrealloc(w->a, (size_t)(w->n + 1) * sizeof(*w->a));
-	account_copy(&w->a[w->n++], a);
+	if (a->tz == NULL)
+		want_add(&w->a, &w->n, a);
+	else if (w->n + w->nold < ZONES_PER_RUN && a->tz_at + ZONE_REFRESH <= w->now)
+		want_add(&w->old, &w->nold, a);
 	return 0;
+}
+
+static int
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 #define ZONE_BATCH	200	/* zones written per transaction */
 
 /*
- * The zones learnt into the accounts, as stored now (one may have changed meanwhile), in
- * transactions of ZONE_BATCH: tz[i] for w->a[i], "" when the platform has none (asked: not
- * asked again), NULL when it could not be asked (asked again next run).
+ * The zones learnt into the accounts, in transactions of ZONE_BATCH: tz[i] for w->a[i], ""
+ * when the platform has none, NULL when it could not be asked (asked again next run). An
+ * account's zone is replaced only if it is still the one we saw when asking (a pull may
+ * have changed it meanwhile); every answer notes when it was asked (tz_at).
  */
 static int
 put_zones(struct store *st, const struct want *w, char **tz, long *n)
@@ -120,13 +139,17 @@ put_zones(struct store *st, const struct want *w, char **tz, long *n)
 	for (i = 0; i < w->n && r >= 0; i++) {
 		if (tz[i] == NULL)
 			continue;
-		if (t == NULL && (t = store_begin(st, 1)) == NULL)
-			return -1;
+		if (t == NULL && (t = store_begin(st, 1)) == NULL) {
+			r = -1;
+			break;
+		}
 		r = store_account_get(t, w->a[i].platform, w->a[i].team_id, w->a[i].user_id, &cur);
-		if (r == 0 && cur.tz == NULL) {
+		if (r == 0 && str_same(cur.tz, w->a[i].tz)) {
+			*n += !str_same(cur.tz, tz[i]) && *tz[i] != '\0';
+			free(cur.tz);
 			cur.tz = xstrdup(tz[i]);
+			cur.tz_at = w->now;
 			r = store_account_put(t, &cur, cur.person_id);
-			*n += r == 0 && *tz[i] != '\0';
 		}
 		account_free(&cur);
 		if (r >= 0 && ++k % ZONE_BATCH == 0) {
@@ -141,7 +164,8 @@ put_zones(struct store *st, const struct want *w, char **tz, long *n)
 	return r < 0 ? -1 : 0;
 }
 
-/* The zones of platform p's accounts that lack one (drv->zone). */
+/* The zones of platform p's accounts that lack one, or were asked a day ago or more
+ * (drv->zone). */
 static int
 fill_platform(const struct config *cfg, struct store *st, const struct driver *drv,
     long *n)
@@ -154,8 +178,16 @@ fill_platform(const struct config *cfg, struct store *st, const struct driver *d
 
 	if ((t = store_begin(st, 0)) == NULL)
 		return -1;
+	w.now = (int64_t)ps_now();
 	rc = store_account_each(t, (int)drv->platform, want_cb, &w) < 0 ? -1 : 0;
 	store_abort(t);
+	/* the never asked first, then the oldest answers, ZONES_PER_RUN in all */
+	for (i = 0; i < w.nold; i++)
+		if (w.n < ZONES_PER_RUN)
+			want_add(&w.a, &w.n, &w.old[i]);
+	for (i = 0; i < w.nold; i++)
+		account_free(&w.old[i]);
+	free(w.old);
 	if (rc < 0 || w.n == 0)
 		goto out;
 	tz = xcalloc((size_t)w.n, sizeof(*tz));

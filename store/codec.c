@@ -124,7 +124,7 @@ dup_field(char **slot, const char *d, size_t n)
 
 enum {
 	A_PLATFORM = 1, A_TEAM, A_USER, A_EMAIL, A_EMAILS, A_NAME, A_FIRST, A_TZ, A_FLAGS,
-	A_UPDATED, A_PERSON, A_LINKHOW, A_VERSION, A_WORKSPACES
+	A_UPDATED, A_PERSON, A_LINKHOW, A_VERSION, A_WORKSPACES, A_TZ_AT
 };
 
 void
@@ -148,6 +148,8 @@ codec_account_encode(const struct account *a, struct buf *out)
 	put_str(out, A_FIRST, a->first_name);
 	put_str(out, A_TZ, a->tz);
 	put_str(out, A_WORKSPACES, a->workspaces);
+	if (a->tz_at != 0)
+		put_sint(out, A_TZ_AT, a->tz_at);
 	put_uint(out, A_FLAGS, a->flags);
 	put_sint(out, A_UPDATED, a->updated);
 	put_uint(out, A_PERSON, a->person_id);
@@ -178,6 +180,7 @@ codec_account_decode(const void *data, size_t n, struct account *a)
 			case A_PERSON: a->person_id = v; break;
 			case A_LINKHOW: a->link_how = (uint8_t)v; break;
 			case A_VERSION: a->version = (uint32_t)v; break;
+			case A_TZ_AT: a->tz_at = unzig(v); break;
 			default: break;
 			}
 			continue;

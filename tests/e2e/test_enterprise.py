@@ -199,6 +199,45 @@ class TestEnterpriseZones(Enterprise):
         r = run(self.cfg, "explain", self.fixed(0)["email"], env=env)
         self.assertIn("zone: Europe/Paris — from prompts.default_tz (TZ)", r.out)
 
+class TestEnterpriseZoneRefresh(Enterprise):
+    """A mailbox zone is asked again a day after it was asked, not before."""
+
+    def test_a_changed_mailbox_zone_is_seen_after_a_day(self):
+        who = self.truth["people"][0]              # Teams only, in Asia/Dubai
+        gid = who["accounts"][0]["user_id"]
+        self.assertEqual(who["accounts"][0]["platform"], "teams")
+
+        def at(dt):
+            return {"TZ": "Europe/Paris", "PEOPLESYNC_NOW": str(PARIS_9AM + dt)}
+
+        def asked():
+            return len([q for q in self.fakes["ms"].requests()
+                        if q.get("endpoint") == "users.tz" and gid in q.get("path", "")])
+
+        self.reconcile("--no-prompts", env=at(0))
+        self.assertEqual(asked(), 1)
+        self.assertIn("zone: Asia/Dubai — from teams:", run(self.cfg, "explain",
+                                                            who["email"], env=at(0)).out)
+        self.fakes["ms"].control({"op": "mailbox", "user_id": gid,
+                                  "zone": "Tokyo Standard Time"})
+        self.reconcile("--no-prompts", env=at(3600))
+        self.assertEqual(asked(), 1, "not asked again within the day")
+        self.assertIn("zone: Asia/Dubai — from teams:", run(self.cfg, "explain",
+                                                            who["email"], env=at(3600)).out)
+        self.reconcile("--no-prompts", env=at(86400 + 60))
+        self.assertEqual(asked(), 2, "asked again after a day")
+        self.assertIn("zone: Asia/Tokyo — from teams:", run(self.cfg, "explain",
+                                                            who["email"], env=at(86460)).out)
+        # a mailbox that no longer has a zone: the person falls back to the default
+        self.fakes["ms"].control({"op": "mailbox", "user_id": gid, "zone": None})
+        self.reconcile("--no-prompts", env=at(2 * 86400 + 120))
+        self.assertEqual(asked(), 3)
+        self.assertIn("zone: Europe/Paris — from prompts.default_tz (TZ)",
+                      run(self.cfg, "explain", who["email"], env=at(2 * 86400 + 120)).out)
+        r = run(self.cfg, "db", "verify")
+        self.assertEqual(r.rc, 0, msg=repr(r))
+
+
 class TestEnterpriseCheckOnline(Enterprise):
     """check-config --online proves every workspace's token and names the one at fault."""
 

@@ -147,6 +147,7 @@ test_changed_and_merge(void **state)
 	assert_false(rec_account_changed(&a, &b));
 	b.person_id = 7;		/* bookkeeping is not a change */
 	b.version = 3;
+	b.tz_at = 1796284800;
 	b.flags = ACCT_ADMIN_LINK;
 	assert_false(rec_account_changed(&a, &b));
 	b.flags |= ACCT_DELETED;
@@ -159,6 +160,7 @@ test_changed_and_merge(void **state)
 	rec_account_merge(&m, &a, &b);		/* fresh a, stored b */
 	assert_int_equal(m.person_id, 7);
 	assert_int_equal(m.version, 3);
+	assert_int_equal(m.tz_at, 1796284800);	/* when the zone was asked: kept */
 	assert_true(m.flags & ACCT_ADMIN_LINK);
 	assert_string_equal(m.name, "U1");
 	account_free(&m);

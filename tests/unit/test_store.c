@@ -41,6 +41,7 @@ test_account_roundtrip(void **state)
 	mk(&a, PLAT_SLACK, "T1", "U1", "zoe@x.com");
 	account_add_email(&a, "z@x.com", LINK_PROXY);
 	a.flags = ACCT_GUEST | ACCT_ULTRA;
+	a.tz_at = 1796284800;
 	t = store_begin(f->st, 1);
 	assert_int_equal(store_account_put(t, &a, 0), 0);
 	assert_int_equal(a.version, 1);
@@ -56,6 +57,7 @@ test_account_roundtrip(void **state)
 	assert_string_equal(b.name, "Zoë O'Brien 山田");
 	assert_int_equal(b.flags, ACCT_GUEST | ACCT_ULTRA);
 	assert_int_equal(b.updated, 1569143041);
+	assert_int_equal(b.tz_at, 1796284800);
 	assert_int_equal(b.version, 1);
 	account_free(&b);
 	assert_int_equal(store_account_get(t, PLAT_SLACK, "T1", "U2", &b), STORE_NOTFOUND);

@@ -171,6 +171,22 @@ class Control:
         self.change(plat, r, obj)
         return {"user": obj}
 
+    def op_mailbox(self, d):
+        """A Teams user's mailbox zone (Windows name; null: the mailbox has none), as
+        GET /users/{id}/mailboxSettings/timeZone answers it from now on."""
+        t = self.S.org.get("teams")
+        if t is None or self.S.graph is None:
+            raise ValueError("the org has no teams")
+        uid = str(d.get("user_id") or "")
+        if self.S.graph.live(uid) is None:
+            raise KeyError("no such user %r" % uid)
+        z = d.get("zone")
+        if z is None:
+            t.setdefault("mailbox", {}).pop(uid, None)
+        else:
+            t.setdefault("mailbox", {})[uid] = str(z)
+        return {"user_id": uid, "zone": z}
+
     def op_deactivate(self, d):
         """Deactivate the way each platform shows it (Slack: deleted + fields dropped)."""
         plat, ros = self.roster(d)
