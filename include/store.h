@@ -307,6 +307,22 @@ int	store_person_view_get(struct txn *t, uint64_t id, struct person_view *v);
 typedef int (*store_id_cb)(uint64_t id, void *arg);
 int	store_account_user_people(struct txn *t, const char *uid, store_id_cb cb, void *arg);
 
+/*
+ * A bulk writer of people (reconcile's apply) defers the index: after store_pidx_defer,
+ * each commit that writes people marks the index out of date and keeps its index writes
+ * (sortable records, in a temporary file of the database's directory past 16 MiB) instead
+ * of writing them; store_pidx_settle writes them all in key order (appends where past the
+ * last key) in txns of 100,000, then the counters and the mark "exact", and ends the
+ * deferral. When another process wrote people in between (the mark says "touched"), or a
+ * write could not be kept, settle rebuilds the whole index instead. 0 or -1; after -1 (or a
+ * crash before settle) the mark stays, pages may be stale, `db verify` says so, and
+ * store_pidx_repair (the next reconcile, under the run lock) rebuilds: 1 when it did,
+ * 0 when the index was exact, -1.
+ */
+void	store_pidx_defer(struct store *s);
+int	store_pidx_settle(struct store *s);
+int	store_pidx_repair(struct store *s);
+
 /* ---- the audit list of admin actions (store/audit.c) ---- */
 /* An entry: its strings live until the callback returns. */
 struct audit {

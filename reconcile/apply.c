@@ -435,10 +435,17 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	}
 	sum->n_new = sum->n_changed = sum->n_unchanged = 0;
 	ap.write = 1;
-	if (store_stage_merge(st, p, job->res.full, APPLY_BATCH, 1, apply_cb, &ap) < 0) {
+	/* the people index is written once, sorted, after the merge (store_pidx_defer) */
+	store_pidx_defer(st);
+	rc = store_stage_merge(st, p, job->res.full, APPLY_BATCH, 1, apply_cb, &ap);
+	if (rc < 0)
 		snprintf(sum->err, sizeof(sum->err), "%s", ap.err[0] ? ap.err : store_error(st));
-		return -1;
+	if (store_pidx_settle(st) < 0 && rc == 0) {
+		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
+		rc = -1;
 	}
+	if (rc < 0)
+		return -1;
 	/* Pull state for the next run (delta link) and a clean staging area. */
 	if ((t = store_begin(st, 1)) == NULL)
 		goto fail;

@@ -237,6 +237,8 @@ store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pd_free)
+		s->pd_free(s);		/* a deferral never settled: the mark stays */
 	if (s->env)
 		mdb_env_close(s->env);
 	free(s->path);
@@ -303,6 +305,8 @@ store_commit(struct txn *t)
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0)
 		st_fail(t->s, "commit", rc);
+	else if (t->pp_after)
+		t->pp_after(t);
 	txn_drop(t);
 	return rc ? -1 : 0;
 }

@@ -17,18 +17,23 @@
  * entries.
  *
  * Writes are kept in the txn and applied at commit, sorted by key (st_pidx_flush): a run
- * that writes 10,000 people per txn inserts their entries in order, page after page.
+ * that writes 10,000 people per txn inserts their entries in order. A bulk writer defers
+ * them further (store_pidx_defer): each commit then hands its writes to the store's
+ * deferral, and index_build.c writes them all, sorted, at the end; the mark in meta tells
+ * every other writer and reader that the index is not exact meanwhile.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "extsort.h"
 #include "store_p.h"
 
 #define PIDX_SORT_MAX	160
-#define PIDX_COUNTER	'#'
-#define PIDX_VAL_LEN	4
+/* The deferral's memory for sorting; more goes to a temporary file. */
+#define DEFER_SORT_MEM	(16u << 20)
 /* The fields: five indexed, and 'x' (counters only). */
 enum { PIDX_ALL, PIDX_STATUS, PIDX_PLATFORM, PIDX_TYPE, PIDX_TEAM, F_PLATSTATUS, NF };
+_Static_assert(NF == PIDX_NFIELD && F_PLATSTATUS == PIDX_NENTRY, "fields of store_p.h");
 
 static const char field_byte[NF] = {
 	[PIDX_ALL] = 'a', [PIDX_STATUS] = 's', [PIDX_PLATFORM] = 'p', [PIDX_TYPE] = 't',
@@ -44,18 +49,12 @@ struct pidx_op {
 	unsigned char	 val[PIDX_VAL_LEN];
 };
 
-struct pidx_count {
-	char		*key;		/* without the '#' */
-	size_t		 len;
-	int64_t		 d;
-};
-
 struct pidx_pending {
 	struct buf	 keys;
 	struct pidx_op	*op;
 	size_t		 nop, capop;
-	struct pidx_count *c;
-	size_t		 nc;
+	struct pidx_counts cnt;
+	int		 deferred;	/* the store defers: the commit only marks */
 };
 
 /* The value part of field f for person p, appended to v: 0, or -1 when p has none there
@@ -104,6 +103,21 @@ pack(const struct person *p, unsigned char v[PIDX_VAL_LEN])
 }
 
 void
+st_pidx_pack(const struct person *p, unsigned char v[PIDX_VAL_LEN])
+{
+	pack(p, v);
+}
+
+const char *
+st_pidx_field_name(char byte)
+{
+	for (int f = 0; f < NF; f++)
+		if (field_byte[f] == byte)
+			return field_name[f];
+	return "?";
+}
+
+void
 st_pidx_sort_key(const struct person *p, struct buf *out)
 {
 	const char *s = p->name ? p->name : p->email ? p->email : "";
@@ -139,6 +153,38 @@ entry_key(int f, const struct person *p, struct buf *k)
 	return 0;
 }
 
+int
+st_pidx_entry_key(int f, const struct person *p, struct buf *k)
+{
+	return f >= 0 && f < NF ? entry_key(f, p, k) : -1;
+}
+
+/* ---- the mark ---- */
+
+int
+st_pidx_mark(struct txn *t)
+{
+	MDB_val k = val_of(PIDX_MARK_KEY, strlen(PIDX_MARK_KEY)), v;
+	int rc = mdb_get(t->txn, t->s->dbi[DB_META], &k, &v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return st_fail(t->s, "read the people index's mark", rc);
+	return v.mv_size == 1 ? *(const char *)v.mv_data : PIDX_TOUCHED;
+}
+
+int
+st_pidx_set_mark(struct txn *t, char mark)
+{
+	MDB_val k = val_of(PIDX_MARK_KEY, strlen(PIDX_MARK_KEY)), v = val_of(&mark, 1);
+	int rc = mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0);
+
+	return rc ? st_fail(t->s, "write the people index's mark", rc) : 0;
+}
+
+/* ---- writing ---- */
+
 static struct pidx_pending *
 pending(struct txn *t)
 {
@@ -146,36 +192,53 @@ pending(struct txn *t)
 		t->pp = xcalloc(1, sizeof(*t->pp));
 		/* env.c's commit and abort call these through the txn: no call into this file */
 		t->pp_flush = st_pidx_flush;
+		t->pp_after = st_pidx_kept;
 		t->pp_drop = st_pidx_drop;
+		t->pp->deferred = t->s->pd != NULL;
 	}
 	return t->pp;
 }
 
-/* Adds d to the counter of field f's value for p (active or not). */
+/* Adds d to the counter under key (copied when new). */
 static void
-count(struct pidx_pending *pp, int f, const struct person *p, int64_t d)
+count_key(struct pidx_counts *cs, const char *key, size_t len, int64_t d)
 {
-	struct buf k = { 0 };
 	size_t i;
 
-	if (field_value(f, p, &k) < 0) {
-		buf_free(&k);
-		return;
-	}
-	buf_addc(&k, p->active ? '1' : '0');
-	for (i = 0; i < pp->nc; i++)
-		if (pp->c[i].len == k.len && memcmp(pp->c[i].key, k.p, k.len) == 0)
+	for (i = 0; i < cs->n; i++)
+		if (cs->c[i].len == len && memcmp(cs->c[i].key, key, len) == 0)
 			break;
-	if (i == pp->nc) {
-		pp->c = xrealloc(pp->c, (pp->nc + 1) * sizeof(*pp->c));
-		pp->c[i].key = k.p;
-		pp->c[i].len = k.len;
-		pp->c[i].d = 0;
-		pp->nc++;
-	} else {
-		buf_free(&k);
+	if (i == cs->n) {
+		cs->c = xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
+		cs->c[i].key = xmalloc(len ? len : 1);
+		memcpy(cs->c[i].key, key, len);
+		cs->c[i].len = len;
+		cs->c[i].d = 0;
+		cs->n++;
 	}
-	pp->c[i].d += d;
+	cs->c[i].d += d;
+}
+
+void
+st_pidx_count(struct pidx_counts *cs, int f, const struct person *p, int64_t d)
+{
+	struct buf k = { 0 };
+
+	if (field_value(f, p, &k) == 0) {
+		buf_addc(&k, p->active ? '1' : '0');
+		count_key(cs, k.p, k.len, d);
+	}
+	buf_free(&k);
+}
+
+void
+st_pidx_counts_free(struct pidx_counts *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		free(cs->c[i].key);
+	free(cs->c);
+	cs->c = NULL;
+	cs->n = 0;
 }
 
 /* Queues the write (put) or delete of the entry k (of person p). */
@@ -219,9 +282,9 @@ st_pidx_update(struct txn *t, const struct person *old, const struct person *cur
 			continue;
 		/* a counter whose key did not change nets to zero */
 		if (ho)
-			count(pp, f, old, -1);
+			st_pidx_count(&pp->cnt, f, old, -1);
 		if (hn)
-			count(pp, f, cur, 1);
+			st_pidx_count(&pp->cnt, f, cur, 1);
 		if (f == F_PLATSTATUS)
 			continue;		/* counters only */
 		if (ho && !same_key)
@@ -295,8 +358,8 @@ counter_get(struct txn *t, const void *k, size_t klen, uint64_t *n)
 	return 0;
 }
 
-static int
-apply_counts(struct txn *t, struct pidx_pending *pp)
+int
+st_pidx_counts_write(struct txn *t, const struct pidx_counts *cs)
 {
 	struct buf k = { 0 };
 	unsigned char b[8];
@@ -305,15 +368,15 @@ apply_counts(struct txn *t, struct pidx_pending *pp)
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < pp->nc && rc == 0; i++) {
-		if (pp->c[i].d == 0)
+	for (i = 0; i < cs->n && rc == 0; i++) {
+		if (cs->c[i].d == 0)
 			continue;
 		buf_reset(&k);
 		buf_addc(&k, PIDX_COUNTER);
-		buf_add(&k, pp->c[i].key, pp->c[i].len);
+		buf_add(&k, cs->c[i].key, cs->c[i].len);
 		if ((rc = counter_get(t, k.p, k.len, &n)) < 0)
 			break;
-		n = (uint64_t)((int64_t)n + pp->c[i].d);
+		n = (uint64_t)((int64_t)n + cs->c[i].d);
 		kk = val_of(k.p, k.len);
 		if (n == 0) {
 			rc = mdb_del(t->txn, t->s->dbi[DB_PIDX], &kk, NULL);
@@ -329,15 +392,101 @@ apply_counts(struct txn *t, struct pidx_pending *pp)
 	return rc;
 }
 
+/*
+ * At commit. Deferred: only the mark (the writes go to the deferral once the commit has
+ * succeeded, st_pidx_kept). Otherwise the writes; and when the mark is not exact (another
+ * process defers, or a deferral was interrupted), the index is marked touched: what was
+ * written here may be undone by the deferral's writes, so it is rebuilt.
+ */
 int
 st_pidx_flush(struct txn *t)
 {
-	int rc = 0;
+	struct pidx_pending *pp = t->pp;
+	int rc = 0, mark;
 
-	if (t->pp)
-		rc = apply_ops(t, t->pp) < 0 || apply_counts(t, t->pp) < 0 ? -1 : 0;
-	st_pidx_drop(t);
+	if (pp == NULL || (pp->nop == 0 && pp->cnt.n == 0))
+		return 0;
+	if (pp->deferred)
+		return st_pidx_set_mark(t, PIDX_DEFERRED);
+	if ((mark = st_pidx_mark(t)) < 0)
+		return -1;
+	if (mark == PIDX_DEFERRED)
+		rc = st_pidx_set_mark(t, PIDX_TOUCHED);
+	if (rc == 0)
+		rc = apply_ops(t, pp) < 0 || st_pidx_counts_write(t, &pp->cnt) < 0 ? -1 : 0;
 	return rc;
+}
+
+void
+st_pidx_op_record(struct buf *out, const void *key, size_t klen, uint64_t seq, int put,
+    const unsigned char val[PIDX_VAL_LEN])
+{
+	unsigned char b[8];
+
+	buf_reset(out);
+	buf_add(out, key, klen);
+	put_be64(b, seq);
+	buf_add(out, b, 8);
+	buf_addc(out, put ? 1 : 0);
+	buf_add(out, val, PIDX_VAL_LEN);
+}
+
+int
+st_pidx_op_parse(const void *rec, size_t n, MDB_val *key, int *put, MDB_val *val)
+{
+	const unsigned char *r = rec;
+
+	if (n <= PIDX_OP_TRAILER)
+		return -1;
+	*key = val_of(r, n - PIDX_OP_TRAILER);
+	*put = r[n - PIDX_VAL_LEN - 1];
+	*val = val_of(r + n - PIDX_VAL_LEN, PIDX_VAL_LEN);
+	return 0;
+}
+
+static void
+pd_free(struct store *s)
+{
+	if (s->pd == NULL)
+		return;
+	extsort_free(s->pd->ops);
+	st_pidx_counts_free(&s->pd->counts);
+	free(s->pd);
+	s->pd = NULL;
+}
+
+void
+store_pidx_defer(struct store *s)
+{
+	if (s->pd)
+		return;
+	s->pd = xcalloc(1, sizeof(*s->pd));
+	s->pd->ops = extsort_new(s->path, DEFER_SORT_MEM);
+	s->pd_free = pd_free;
+}
+
+/* After a deferred txn's commit: its writes and counts join the deferral's. */
+void
+st_pidx_kept(struct txn *t)
+{
+	struct pidx_pending *pp = t->pp;
+	struct pidx_defer *pd = t->s->pd;
+	struct buf r = { 0 };
+	size_t i;
+
+	if (pp == NULL || !pp->deferred || pd == NULL)
+		return;
+	for (i = 0; i < pp->nop && !pd->lost; i++) {
+		const struct pidx_op *o = &pp->op[i];
+		st_pidx_op_record(&r, pp->keys.p + o->off, o->len, pd->seq + o->seq, o->put,
+		    o->val);
+		if (extsort_add(pd->ops, r.p, r.len) < 0)
+			pd->lost = 1;	/* settle rebuilds the index instead */
+	}
+	pd->seq += pp->nop;
+	for (i = 0; i < pp->cnt.n; i++)
+		count_key(&pd->counts, pp->cnt.c[i].key, pp->cnt.c[i].len, pp->cnt.c[i].d);
+	buf_free(&r);
 }
 
 void
@@ -347,9 +496,7 @@ st_pidx_drop(struct txn *t)
 
 	if (pp == NULL)
 		return;
-	for (size_t i = 0; i < pp->nc; i++)
-		free(pp->c[i].key);
-	free(pp->c);
+	st_pidx_counts_free(&pp->cnt);
 	free(pp->op);
 	buf_free(&pp->keys);
 	free(pp);
@@ -523,192 +670,6 @@ store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t
 	if (pidx_present(t) < 0)
 		return -1;
 	return n == 0 ? 0 : walk(t, sel, skip, n, cb, arg, &seen);
-}
-
-/* ---- building and checking ---- */
-
-/* People records read here through the codec (records.c calls this file: no call back). */
-struct people_walk {
-	int	(*cb)(const struct person *p, void *arg);
-	void	*arg;
-};
-
-static int
-people_walk_cb(MDB_val *k, MDB_val *v, void *arg)
-{
-	struct people_walk *w = arg;
-	struct person p;
-	int r;
-
-	(void)k;
-	if (codec_person_decode(v->mv_data, v->mv_size, &p) < 0)
-		return 0;		/* db verify reports undecodable people */
-	r = w->cb(&p, w->arg);
-	person_free(&p);
-	return r;
-}
-
-static int
-each_person(struct txn *t, int (*cb)(const struct person *, void *), void *arg)
-{
-	struct people_walk w = { cb, arg };
-
-	return st_each(t, DB_PEOPLE, NULL, 0, people_walk_cb, &w);
-}
-
-/* Person id's record: 0, STORE_NOTFOUND (absent or undecodable). */
-static int
-person_read(struct txn *t, uint64_t id, struct person *p)
-{
-	unsigned char b[8];
-	MDB_val k = st_id_key(b, id), v;
-
-	if (mdb_get(t->txn, t->s->dbi[DB_PEOPLE], &k, &v) != 0 ||
-	    codec_person_decode(v.mv_data, v.mv_size, p) < 0)
-		return STORE_NOTFOUND;
-	return 0;
-}
-
-static int
-build_cb(const struct person *p, void *arg)
-{
-	return st_pidx_update(arg, NULL, p) < 0 ? -1 : 0;
-}
-
-int
-st_pidx_build(struct txn *t)
-{
-	MDB_val k = val_of("pidx", 4), v;
-
-	if (mdb_get(t->txn, t->s->dbi[DB_META], &k, &v) == 0)
-		return 0;
-	if (mdb_drop(t->txn, t->s->dbi[DB_PIDX], 0) != 0 ||
-	    each_person(t, build_cb, t) < 0 || st_pidx_flush(t) < 0)
-		return st_failf(t->s, "building the people index: %s", t->s->err);
-	v = val_of("1", 1);
-	return mdb_put(t->txn, t->s->dbi[DB_META], &k, &v, 0) ? -1 : 0;
-}
-
-struct pverify {
-	struct txn	*t;
-	FILE		*f;
-	long		 problems;
-	struct buf	 k;
-	struct pidx_pending sums;	/* the counters the people add up to */
-};
-
-/* A problem with the entry (or counter) whose key is k. */
-static void
-vproblem(struct pverify *pv, const char *what, const void *key, size_t klen, uint64_t id)
-{
-	const char *k = key, *kind = "?";
-	size_t at = klen > 0 && k[0] == PIDX_COUNTER ? 1 : 0;
-
-	for (int f = 0; f < NF; f++)
-		if (klen > at && k[at] == field_byte[f])
-			kind = field_name[f];
-	pv->problems++;
-	if (pv->problems > 1000)
-		return;
-	if (at)
-		fprintf(pv->f, "pidx: %s %s index counter\n", what, kind);
-	else
-		fprintf(pv->f, "pidx: person %llu: %s %s index entry\n", (unsigned long long)id,
-		    what, kind);
-}
-
-/* Each person has every entry it should, with the right value; counted in the sums. */
-static int
-verify_person_cb(const struct person *p, void *arg)
-{
-	struct pverify *pv = arg;
-	unsigned char want[PIDX_VAL_LEN];
-	MDB_val k, v;
-
-	pack(p, want);
-	for (int f = 0; f < NF; f++) {
-		buf_reset(&pv->k);
-		if (entry_key(f, p, &pv->k) < 0)
-			continue;
-		count(&pv->sums, f, p, 1);
-		if (f == F_PLATSTATUS)
-			continue;
-		k = val_of(pv->k.p, pv->k.len);
-		if (mdb_get(pv->t->txn, pv->t->s->dbi[DB_PIDX], &k, &v) != 0)
-			vproblem(pv, "missing", pv->k.p, pv->k.len, p->id);
-		else if (v.mv_size != PIDX_VAL_LEN || memcmp(v.mv_data, want, PIDX_VAL_LEN) != 0)
-			vproblem(pv, "stale facts in", pv->k.p, pv->k.len, p->id);
-	}
-	return 0;
-}
-
-/* A counter: the one the people add up to (then marked seen). */
-static void
-verify_counter(struct pverify *pv, const MDB_val *k, const MDB_val *v)
-{
-	uint64_t want = 0;
-
-	for (size_t i = 0; i < pv->sums.nc; i++)
-		if (pv->sums.c[i].len + 1 == k->mv_size &&
-		    memcmp(pv->sums.c[i].key, (char *)k->mv_data + 1, k->mv_size - 1) == 0) {
-			want = (uint64_t)pv->sums.c[i].d;
-			pv->sums.c[i].d = -1;
-		}
-	if (v->mv_size != 8 || get_be64(v->mv_data) != want)
-		vproblem(pv, "wrong", k->mv_data, k->mv_size, 0);
-}
-
-/* Each entry names a person who has it. */
-static int
-verify_entry_cb(MDB_val *k, MDB_val *v, void *arg)
-{
-	struct pverify *pv = arg;
-	int found = 0;
-	uint64_t id;
-	struct person p;
-
-	if (k->mv_size > 0 && *(const char *)k->mv_data == PIDX_COUNTER) {
-		verify_counter(pv, k, v);
-		return 0;
-	}
-	id = k->mv_size >= 10 ? get_be64((const unsigned char *)k->mv_data + k->mv_size - 8) : 0;
-	if (person_read(pv->t, id, &p) == 0) {
-		for (int f = 0; f < F_PLATSTATUS && !found; f++) {
-			buf_reset(&pv->k);
-			found = entry_key(f, &p, &pv->k) == 0 && pv->k.len == k->mv_size &&
-			    memcmp(pv->k.p, k->mv_data, k->mv_size) == 0;
-		}
-		person_free(&p);
-	}
-	if (!found)
-		vproblem(pv, "extra", k->mv_data, k->mv_size, id);
-	return 0;
-}
-
-long
-st_pidx_verify(struct txn *t, FILE *f)
-{
-	struct pverify pv = { .t = t, .f = f };
-	long ret = -1;
-	size_t i;
-
-	if (t->s->absent[DB_PIDX])
-		return 0;
-	if (each_person(t, verify_person_cb, &pv) < 0 ||
-	    st_each(t, DB_PIDX, NULL, 0, verify_entry_cb, &pv) < 0)
-		goto out;
-	for (i = 0; i < pv.sums.nc; i++)
-		if (pv.sums.c[i].d > 0) {
-			char kb[2] = { PIDX_COUNTER, pv.sums.c[i].key[0] };
-			vproblem(&pv, "missing", kb, 2, 0);
-		}
-	ret = pv.problems;
-out:
-	for (i = 0; i < pv.sums.nc; i++)
-		free(pv.sums.c[i].key);
-	free(pv.sums.c);
-	buf_free(&pv.k);
-	return ret;
 }
 
 /* ---- the primary teams, from their counters ---- */

@@ -92,15 +92,15 @@ out:
 int
 store_upgrade(struct store *s)
 {
-	struct txn *t = store_begin(s, 1);
+	struct txn *t = store_begin(s, 0);
+	int mark;
 
 	if (t == NULL)
 		return -1;
-	if (st_pidx_build(t) < 0) {
-		store_abort(t);
-		return -1;
-	}
-	return store_commit(t);
+	mark = st_pidx_mark(t);
+	store_abort(t);
+	/* no mark: written before the people index existed (or new): built whole, once */
+	return mark < 0 ? -1 : mark == 0 ? st_pidx_rebuild(s) : 0;
 }
 
 /* ---- verify ---- */

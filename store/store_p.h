@@ -13,6 +13,7 @@
 
 #include "store.h"
 struct sub;
+struct extsort;
 
 /* The sub-databases, in the order of st_db_names (see store.h for what each holds). */
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
@@ -23,12 +24,40 @@ extern const char *const st_db_names[DB_COUNT];
 
 #define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
 
+/*
+ * The people index's counter changes (index.c): key (field byte, value, active byte) and
+ * the amount to add.
+ */
+struct pidx_count {
+	char		*key;
+	size_t		 len;
+	int64_t		 d;
+};
+struct pidx_counts {
+	struct pidx_count *c;
+	size_t		 n;
+};
+
+/*
+ * A deferral of the people index's writes (store_pidx_defer): the entry writes of each
+ * committed txn, as sortable records (st_pidx_op_record), and the sum of their counter
+ * changes, written by store_pidx_settle (index_build.c).
+ */
+struct pidx_defer {
+	struct extsort	*ops;
+	struct pidx_counts counts;
+	uint64_t	 seq;		/* the next op's order among all ops */
+	int		 lost;		/* an op could not be kept: settle rebuilds */
+};
+
 struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
 	char		*path;
 	int		 readonly;
 	unsigned char	 absent[DB_COUNT];	/* read-only, older: no such sub-database */
+	struct pidx_defer *pd;		/* index writes deferred by this process, or NULL */
+	void		(*pd_free)(struct store *);	/* index.c's, called by store_close */
 	char		 err[512];
 };
 
@@ -42,6 +71,7 @@ struct txn {
 	int		 person_dirty;
 	struct pidx_pending *pp;	/* people index writes not yet applied (index.c) */
 	int		(*pp_flush)(struct txn *);	/* ... written at commit */
+	void		(*pp_after)(struct txn *);	/* ... after a commit that succeeded */
 	void		(*pp_drop)(struct txn *);	/* ... forgotten at abort */
 };
 
@@ -144,17 +174,63 @@ MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
  * in t and written at commit by st_pidx_flush, in key order (sorted inserts into the
  * B-tree: a run that writes many people pays far less than for one insert at a time);
  * st_pidx_drop forgets them (abort); env.c calls both through t->pp_flush and t->pp_drop.
- * Nothing reads the index in a write txn. st_pidx_build indexes every person
- * once, on the first write open of a database that has no index yet. st_pidx_verify prints
- * each missing, extra or wrong entry and counter, and returns their number (or -1).
+ * Nothing reads the index in a write txn. Under a deferral (store_pidx_defer) the commit
+ * writes only the mark "out of date" and st_pidx_kept (t->pp_after) hands the txn's writes
+ * to s->pd once the commit succeeded.
  * st_pidx_sort_key appends p's sort key (the table's order) to out.
+ *
+ * The mark (meta key "pidx"): PIDX_EXACT, PIDX_DEFERRED (a deferral's writes are not all
+ * written: a run in progress, or one that was interrupted) or PIDX_TOUCHED (people were
+ * written by another process while the mark was not exact: the index may be wrong); absent
+ * in a database written before the index existed. Anything but exact is rebuilt by
+ * store_pidx_repair.
  */
+#define PIDX_MARK_KEY	"pidx"
+#define PIDX_EXACT	'1'
+#define PIDX_DEFERRED	'0'
+#define PIDX_TOUCHED	'2'
 int	st_pidx_update(struct txn *t, const struct person *old, const struct person *cur);
 int	st_pidx_flush(struct txn *t);
+void	st_pidx_kept(struct txn *t);
 void	st_pidx_drop(struct txn *t);
-int	st_pidx_build(struct txn *t);
-long	st_pidx_verify(struct txn *t, FILE *f);
 void	st_pidx_sort_key(const struct person *p, struct buf *out);
+/* The mark in t: its byte, or 0 when absent; -1 on a read error. */
+int	st_pidx_mark(struct txn *t);
+int	st_pidx_set_mark(struct txn *t, char mark);
+
+/* For index_build.c: the fields (PIDX_NENTRY with entries, then counters only), their
+ * names, the entry key of field f for p (0, or -1 when p has none there), the packed facts
+ * of an entry's value, counting, and writing counter changes (added to what is stored). */
+#define PIDX_NFIELD	6
+#define PIDX_NENTRY	5
+#define PIDX_VAL_LEN	4
+#define PIDX_COUNTER	'#'
+const char *st_pidx_field_name(char field_byte);
+int	st_pidx_entry_key(int f, const struct person *p, struct buf *k);
+void	st_pidx_pack(const struct person *p, unsigned char v[PIDX_VAL_LEN]);
+void	st_pidx_count(struct pidx_counts *cs, int f, const struct person *p, int64_t d);
+void	st_pidx_counts_free(struct pidx_counts *cs);
+int	st_pidx_counts_write(struct txn *t, const struct pidx_counts *cs);
+/*
+ * An entry write as a sortable record: key, order (8 bytes, big-endian), put (1) or delete
+ * (0), value (PIDX_VAL_LEN). No entry key is a prefix of another (its sort key ends at a
+ * NUL, then come 8 bytes of id), so byte order of the records is key order as LMDB orders
+ * keys, then the order of the writes. st_pidx_op_parse splits one (0, or -1 when
+ * malformed).
+ */
+#define PIDX_OP_TRAILER	(8 + 1 + PIDX_VAL_LEN)
+void	st_pidx_op_record(struct buf *out, const void *key, size_t klen, uint64_t seq, int put,
+	    const unsigned char val[PIDX_VAL_LEN]);
+int	st_pidx_op_parse(const void *rec, size_t n, MDB_val *key, int *put, MDB_val *val);
+
+/*
+ * index_build.c: st_pidx_rebuild writes the whole index again from the people records, in
+ * key order (appends), in txns of its own; st_pidx_verify prints each missing, extra or
+ * wrong entry and counter and returns their number (or -1); an index whose mark is not
+ * exact is reported as such, not checked.
+ */
+int	st_pidx_rebuild(struct store *s);
+long	st_pidx_verify(struct txn *t, FILE *f);
 
 /*
  * Record encoding: one format byte (REC_FORMAT), then fields as protobuf-style

@@ -407,12 +407,14 @@ check_page(struct store *st, const struct pidx_sel *sel, uint64_t skip, size_t n
 	struct txn *t = store_begin(st, 0);
 	struct got g = { .n = 0 };
 	int want[10], nw = 0;
+	char *name[10];
 	uint64_t cnt;
 
 	for (int i = 0; i < 10; i++) {
 		struct person p;
 		int take;
 		assert_int_equal(store_person_get(t, ids[i], &p), 0);
+		name[i] = strdup(p.name);
 		take = (sel->all || p.active) &&
 		    (sel->status < 0 || p.status == sel->status) &&
 		    (sel->platform == PIDX_ANY || p.primary_platform == sel->platform) &&
@@ -425,7 +427,7 @@ check_page(struct store *st, const struct pidx_sel *sel, uint64_t skip, size_t n
 	/* insertion sort by (lower-case name, id) */
 	for (int i = 1; i < nw; i++)
 		for (int j = i; j > 0; j--) {
-			int c = strcasecmp(names[want[j - 1]], names[want[j]]);
+			int c = strcasecmp(name[want[j - 1]], name[want[j]]);
 			if (c < 0 || (c == 0 && ids[want[j - 1]] < ids[want[j]]))
 				break;
 			int x = want[j]; want[j] = want[j - 1]; want[j - 1] = x;
@@ -437,6 +439,8 @@ check_page(struct store *st, const struct pidx_sel *sel, uint64_t skip, size_t n
 		assert_int_equal(g.id[k], ids[want[skip + k]]);
 	assert_int_equal(g.n, skip >= (uint64_t)nw ? 0 : (nw - skip < n ? nw - skip : n));
 	store_abort(t);
+	for (int i = 0; i < 10; i++)
+		free(name[i]);
 }
 
 static void
@@ -593,6 +597,132 @@ test_upgrade_builds_the_index(void **state)
 	assert_int_equal(verify_quiet(f->st), 0);
 }
 
+/* The mark of the people index, as a byte (0: none). */
+static int
+mark_of(struct store *st)
+{
+	struct txn *t = store_begin(st, 0);
+	int m = st_pidx_mark(t);
+
+	store_abort(t);
+	return m;
+}
+
+/* Renames ids[i] and flips their status in one txn of st. */
+static void
+change_some(struct store *st, const uint64_t ids[10], int from, int to, const char *name)
+{
+	struct txn *t = store_begin(st, 1);
+	struct person p;
+
+	for (int i = from; i < to; i++) {
+		assert_int_equal(store_person_get(t, ids[i], &p), 0);
+		free(p.name);
+		p.name = strdup(name);
+		p.status = (uint8_t)((p.status + 1) % 3);
+		assert_int_equal(store_person_put(t, &p), 0);
+		person_free(&p);
+	}
+	assert_int_equal(store_commit(t), 0);
+}
+
+/*
+ * A deferral: nothing of the index is written by the commits (the mark says so and verify
+ * does not check it), an aborted txn's writes are never kept, and settle makes it exact
+ * with the last of several writes to one key winning.
+ */
+static void
+test_deferred_index_settles_exact(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ids[10], n = 0;
+	struct pidx_sel all = PIDX_SEL_INIT;
+	struct txn *t;
+	struct person p;
+
+	assert_int_equal(store_upgrade(f->st), 0);
+	assert_int_equal(mark_of(f->st), PIDX_EXACT);
+	store_pidx_defer(f->st);
+	populate(f->st, ids);
+	assert_int_equal(mark_of(f->st), PIDX_DEFERRED);
+	t = store_begin(f->st, 0);
+	assert_int_equal(store_pidx_count(t, &all, &n), 0);
+	store_abort(t);
+	assert_int_equal(n, 0);			/* not written yet */
+	assert_int_equal(verify_quiet(f->st), 0);	/* not checked */
+	change_some(f->st, ids, 0, 3, "Zed");
+	change_some(f->st, ids, 1, 2, "Aaron");	/* a second move of one person */
+	t = store_begin(f->st, 1);		/* aborted: its writes are forgotten */
+	assert_int_equal(store_person_get(t, ids[4], &p), 0);
+	free(p.name);
+	p.name = strdup("Never");
+	assert_int_equal(store_person_put(t, &p), 0);
+	person_free(&p);
+	store_abort(t);
+	assert_int_equal(store_pidx_settle(f->st), 0);
+	assert_int_equal(mark_of(f->st), PIDX_EXACT);
+	assert_int_equal(verify_quiet(f->st), 0);
+	check_page(f->st, &all, 0, 10, ids);
+	assert_int_equal(store_pidx_settle(f->st), 0);	/* no deferral: nothing */
+}
+
+/* People written by another writer during a deferral: settle rebuilds the whole index. */
+static void
+test_deferral_touched_by_another_writer_rebuilds(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ids[10];
+	struct pidx_sel all = PIDX_SEL_INIT;
+	struct pidx_defer *pd;
+
+	assert_int_equal(store_upgrade(f->st), 0);
+	populate(f->st, ids);
+	store_pidx_defer(f->st);
+	change_some(f->st, ids, 0, 4, "Mid");
+	pd = f->st->pd;			/* as another process would write: no deferral */
+	f->st->pd = NULL;
+	change_some(f->st, ids, 2, 6, "Other");
+	assert_int_equal(mark_of(f->st), PIDX_TOUCHED);
+	f->st->pd = pd;
+	assert_int_equal(store_pidx_settle(f->st), 0);
+	assert_int_equal(mark_of(f->st), PIDX_EXACT);
+	assert_int_equal(verify_quiet(f->st), 0);
+	check_page(f->st, &all, 0, 10, ids);
+}
+
+/* A deferral never settled (a crash): verify says so, repair rebuilds, once. */
+static void
+test_interrupted_deferral_is_repaired(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ids[10];
+	struct pidx_sel all = PIDX_SEL_INIT;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *mf;
+	struct txn *t;
+
+	assert_int_equal(store_upgrade(f->st), 0);
+	store_pidx_defer(f->st);
+	populate(f->st, ids);
+	f->st->pd_free(f->st);			/* the process died before settle */
+	assert_int_equal(mark_of(f->st), PIDX_DEFERRED);
+	assert_int_equal(store_upgrade(f->st), 0);	/* not the upgrade's business */
+	assert_int_equal(mark_of(f->st), PIDX_DEFERRED);
+	assert_non_null(mf = open_memstream(&out, &len));
+	t = store_begin(f->st, 0);
+	assert_int_equal(st_pidx_verify(t, mf), 0);
+	store_abort(t);
+	fclose(mf);
+	assert_non_null(strstr(out, "not checked: out of date"));
+	free(out);
+	assert_int_equal(store_pidx_repair(f->st), 1);
+	assert_int_equal(mark_of(f->st), PIDX_EXACT);
+	assert_int_equal(verify_quiet(f->st), 0);
+	check_page(f->st, &all, 0, 10, ids);
+	assert_int_equal(store_pidx_repair(f->st), 0);
+}
+
 static int
 audit_cb(const struct audit *a, void *arg)
 {
@@ -641,6 +771,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify_finds_missing_and_extra, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_builds_the_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_index_settles_exact, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_deferral_touched_by_another_writer_rebuilds,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupted_deferral_is_repaired, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_audit_list, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
