@@ -19,7 +19,7 @@
  * Writes are kept in the txn and applied at commit, sorted by key (st_pidx_flush): a run
  * that writes 10,000 people per txn inserts their entries in order. A bulk writer defers
  * them further (store_pidx_defer): each commit then hands its writes to the store's
- * deferral, and index_build.c writes them all, sorted, at the end; the mark in meta tells
+ * deferral, and index_build.c writes them all, sorted (sorted.c), at the end; the mark in meta tells
  * every other writer and reader that the index is not exact meanwhile.
  */
 #include <stdlib.h>
@@ -417,33 +417,6 @@ st_pidx_flush(struct txn *t)
 	return rc;
 }
 
-void
-st_pidx_op_record(struct buf *out, const void *key, size_t klen, uint64_t seq, int put,
-    const unsigned char val[PIDX_VAL_LEN])
-{
-	unsigned char b[8];
-
-	buf_reset(out);
-	buf_add(out, key, klen);
-	put_be64(b, seq);
-	buf_add(out, b, 8);
-	buf_addc(out, put ? 1 : 0);
-	buf_add(out, val, PIDX_VAL_LEN);
-}
-
-int
-st_pidx_op_parse(const void *rec, size_t n, MDB_val *key, int *put, MDB_val *val)
-{
-	const unsigned char *r = rec;
-
-	if (n <= PIDX_OP_TRAILER)
-		return -1;
-	*key = val_of(r, n - PIDX_OP_TRAILER);
-	*put = r[n - PIDX_VAL_LEN - 1];
-	*val = val_of(r + n - PIDX_VAL_LEN, PIDX_VAL_LEN);
-	return 0;
-}
-
 static void
 pd_free(struct store *s)
 {
@@ -478,8 +451,8 @@ st_pidx_kept(struct txn *t)
 		return;
 	for (i = 0; i < pp->nop && !pd->lost; i++) {
 		const struct pidx_op *o = &pp->op[i];
-		st_pidx_op_record(&r, pp->keys.p + o->off, o->len, pd->seq + o->seq, o->put,
-		    o->val);
+		st_sorted_record(&r, pp->keys.p + o->off, o->len, pd->seq + o->seq, o->put,
+		    o->val, PIDX_VAL_LEN);
 		if (extsort_add(pd->ops, r.p, r.len) < 0)
 			pd->lost = 1;	/* settle rebuilds the index instead */
 	}

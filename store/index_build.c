@@ -4,9 +4,8 @@
  * the whole index again from the people records, store_pidx_repair rebuilds an index whose
  * mark is not exact, st_pidx_verify checks it against the people.
  *
- * Both writers walk the sorted writes once: a put past the last key of the index is an
- * append (pages filled whole, each written once), others are inserts in key order; txns of
- * TXN_OPS writes keep the dirty pages few. The mark is set exact in the last txn only if it
+ * Both write through sorted.c (appends past the last key, inserts in key order, txns of
+ * ST_SORTED_TXN writes). The mark is set exact in the last txn only if it
  * is still "deferred" there: a write of people by another process meanwhile made it
  * "touched", and the index is rebuilt (once more at most; after that, by the next run).
  */
@@ -16,7 +15,6 @@
 #include "extsort.h"
 #include "store_p.h"
 
-#define TXN_OPS		100000
 #define BUILD_SORT_MEM	(16u << 20)
 
 /* People records read here through the codec (records.c calls index.c: no call back). */
@@ -61,150 +59,20 @@ person_read(struct txn *t, uint64_t id, struct person *p)
 	return 0;
 }
 
-/* ---- writing sorted writes ---- */
-
-struct writer {
-	struct store	*s;
-	struct txn	*t;		/* the open txn, or NULL */
-	MDB_cursor	*c;
-	size_t		 in_txn;	/* writes in t */
-	int		 appending;	/* every put from here on is past the last key */
-	struct buf	 last;		/* the index's last key when t began */
-};
-
-/* Commits the writer's txn (when one is open). */
-static int
-writer_commit(struct writer *w)
-{
-	struct txn *t = w->t;
-
-	if (t == NULL)
-		return 0;
-	mdb_cursor_close(w->c);
-	w->t = NULL;
-	w->c = NULL;
-	return store_commit(t);
-}
-
-static void
-writer_abort(struct writer *w)
-{
-	if (w->t) {
-		mdb_cursor_close(w->c);
-		store_abort(w->t);
-	}
-	w->t = NULL;
-	w->c = NULL;
-	buf_free(&w->last);
-}
-
-/* A txn for the next write: the open one, or a new one when it is full. */
-static int
-writer_txn(struct writer *w)
-{
-	MDB_val k, v;
-	int rc;
-
-	if (w->t && w->in_txn < TXN_OPS)
-		return 0;
-	if (writer_commit(w) < 0 || (w->t = store_begin(w->s, 1)) == NULL)
-		return -1;
-	w->in_txn = 0;
-	w->appending = 0;
-	buf_reset(&w->last);
-	if ((rc = mdb_cursor_open(w->t->txn, w->s->dbi[DB_PIDX], &w->c)) != 0)
-		return st_fail(w->s, "write people index", rc);
-	rc = mdb_cursor_get(w->c, &k, &v, MDB_LAST);
-	if (rc == 0)
-		buf_add(&w->last, k.mv_data, k.mv_size);
-	else if (rc != MDB_NOTFOUND)
-		return st_fail(w->s, "read people index", rc);
-	return 0;
-}
-
-/* memcmp order with the shorter first, as LMDB orders keys. */
-static int
-key_cmp(const MDB_val *a, const struct buf *b)
-{
-	int c = memcmp(a->mv_data, b->p, a->mv_size < b->len ? a->mv_size : b->len);
-
-	return c ? c : (a->mv_size > b->len) - (a->mv_size < b->len);
-}
-
-/* Writes one sorted write (a record of st_pidx_op_record). */
-static int
-writer_put(struct writer *w, const struct buf *rec)
-{
-	MDB_val k, v;
-	int put, rc;
-
-	if (st_pidx_op_parse(rec->p, rec->len, &k, &put, &v) < 0)
-		return st_failf(w->s, "people index: a sorted write is malformed");
-	if (writer_txn(w) < 0)
-		return -1;
-	w->in_txn++;
-	if (put && !w->appending)
-		w->appending = w->last.len == 0 || key_cmp(&k, &w->last) > 0;
-	if (put && w->appending)
-		rc = mdb_cursor_put(w->c, &k, &v, MDB_APPEND);
-	else if (put)
-		rc = mdb_put(w->t->txn, w->s->dbi[DB_PIDX], &k, &v, 0);
-	else if ((rc = mdb_del(w->t->txn, w->s->dbi[DB_PIDX], &k, NULL)) == MDB_NOTFOUND)
-		rc = 0;
-	return rc ? st_fail(w->s, "write people index", rc) : 0;
-}
-
-/* Same key in two records of st_pidx_op_record. */
-static int
-same_key(const struct buf *a, const void *b, size_t bn)
-{
-	return a->len == bn && bn > PIDX_OP_TRAILER &&
-	    memcmp(a->p, b, bn - PIDX_OP_TRAILER) == 0;
-}
-
-/*
- * Writes x's sorted writes (the last of several to one key wins) in txns of TXN_OPS; the
- * last txn is left open in w for the caller (w->t may be NULL when there was nothing).
- */
-static int
-write_sorted(struct writer *w, struct extsort *x)
-{
-	struct buf cur = { 0 };
-	const void *rec;
-	size_t n;
-	int r, have = 0;
-
-	while ((r = extsort_next(x, &rec, &n)) > 0) {
-		if (have && !same_key(&cur, rec, n) && writer_put(w, &cur) < 0) {
-			buf_free(&cur);
-			return -1;
-		}
-		buf_reset(&cur);
-		buf_add(&cur, rec, n);
-		have = 1;
-	}
-	if (r < 0)
-		st_failf(w->s, "people index: %s", extsort_error(x));
-	else if (have)
-		r = writer_put(w, &cur);
-	buf_free(&cur);
-	return r < 0 ? -1 : 0;
-}
-
 /*
  * The last txn: the counter changes, and the mark exact if it still is "deferred". 1 when
  * it was touched (not exact: rebuild), 0 done, -1.
  */
 static int
-write_finish(struct writer *w, const struct pidx_counts *counts)
+write_finish(struct st_writer *w, const struct pidx_counts *counts)
 {
 	int mark;
 
-	if (writer_txn(w) < 0 || (mark = st_pidx_mark(w->t)) < 0 ||
+	if (st_writer_txn(w) < 0 || (mark = st_pidx_mark(w->t)) < 0 ||
 	    st_pidx_counts_write(w->t, counts) < 0 ||
 	    (mark == PIDX_DEFERRED && st_pidx_set_mark(w->t, PIDX_EXACT) < 0) ||
-	    writer_commit(w) < 0) {
-		writer_abort(w);
+	    st_writer_commit(w) < 0) {
+		st_writer_abort(w);
 		return -1;
 	}
 	buf_free(&w->last);
@@ -231,7 +99,7 @@ int
 store_pidx_settle(struct store *s)
 {
 	struct pidx_defer *pd = s->pd;
-	struct writer w = { .s = s };
+	struct st_writer w = { .s = s, .dbi = DB_PIDX, .what = "write people index" };
 	int rc = 0, mark;
 
 	if (pd == NULL)
@@ -244,8 +112,8 @@ store_pidx_settle(struct store *s)
 		goto out;
 	}
 	if (mark == PIDX_DEFERRED && !pd->lost) {
-		rc = write_sorted(&w, pd->ops) < 0 ? -1 : write_finish(&w, &pd->counts);
-		writer_abort(&w);
+		rc = st_sorted_write(&w, pd->ops) < 0 ? -1 : write_finish(&w, &pd->counts);
+		st_writer_abort(&w);
 	}
 	if (rc == 0 && (mark != PIDX_DEFERRED || pd->lost))
 		rc = 1;
@@ -279,7 +147,7 @@ build_cb(const struct person *p, void *arg)
 		st_pidx_count(&b->counts, f, p, 1);
 		if (f >= PIDX_NENTRY)
 			continue;
-		st_pidx_op_record(&b->rec, b->k.p, b->k.len, 0, 1, v);
+		st_sorted_record(&b->rec, b->k.p, b->k.len, 0, 1, v, PIDX_VAL_LEN);
 		if (extsort_add(b->x, b->rec.p, b->rec.len) < 0) {
 			b->failed = 1;
 			return -1;
@@ -293,7 +161,7 @@ static int
 rebuild_once(struct store *s)
 {
 	struct build b = { .x = extsort_new(s->path, BUILD_SORT_MEM) };
-	struct writer w = { .s = s };
+	struct st_writer w = { .s = s, .dbi = DB_PIDX, .what = "write people index" };
 	struct txn *t;
 	int rc = -1;
 
@@ -317,8 +185,8 @@ rebuild_once(struct store *s)
 		store_abort(t);
 		goto out;
 	}
-	if (write_sorted(&w, b.x) < 0) {
-		writer_abort(&w);
+	if (st_sorted_write(&w, b.x) < 0) {
+		st_writer_abort(&w);
 		goto out;
 	}
 	rc = write_finish(&w, &b.counts);

@@ -212,16 +212,31 @@ void	st_pidx_count(struct pidx_counts *cs, int f, const struct person *p, int64_
 void	st_pidx_counts_free(struct pidx_counts *cs);
 int	st_pidx_counts_write(struct txn *t, const struct pidx_counts *cs);
 /*
- * An entry write as a sortable record: key, order (8 bytes, big-endian), put (1) or delete
- * (0), value (PIDX_VAL_LEN). No entry key is a prefix of another (its sort key ends at a
- * NUL, then come 8 bytes of id), so byte order of the records is key order as LMDB orders
- * keys, then the order of the writes. st_pidx_op_parse splits one (0, or -1 when
- * malformed).
+ * sorted.c: deferred index writes as sortable records (key, order, put or delete, value of
+ * up to 255 bytes; byte order = key order then write order, for keys of which none is a
+ * prefix of another or that hold no NUL), and their writer: st_sorted_write puts x's records
+ * in order into sub-database dbi (the last of several writes to one key wins) in txns of
+ * ST_SORTED_TXN writes, appending past the last key; its last txn is left open in w (w->t,
+ * NULL when there was nothing) for the caller to finish with st_writer_commit, or
+ * st_writer_abort. st_writer_txn opens (or renews when full) w's txn.
  */
-#define PIDX_OP_TRAILER	(8 + 1 + PIDX_VAL_LEN)
-void	st_pidx_op_record(struct buf *out, const void *key, size_t klen, uint64_t seq, int put,
-	    const unsigned char val[PIDX_VAL_LEN]);
-int	st_pidx_op_parse(const void *rec, size_t n, MDB_val *key, int *put, MDB_val *val);
+#define ST_SORTED_TXN	100000
+struct st_writer {
+	struct store	*s;
+	int		 dbi;
+	const char	*what;		/* "write people index": errors name it */
+	struct txn	*t;
+	MDB_cursor	*c;
+	size_t		 in_txn;
+	int		 appending;	/* every put from here on is past the last key */
+	struct buf	 last;		/* the sub-database's last key when t began */
+};
+void	st_sorted_record(struct buf *out, const void *key, size_t klen, uint64_t seq, int put,
+	    const void *val, size_t vlen);
+int	st_sorted_write(struct st_writer *w, struct extsort *x);
+int	st_writer_txn(struct st_writer *w);
+int	st_writer_commit(struct st_writer *w);
+void	st_writer_abort(struct st_writer *w);
 
 /*
  * index_build.c: st_pidx_rebuild writes the whole index again from the people records, in
