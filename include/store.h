@@ -124,10 +124,20 @@ int	store_person_each(struct txn *t, store_person_cb cb, void *arg);
 int	store_person_del(struct txn *t, uint64_t id);
 int	store_person_accounts(struct txn *t, uint64_t id, store_account_cb cb, void *arg);
 
-/* Email index. */
+/* Email index (store/emails.c). */
 int	store_email_get(struct txn *t, const char *email, uint64_t *person_id);
 int	store_email_put(struct txn *t, const char *email, uint64_t person_id);
 int	store_email_del(struct txn *t, const char *email);
+/*
+ * Its deferral, for a bulk writer: after store_email_defer, puts are kept (reads of this
+ * store see them) and written sorted, every 262,144 addresses and at store_email_settle;
+ * deletes are written at once. Other processes read the index without the kept writes
+ * meanwhile. settle: 0 or -1; the mark and the repair as for the people index below
+ * (store_email_repair: 1 rebuilt, 0 whole, -1).
+ */
+void	store_email_defer(struct store *s);
+int	store_email_settle(struct store *s);
+int	store_email_repair(struct store *s);
 
 /*
  * The prompt outbox: prompts keyed by id (assigned by store_prompt_put when p->id == 0),

@@ -435,12 +435,13 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	}
 	sum->n_new = sum->n_changed = sum->n_unchanged = 0;
 	ap.write = 1;
-	/* the people index is written once, sorted, after the merge (store_pidx_defer) */
+	/* the people and email indexes are written sorted, after the merge (store.h) */
 	store_pidx_defer(st);
+	store_email_defer(st);
 	rc = store_stage_merge(st, p, job->res.full, APPLY_BATCH, 1, apply_cb, &ap);
 	if (rc < 0)
 		snprintf(sum->err, sizeof(sum->err), "%s", ap.err[0] ? ap.err : store_error(st));
-	if (store_pidx_settle(st) < 0 && rc == 0) {
+	if ((store_email_settle(st) < 0 || store_pidx_settle(st) < 0) && rc == 0) {
 		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
 		rc = -1;
 	}

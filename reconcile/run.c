@@ -254,14 +254,15 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 	int i, n;
 
 	memset(sum, 0, sizeof(*sum));
-	/* a people index left out of date by an interrupted run is rebuilt first */
-	if (!o->dry_run && (i = store_pidx_repair(st)) != 0) {
-		if (i < 0) {
-			log_err("%s", store_error(st));
-			return FAIL_IO;
-		}
-		log_info("people index rebuilt (the last run that wrote it did not finish)");
+	/* indexes left out of date by an interrupted run are rebuilt first */
+	if (!o->dry_run && ((i = store_email_repair(st)) < 0 || (n = store_pidx_repair(st)) < 0)) {
+		log_err("%s", store_error(st));
+		return FAIL_IO;
 	}
+	if (!o->dry_run && (i > 0 || n > 0))
+		log_info("%s%s rebuilt (the last run that wrote it did not finish)",
+		    i > 0 ? "email index" : "", n > 0 ? (i > 0 ? " and people index" :
+		    "people index") : "");
 	pipe_init(&pipe);
 	jobs = start_pulls(cfg, st, o, sum, &pipe, &n);
 	/* this thread is the one writer: it stages what the pulls send until all have ended,

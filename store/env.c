@@ -239,6 +239,8 @@ store_close(struct store *s)
 		return;
 	if (s->pd_free)
 		s->pd_free(s);		/* a deferral never settled: the mark stays */
+	if (s->ed_free)
+		s->ed_free(s);
 	if (s->env)
 		mdb_env_close(s->env);
 	free(s->path);
@@ -287,6 +289,8 @@ txn_drop(struct txn *t)
 {
 	if (t->pp_drop)
 		t->pp_drop(t);
+	if (t->ep_drop)
+		t->ep_drop(t);
 	free(t);
 }
 
@@ -296,6 +300,7 @@ store_commit(struct txn *t)
 	int rc;
 
 	if (t->write && ((t->pp_flush && t->pp_flush(t) < 0) ||
+	    (t->ep_flush && t->ep_flush(t) < 0) ||
 	    (t->writes && st_meta_add_u64(t, "record_writes", t->writes) < 0) ||
 	    (t->person_dirty && st_meta_put_u64(t, "last_person_id", t->last_person) < 0))) {
 		mdb_txn_abort(t->txn);
@@ -305,8 +310,12 @@ store_commit(struct txn *t)
 	rc = mdb_txn_commit(t->txn);
 	if (rc != 0)
 		st_fail(t->s, "commit", rc);
-	else if (t->pp_after)
-		t->pp_after(t);
+	else {
+		if (t->pp_after)
+			t->pp_after(t);
+		if (t->ep_after)
+			t->ep_after(t);
+	}
 	txn_drop(t);
 	return rc ? -1 : 0;
 }

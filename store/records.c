@@ -1,6 +1,6 @@
 /*
  * records.c — the records and their indexes: accounts, people, the person -> accounts index
- * (pacct), the email index, history and team names; and the typed record walks that the
+ * (pacct), history and team names; and the typed record walks that the
  * store_*_each functions share.
  */
 #include <stdarg.h>
@@ -355,62 +355,6 @@ store_person_del(struct txn *t, uint64_t id)
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return st_fail(t->s, "delete history", rc);
 	t->writes++;
-	return 0;
-}
-
-/* ---- email index ---- */
-
-/* An address too long (or empty) to be a key is not indexed: it matches nobody. */
-static int
-email_indexable(MDB_val *k, const char *email)
-{
-	*k = val_of(email, strlen(email));
-	return k->mv_size != 0 && k->mv_size <= KEY_MAX;
-}
-
-int
-store_email_get(struct txn *t, const char *email, uint64_t *person_id)
-{
-	MDB_val k, v;
-	int rc;
-
-	if (!email_indexable(&k, email))
-		return STORE_NOTFOUND;
-	rc = mdb_get(t->txn, t->s->dbi[DB_EMAILS], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return STORE_NOTFOUND;
-	if (rc != 0)
-		return st_fail(t->s, "read email index", rc);
-	*person_id = v.mv_size == 8 ? get_be64(v.mv_data) : 0;
-	return 0;
-}
-
-int
-store_email_put(struct txn *t, const char *email, uint64_t person_id)
-{
-	unsigned char b[8];
-	MDB_val k, v;
-	int rc;
-
-	if (!email_indexable(&k, email))
-		return 0;
-	v = st_id_key(b, person_id);
-	if ((rc = mdb_put(t->txn, t->s->dbi[DB_EMAILS], &k, &v, 0)) != 0)
-		return st_fail(t->s, "write email index", rc);
-	return 0;
-}
-
-int
-store_email_del(struct txn *t, const char *email)
-{
-	MDB_val k;
-	int rc;
-
-	if (!email_indexable(&k, email))
-		return 0;
-	rc = mdb_del(t->txn, t->s->dbi[DB_EMAILS], &k, NULL);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return st_fail(t->s, "delete from email index", rc);
 	return 0;
 }
 

@@ -14,6 +14,8 @@
 #include "store.h"
 struct sub;
 struct extsort;
+struct email_defer;
+struct email_pending;
 
 /* The sub-databases, in the order of st_db_names (see store.h for what each holds). */
 enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAMS,
@@ -58,6 +60,8 @@ struct store {
 	unsigned char	 absent[DB_COUNT];	/* read-only, older: no such sub-database */
 	struct pidx_defer *pd;		/* index writes deferred by this process, or NULL */
 	void		(*pd_free)(struct store *);	/* index.c's, called by store_close */
+	struct email_defer *ed;		/* email index writes deferred (emails.c), or NULL */
+	void		(*ed_free)(struct store *);
 	char		 err[512];
 };
 
@@ -73,6 +77,10 @@ struct txn {
 	int		(*pp_flush)(struct txn *);	/* ... written at commit */
 	void		(*pp_after)(struct txn *);	/* ... after a commit that succeeded */
 	void		(*pp_drop)(struct txn *);	/* ... forgotten at abort */
+	struct email_pending *ep;	/* email index writes of this txn (emails.c) */
+	int		(*ep_flush)(struct txn *);
+	void		(*ep_after)(struct txn *);
+	void		(*ep_drop)(struct txn *);
 };
 
 static inline MDB_val
@@ -237,6 +245,14 @@ int	st_sorted_write(struct st_writer *w, struct extsort *x);
 int	st_writer_txn(struct st_writer *w);
 int	st_writer_commit(struct st_writer *w);
 void	st_writer_abort(struct st_writer *w);
+
+/*
+ * emails.c: st_email_exact is 1 when the email index is whole (its mark), 0 while writes
+ * are deferred or after an interrupted deferral, -1 on a read error; st_email_rebuild writes
+ * it again from the people (their own address first) and their linked accounts.
+ */
+int	st_email_exact(struct txn *t);
+int	st_email_rebuild(struct store *s);
 
 /*
  * index_build.c: st_pidx_rebuild writes the whole index again from the people records, in
