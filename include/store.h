@@ -330,6 +330,9 @@ int	store_account_user_people(struct txn *t, const char *uid, store_id_cb cb, vo
  * 0 when the index was exact, -1.
  */
 void	store_pidx_defer(struct store *s);
+/* The number of active people and of all people: from the index's counters when it is
+ * exact, else by reading every person. 0 or -1. */
+int	store_people_count(struct txn *t, uint64_t *active, uint64_t *all);
 int	store_pidx_settle(struct store *s);
 int	store_pidx_repair(struct store *s);
 

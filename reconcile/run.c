@@ -17,17 +17,6 @@
 #include "usertokens.h"
 #include "zones.h"
 
-static int
-count_people(const struct person *p, void *arg)
-{
-	struct run_summary *sum = arg;
-
-	sum->people_total++;
-	if (p->active)
-		sum->people_active++;
-	return 0;
-}
-
 /* The staging area of platform p emptied, and the cursor of its last pull (if it has one)
  * in job->cursor_in. 0, or -1 with the store's error in err. */
 static int
@@ -255,11 +244,12 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 
 	memset(sum, 0, sizeof(*sum));
 	/* indexes left out of date by an interrupted run are rebuilt first */
+	i = n = 0;
 	if (!o->dry_run && ((i = store_email_repair(st)) < 0 || (n = store_pidx_repair(st)) < 0)) {
 		log_err("%s", store_error(st));
 		return FAIL_IO;
 	}
-	if (!o->dry_run && (i > 0 || n > 0))
+	if (i > 0 || n > 0)
 		log_info("%s%s rebuilt (the last run that wrote it did not finish)",
 		    i > 0 ? "email index" : "", n > 0 ? (i > 0 ? " and people index" :
 		    "people index") : "");
@@ -285,7 +275,11 @@ run_reconcile(const struct config *cfg, struct store *st, const struct run_opts 
 		return FAIL_IO;
 	}
 	if ((t = store_begin(st, 0)) != NULL) {
-		store_person_each(t, count_people, sum);
+		uint64_t active = 0, all = 0;
+		if (store_people_count(t, &active, &all) == 0) {
+			sum->people_active = (long)active;
+			sum->people_total = (long)all;
+		}
 		store_abort(t);
 	}
 	sum->seconds = ps_monotonic() - t0;

@@ -39,6 +39,7 @@ struct emap {
 struct email_defer {
 	struct extsort	*ops;
 	struct emap	 map;
+	size_t		 cap;		/* addresses kept before a flush */
 	uint64_t	 seq;
 	int		 lost;		/* a write could not be kept: settle rebuilds */
 };
@@ -316,7 +317,7 @@ ep_after(struct txn *t)
 		if (ep->map.slot[i].h1)
 			emap_set(&ed->map, ep->map.slot[i].h1, ep->map.slot[i].h2,
 			    ep->map.slot[i].pid);
-	if (ed->map.n >= EMAP_MAX && !ed->lost && flush_kept(t->s) < 0)
+	if (ed->map.n >= ed->cap && !ed->lost && flush_kept(t->s) < 0)
 		ed->lost = 1;
 }
 
@@ -351,7 +352,15 @@ store_email_defer(struct store *s)
 		return;
 	s->ed = xcalloc(1, sizeof(*s->ed));
 	s->ed->ops = extsort_new(s->path, EMAIL_SORT_MEM);
+	s->ed->cap = EMAP_MAX;
 	s->ed_free = ed_free;
+}
+
+void
+st_email_defer_cap(struct store *s, size_t cap)
+{
+	if (s->ed)
+		s->ed->cap = cap;
 }
 
 /* Writes the kept writes (no txn open: between two of the deferral's commits), and starts

@@ -145,7 +145,7 @@ build_cb(const struct person *p, void *arg)
 		if (st_pidx_entry_key(f, p, &b->k) < 0)
 			continue;
 		st_pidx_count(&b->counts, f, p, 1);
-		if (f >= PIDX_NENTRY)
+		if (!st_pidx_has_entries(f))
 			continue;
 		st_sorted_record(&b->rec, b->k.p, b->k.len, 0, 1, v, PIDX_VAL_LEN);
 		if (extsort_add(b->x, b->rec.p, b->rec.len) < 0) {
@@ -222,6 +222,39 @@ store_pidx_repair(struct store *s)
 	return st_pidx_rebuild(s) < 0 ? -1 : 1;
 }
 
+/* ---- counting ---- */
+
+static int
+count_cb(const struct person *p, void *arg)
+{
+	uint64_t *n = arg;
+
+	n[0] += p->active != 0;
+	n[1]++;
+	return 0;
+}
+
+int
+store_people_count(struct txn *t, uint64_t *active, uint64_t *all)
+{
+	struct pidx_sel sel = PIDX_SEL_INIT;
+	uint64_t n[2] = { 0, 0 };
+	int mark;
+
+	*active = *all = 0;
+	if (!t->s->absent[DB_PIDX] && (mark = st_pidx_mark(t)) == PIDX_EXACT) {
+		if (store_pidx_count(t, &sel, active) < 0)
+			return -1;
+		sel.all = 1;
+		return store_pidx_count(t, &sel, all);
+	}
+	if (each_person(t, count_cb, n) < 0)
+		return -1;
+	*active = n[0];
+	*all = n[1];
+	return 0;
+}
+
 /* ---- checking ---- */
 
 struct pverify {
@@ -265,7 +298,7 @@ verify_person_cb(const struct person *p, void *arg)
 		if (st_pidx_entry_key(f, p, &pv->k) < 0)
 			continue;
 		st_pidx_count(&pv->sums, f, p, 1);
-		if (f >= PIDX_NENTRY)
+		if (!st_pidx_has_entries(f))
 			continue;
 		k = val_of(pv->k.p, pv->k.len);
 		if (mdb_get(pv->t->txn, pv->t->s->dbi[DB_PIDX], &k, &v) != 0)
@@ -307,7 +340,9 @@ verify_entry_cb(MDB_val *k, MDB_val *v, void *arg)
 	}
 	id = k->mv_size >= 10 ? get_be64((const unsigned char *)k->mv_data + k->mv_size - 8) : 0;
 	if (person_read(pv->t, id, &p) == 0) {
-		for (int f = 0; f < PIDX_NENTRY && !found; f++) {
+		for (int f = 0; f < PIDX_NFIELD && !found; f++) {
+			if (!st_pidx_has_entries(f))
+				continue;
 			buf_reset(&pv->k);
 			found = st_pidx_entry_key(f, &p, &pv->k) == 0 && pv->k.len == k->mv_size &&
 			    memcmp(pv->k.p, k->mv_data, k->mv_size) == 0;

@@ -99,8 +99,9 @@ store_upgrade(struct store *s)
 		return -1;
 	mark = st_pidx_mark(t);
 	store_abort(t);
-	/* no mark: written before the people index existed (or new): built whole, once */
-	return mark < 0 ? -1 : mark == 0 ? st_pidx_rebuild(s) : 0;
+	/* no mark: written before the people index existed (or new); or in its first format
+	 * (entries of every field): built whole, once */
+	return mark < 0 ? -1 : mark == 0 || mark == PIDX_EXACT_V1 ? st_pidx_rebuild(s) : 0;
 }
 
 /* ---- verify ---- */

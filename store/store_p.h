@@ -190,11 +190,13 @@ MDB_val	st_outq_key(unsigned char q[16], uint64_t person, uint64_t prompt);
  * The mark (meta key "pidx"): PIDX_EXACT, PIDX_DEFERRED (a deferral's writes are not all
  * written: a run in progress, or one that was interrupted) or PIDX_TOUCHED (people were
  * written by another process while the mark was not exact: the index may be wrong); absent
- * in a database written before the index existed. Anything but exact is rebuilt by
- * store_pidx_repair.
+ * in a database written before the index existed, PIDX_EXACT_V1 in one written by a binary
+ * that kept entries of every field (store_upgrade rebuilds both). Anything but exact is
+ * rebuilt by store_pidx_repair.
  */
 #define PIDX_MARK_KEY	"pidx"
-#define PIDX_EXACT	'1'
+#define PIDX_EXACT	'3'		/* exact, entries of all and team only */
+#define PIDX_EXACT_V1	'1'		/* exact, in the first format (every field's entries) */
 #define PIDX_DEFERRED	'0'
 #define PIDX_TOUCHED	'2'
 int	st_pidx_update(struct txn *t, const struct person *old, const struct person *cur);
@@ -206,11 +208,11 @@ void	st_pidx_sort_key(const struct person *p, struct buf *out);
 int	st_pidx_mark(struct txn *t);
 int	st_pidx_set_mark(struct txn *t, char mark);
 
-/* For index_build.c: the fields (PIDX_NENTRY with entries, then counters only), their
- * names, the entry key of field f for p (0, or -1 when p has none there), the packed facts
- * of an entry's value, counting, and writing counter changes (added to what is stored). */
+/* For index_build.c: the fields (some with entries, all with counters), their names, the
+ * entry key of field f for p (0, or -1 when p has none there), the packed facts of an
+ * entry's value, counting, and writing counter changes (added to what is stored). */
 #define PIDX_NFIELD	6
-#define PIDX_NENTRY	5
+int	st_pidx_has_entries(int f);
 #define PIDX_VAL_LEN	4
 #define PIDX_COUNTER	'#'
 const char *st_pidx_field_name(char field_byte);
@@ -253,6 +255,8 @@ void	st_writer_abort(struct st_writer *w);
  */
 int	st_email_exact(struct txn *t);
 int	st_email_rebuild(struct store *s);
+/* Tests: a deferral that flushes after cap addresses. */
+void	st_email_defer_cap(struct store *s, size_t cap);
 
 /*
  * index_build.c: st_pidx_rebuild writes the whole index again from the people records, in
