@@ -689,13 +689,24 @@ slack_tokens_at(const struct json *j, int exchange)
 	return json_get(j, 0, "access_token") < 0 && json_is_object(j, au) ? au : 0;
 }
 
-/* oauth.v2.access says who signed in: authed_user.id in team.id. */
+/* oauth.v2.access says who signed in: authed_user.id in team.id, or in enterprise.id for a
+ * workspace of an Enterprise Grid (a Grid's member is one account keyed by the Grid's id,
+ * slack_member.c). */
 static int
 slack_identity(const struct json *j, const char *what, struct oauth_identity *id, char *err,
     size_t errlen)
 {
+	int ent = json_get(j, 0, "enterprise");
+	char *eid = json_is_object(j, ent) ? json_strdup(j, json_get(j, ent, "id")) : NULL;
+
 	id->user_id = json_strdup(j, json_path(j, 0, "authed_user.id"));
 	id->team_id = json_strdup(j, json_path(j, 0, "team.id"));
+	if (eid != NULL && *eid != '\0') {
+		free(id->team_id);
+		id->team_id = eid;
+		eid = NULL;
+	}
+	free(eid);
 	if (id->user_id == NULL || *id->user_id == '\0' || id->team_id == NULL ||
 	    *id->team_id == '\0') {
 		snprintf(err, errlen, "slack: %s: no authed_user.id or team.id in the answer", what);

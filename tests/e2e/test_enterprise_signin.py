@@ -22,6 +22,7 @@ import genenterprise  # noqa: E402
 
 PEOPLE = 12
 B_ONLY = 6          # genenterprise's FIXED: the person with an account in ws_b alone
+G_ONLY = 7          # and the one in the Grid alone
 
 
 class WorkspaceSignIn(unittest.TestCase):
@@ -29,7 +30,7 @@ class WorkspaceSignIn(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="ps-e2e-wssign-")
         self.orgs, self.truth = genenterprise.generate(PEOPLE, seed=13)
         self.fakes, self.serve = {}, None
-        for key in ("ws_a", "ws_b"):
+        for key in ("ws_a", "ws_b", "grid"):
             d = os.path.join(self.dir, key)
             os.mkdir(d)
             path = os.path.join(d, "org.json")
@@ -55,13 +56,13 @@ class WorkspaceSignIn(unittest.TestCase):
 
     def write_config(self):
         d, f = self.dir, self.fakes
-        for key in ("ws_a", "ws_b"):
+        for key in ("ws_a", "ws_b", "grid"):
             write_secret(os.path.join(d, key + ".token"),
                          self.orgs[key]["secrets"]["slack_bot_token"])
             write_secret(os.path.join(d, key + ".oauth"), self.clients[key]["client_secret"])
         write_secret(os.path.join(d, "link.key"), os.urandom(32).hex())
         write_secret(os.path.join(d, "token.key"), os.urandom(32).hex())
-        a, b = f["ws_a"].base, f["ws_b"].base
+        a, b, g = f["ws_a"].base, f["ws_b"].base, f["grid"].base
         cfg = f"""
 database = "{d}/db";
 public_url = "http://127.0.0.1:{self.port}";
@@ -77,7 +78,12 @@ slack = {{ api_url = "{a}/slack/api";
                          {{ bot_token_file = "ws_b.token"; api_url = "{b}/slack/api";
                             oauth = {{ authorize_url = "{b}/slack/oauth/v2/authorize";
                                       client_id = "{self.clients['ws_b']['client_id']}";
-                                      client_secret_file = "ws_b.oauth"; }}; }} ); }};
+                                      client_secret_file = "ws_b.oauth"; }}; }},
+                         {{ bot_token_file = "grid.token"; api_url = "{g}/slack/api";
+                            org_wide = true;
+                            oauth = {{ authorize_url = "{g}/slack/oauth/v2/authorize";
+                                      client_id = "{self.clients['grid']['client_id']}";
+                                      client_secret_file = "grid.oauth"; }}; }} ); }};
 http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
 """
         path = os.path.join(d, "peoplesync.cfg")
@@ -94,11 +100,15 @@ http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
         return self.fakes[key].get("/_control/oauth")["exchanges"]
 
     def sync_b_person(self):
-        """The person of ws_b alone through Sync now: (truth entry, account, last page)."""
-        who = self.truth["people"][B_ONLY]
+        return self.sync_person(B_ONLY, "ws_b", self.orgs["ws_b"]["slack"]["team_id"])
+
+    def sync_person(self, i, key, team):
+        """Person i (whose one account is in team, served by fake key) through Sync now:
+        (truth entry, account)."""
+        who = self.truth["people"][i]
         acct = who["accounts"][0]
         self.assertEqual([(a["platform"], a["team_id"]) for a in who["accounts"]],
-                         [("slack", self.orgs["ws_b"]["slack"]["team_id"])])
+                         [("slack", team)])
         self.ps("reconcile", "--no-prompts")
         self.serve = Serve(self.cfg, self.dir, self.port)
         b = Browser()
@@ -108,32 +118,39 @@ http = {{ retries = 2; backoff_base = 0.05; backoff_max = 0.5; timeout = 10; }};
         st, url, h, page = b.open(self.serve.base + "/connect/slack", follow=False)
         self.assertEqual(st, 302, page)
         authz = h["Location"]
-        self.assertTrue(authz.startswith(self.fakes["ws_b"].base + "/"), authz)
-        self.assertEqual(query_of(authz)["client_id"], self.clients["ws_b"]["client_id"])
+        self.assertTrue(authz.startswith(self.fakes[key].base + "/"), authz)
+        self.assertEqual(query_of(authz)["client_id"], self.clients[key]["client_id"])
         st, url, h, page = b.open(authz + "&" + urllib.parse.urlencode(
             {"user": acct["user_id"]}))
         self.assertEqual(st, 200, page)
         self.assertTrue(url.endswith("/sync"), url)
         self.assertIn("&#10003; Connected", page)
         # the code went back to the client that issued it, and to no other
-        self.assertEqual(self.exchanges("ws_b"), [
-            {"grant": "authorization_code", "client_id": self.clients["ws_b"]["client_id"],
+        self.assertEqual(self.exchanges(key), [
+            {"grant": "authorization_code", "client_id": self.clients[key]["client_id"],
              "ok": True}])
-        self.assertEqual(self.exchanges("ws_a"), [])
+        for other in set(self.fakes) - {key}:
+            self.assertEqual(self.exchanges(other), [], other)
         csrf = re.search(r'name="csrf" value="([A-Za-z0-9_-]+)"', page).group(1)
         data = urllib.parse.urlencode({"csrf": csrf, "team": "slack:" + acct["team_id"]})
         st, url, h, page = b.open(self.serve.base + "/sync/primary", data=data.encode())
         self.assertEqual(st, 200, page)
         self.assertTrue(url.endswith("/done"), url)
+        p = next(x for x in people_jsonl(self.cfg) if x["email"] == who["email"])
+        self.assertEqual((p["status"], p["sync_type"], p["primary_team"]["id"]),
+                         ("on", "user", team))
         return who, acct
+
+    def test_a_grid_member_signs_in_with_the_grids_client(self):
+        # oauth.v2.access names the member's workspace (team.id) and the Grid
+        # (enterprise.id): the account is the Grid's
+        grid = self.orgs["grid"]["slack"]
+        self.sync_person(G_ONLY, "grid", grid["enterprise_id"])
 
     def test_a_second_workspace_person_signs_in_with_its_own_client(self):
         # the second workspace's user tokens expire within the refresh window
         self.fakes["ws_b"].control({"op": "oauth", "ttl": {"slack": 600}})
         who, acct = self.sync_b_person()
-        p = next(x for x in people_jsonl(self.cfg) if x["email"] == who["email"])
-        self.assertEqual((p["status"], p["sync_type"], p["primary_team"]["id"]),
-                         ("on", "user", acct["team_id"]))
         # the stored user token is refreshed at the same workspace's client
         r = self.ps("reconcile", "--no-prompts")
         self.assertIn("tokens: 1 refreshed", r.err)

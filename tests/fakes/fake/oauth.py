@@ -345,8 +345,8 @@ class OAuth:
             return Resp(200, sdump({"ok": True, "app_id": app_id, "token_type": "user",
                                     "access_token": at, "expires_in": ttl,
                                     "refresh_token": rt, "team": {"id": e["team"]},
-                                    "enterprise": None, "is_enterprise_install": False}),
-                        SLACK_CT)
+                                    "enterprise": self.slack_enterprise(),
+                                    "is_enterprise_install": False}), SLACK_CT)
         if grant != "authorization_code":
             return slack_error("invalid_grant_type")
         g, why = self.take_code("slack", str(p.get("code") or ""), cid,
@@ -358,8 +358,16 @@ class OAuth:
         if rt:
             au.update(expires_in=ttl, refresh_token=rt)
         return Resp(200, sdump({"ok": True, "app_id": app_id, "authed_user": au,
-                                "team": {"id": g["team"]}, "enterprise": None,
+                                "team": {"id": g["team"]}, "enterprise": self.slack_enterprise(),
                                 "is_enterprise_install": False}), SLACK_CT)
+
+    def slack_enterprise(self):
+        """oauth.v2.access's "enterprise": the Grid's {id, name} when the org is a Grid (an
+        app installed on one of its workspaces), else null."""
+        o = self.S.org["slack"]
+        if not o.get("enterprise_id"):
+            return None
+        return {"id": o["enterprise_id"], "name": o.get("enterprise_name", "")}
 
     def slack_client_check(self, client, grant, cid, csec):
         """The app's credentials at oauth.v2.access (each fake is one workspace with one
