@@ -15,9 +15,9 @@
 #define QUERY_TIE_MAX	160	/* include/store.h: names cut at 160 bytes, then the id */
 
 struct qcand {
-	uint64_t	 k;	/* the sort key: a number (its sign bit flipped), or the first 8
-				 * bytes of the text (big-endian) */
-	uint64_t	 t;	/* the first 8 bytes of the default order's text */
+	uint64_t	 k[2];	/* the sort key: a number (its sign bit flipped) and 0, or the
+				 * first 16 bytes of the text (big-endian) */
+	uint64_t	 t[2];	/* the first 16 bytes of the default order's text */
 	uint64_t	 id;
 	size_t		 ks, ts; /* offsets of the whole texts (NUL-ended) in the arena */
 };

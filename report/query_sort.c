@@ -11,9 +11,9 @@
 #define SIGN	(UINT64_C(1) << 63)
 
 /* Appends s (n bytes, at most max) lower-cased (ASCII) and a NUL to the arena; its offset,
- * and in *pre its first 8 bytes big-endian (zero-padded). */
+ * and in pre its first 16 bytes big-endian (zero-padded). */
 static size_t
-text(struct qcands *s, const char *str, size_t n, size_t max, uint64_t *pre)
+text(struct qcands *s, const char *str, size_t n, size_t max, uint64_t pre[2])
 {
 	size_t at = s->arena.len;
 	char *d;
@@ -22,22 +22,32 @@ text(struct qcands *s, const char *str, size_t n, size_t max, uint64_t *pre)
 		n = max;
 	buf_reserve(&s->arena, n + 1);
 	d = s->arena.p + at;
-	*pre = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)str[i];
-		d[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-		if (i < 8)
-			*pre |= (uint64_t)(unsigned char)d[i] << (56 - 8 * i);
+		d[i] = (char)((unsigned)(c - 'A') < 26u ? c + 32 : c);
 	}
 	d[n] = '\0';
+	pre[0] = pre[1] = 0;
+	for (size_t i = 0; i < 16 && i < n; i++)
+		pre[i / 8] |= (uint64_t)(unsigned char)d[i] << (56 - 8 * (i % 8));
 	s->arena.len += n + 1;
 	return at;
 }
 
-static uint64_t
-num(int64_t v)
+static void
+num(int64_t v, uint64_t k[2])
 {
-	return (uint64_t)v ^ SIGN;
+	k[0] = (uint64_t)v ^ SIGN;
+	k[1] = 0;
+}
+
+/* The order of two 16-byte prefixes. */
+static inline int
+pre_cmp(const uint64_t a[2], const uint64_t b[2])
+{
+	if (a[0] != b[0])
+		return a[0] < b[0] ? -1 : 1;
+	return a[1] < b[1] ? -1 : a[1] > b[1];
 }
 
 void
@@ -53,24 +63,25 @@ qc_add(struct qcands *s, const struct person_view *v)
 	}
 	c = &s->c[s->n++];
 	c->id = v->id;
-	c->ts = text(s, tie, tlen, QUERY_TIE_MAX, &c->t);
+	c->ts = text(s, tie, tlen, QUERY_TIE_MAX, c->t);
 	c->ks = c->ts;
-	c->k = c->t;
+	c->k[0] = c->t[0];
+	c->k[1] = c->t[1];
 	switch (s->sort) {
 	case QS_EMAIL:
 		c->ks = text(s, v->email ? v->email : "", v->email ? v->email_len : 0, SIZE_MAX,
-		    &c->k);
+		    c->k);
 		break;
 	case QS_TEAM:
 		c->ks = text(s, v->team ? v->team : "", v->team ? v->team_len : 0, SIZE_MAX,
-		    &c->k);
+		    c->k);
 		break;
-	case QS_STATUS: c->k = num(v->status); break;
-	case QS_PLATFORM: c->k = num(v->primary_platform); break;
-	case QS_TYPE: c->k = num(v->sync_type); break;
-	case QS_PROMPTED: c->k = num(v->last_prompted_at); break;
-	case QS_PROMPTS: c->k = num(v->prompt_count); break;
-	case QS_SYNCED: c->k = num(v->synced_at); break;
+	case QS_STATUS: num(v->status, c->k); break;
+	case QS_PLATFORM: num(v->primary_platform, c->k); break;
+	case QS_TYPE: num(v->sync_type, c->k); break;
+	case QS_PROMPTED: num(v->last_prompted_at, c->k); break;
+	case QS_PROMPTS: num(v->prompt_count, c->k); break;
+	case QS_SYNCED: num(v->synced_at, c->k); break;
 	default: break;			/* QS_NAME: the default order's text */
 	}
 }
@@ -79,9 +90,9 @@ qc_add(struct qcands *s, const struct person_view *v)
 static inline int
 default_cmp(const struct qcands *s, const struct qcand *x, const struct qcand *y)
 {
-	int c = x->t < y->t ? -1 : x->t > y->t;
+	int c = pre_cmp(x->t, y->t);
 
-	if (c == 0)
+	if (c == 0 && (x->t[1] & 0xff) != 0)	/* texts of 16 bytes or more */
 		c = strcmp(s->arena.p + x->ts, s->arena.p + y->ts);
 	return c ? c : (x->id < y->id ? -1 : x->id > y->id);
 }
@@ -95,8 +106,8 @@ cmp(const struct qcands *s, const struct qcand *x, const struct qcand *y)
 
 	if (s->sort == QS_NAME)
 		return s->desc ? -default_cmp(s, x, y) : default_cmp(s, x, y);
-	c = x->k < y->k ? -1 : x->k > y->k;
-	if (c == 0 && (s->sort == QS_EMAIL || s->sort == QS_TEAM))
+	c = pre_cmp(x->k, y->k);
+	if (c == 0 && (s->sort == QS_EMAIL || s->sort == QS_TEAM) && (x->k[1] & 0xff) != 0)
 		c = strcmp(s->arena.p + x->ks, s->arena.p + y->ks);
 	if (s->desc)
 		c = -c;
