@@ -242,6 +242,17 @@ run_reindex(struct txn *t, const struct account *a, const struct account *old)
 	return 0;
 }
 
+/* The addresses of a new account whose new person relink just made: none of them was
+ * indexed (relink looked each up), so they are written without a second look. */
+static int
+index_new(struct txn *t, const struct account *a)
+{
+	for (int i = 0; i < a->nemails; i++)
+		if (store_email_put(t, a->emails[i], a->person_id) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 apply_cb(struct txn *t, const struct account *staged, const struct account *stored, void *arg)
 {
@@ -311,7 +322,9 @@ apply_cb(struct txn *t, const struct account *staged, const struct account *stor
 		m.person_id = 0;
 		m.link_how = LINK_NONE;
 	}
-	if (store_account_put(t, &m, old_person) < 0 || run_reindex(t, &m, stored) < 0)
+	if (store_account_put(t, &m, old_person) < 0 || (stored == NULL &&
+	    m.link_how == LINK_NEW && m.person_id == ap->fresh_pid && !(m.flags & ACCT_CONFLICT) ?
+	    index_new(t, &m) : run_reindex(t, &m, stored)) < 0)
 		goto out;
 	if (stored == NULL)
 		ap->sum->n_new++;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reconcile.h"
 #include "run_p.h"
@@ -178,6 +179,16 @@ add_figures(struct platform_summary *ps, const struct platform_summary *own)
 	ps->throttled += own->throttled;
 }
 
+/* CPU seconds of the calling thread. */
+static double
+thread_cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The platform of lead has no pull left: applied when every one of them went through. */
 static void
 platform_done(struct run_ctx *r, struct pull_job *lead)
@@ -189,13 +200,14 @@ platform_done(struct run_ctx *r, struct pull_job *lead)
 		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
 		    platform_name(p));
 	} else {
-		double a0 = ps_monotonic();
+		double a0 = ps_monotonic(), c0 = thread_cpu();
 		log_debug("%s: pulled in %.2f s", platform_name(p), a0 - lead->started);
 		lead->sum = ps;
 		lead->res.full = !lead->partial;	/* a full roster only if every pull was */
 		if (apply_platform(r->cfg, r->st, r->o, lead) == 0)
 			ps->ok = 1;
-		log_debug("%s: applied in %.2f s", platform_name(p), ps_monotonic() - a0);
+		log_debug("%s: applied in %.2f s (%.2f s CPU)", platform_name(p),
+		    ps_monotonic() - a0, thread_cpu() - c0);
 	}
 	ps->seconds = ps_monotonic() - lead->started;
 	pull_job_free(lead);
