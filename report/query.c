@@ -72,6 +72,7 @@ indexed(const struct query *q)
 	    q->sort == QS_TYPE);
 }
 
+/* The field of s that q's sort (by status, sync type or primary platform) is about. */
 static int *
 fact_of(enum query_sort sort, struct pidx_sel *s)
 {
