@@ -130,7 +130,7 @@ int	store_email_put(struct txn *t, const char *email, uint64_t person_id);
 int	store_email_del(struct txn *t, const char *email);
 /*
  * Its deferral, for a bulk writer: after store_email_defer, puts are kept (reads of this
- * store see them) and written sorted, every 262,144 addresses and at store_email_settle;
+ * store see them) and written sorted, every 65,536 addresses and at store_email_settle;
  * deletes are written at once. Other processes read the index without the kept writes
  * meanwhile. settle: 0 or -1; the mark and the repair as for the people index below
  * (store_email_repair: 1 rebuilt, 0 whole, -1).
@@ -320,7 +320,7 @@ int	store_account_user_people(struct txn *t, const char *uid, store_id_cb cb, vo
 /*
  * A bulk writer of people (reconcile's apply) defers the index: after store_pidx_defer,
  * each commit that writes people marks the index out of date and keeps its index writes
- * (sortable records, in a temporary file of the database's directory past 16 MiB) instead
+ * (sortable records, in a temporary file of the database's directory past 6 MiB) instead
  * of writing them; store_pidx_settle writes them all in key order (appends where past the
  * last key) in txns of 100,000, then the counters and the mark "exact", and ends the
  * deferral. When another process wrote people in between (the mark says "touched"), or a

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <time.h>
 
 #include "reconcile.h"
@@ -222,6 +225,11 @@ pull_done(struct pull_job *job, void *arg)
 	struct pull_job *lead = job->lead;
 
 	pthread_join(job->th, NULL);
+#ifdef __GLIBC__
+	/* what the pulling thread freed (its pages, its batches) goes back to the system before
+	 * the apply allocates its own: RssAnon is the one peak, not the sum of both */
+	malloc_trim(0);
+#endif
 	log_progress_end();
 	store_teams(r->st, job);
 	if (job->rc == 0 && job->wfail) {	/* werr: written by this thread (the writer) */

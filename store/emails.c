@@ -20,9 +20,9 @@
 #include "store_p.h"
 
 #define EMAIL_MARK_KEY	"emails"
-/* Kept addresses before a flush: the map is 2 x 24 bytes per address at most. */
-#define EMAP_MAX	(256u << 10)
-#define EMAIL_SORT_MEM	(16u << 20)
+/* Kept addresses before a flush: the map is 2 x 24 bytes per address at most (3 MiB). */
+#define EMAP_MAX	(64u << 10)
+#define EMAIL_SORT_MEM	(6u << 20)
 #define PID_GONE	UINT64_MAX	/* in a map: deleted */
 
 struct eslot {

@@ -30,7 +30,7 @@
 
 #define PIDX_SORT_MAX	160
 /* The deferral's memory for sorting; more goes to a temporary file. */
-#define DEFER_SORT_MEM	(16u << 20)
+#define DEFER_SORT_MEM	(6u << 20)
 /* The fields: five indexed, and 'x' (counters only). */
 enum { PIDX_ALL, PIDX_STATUS, PIDX_PLATFORM, PIDX_TYPE, PIDX_TEAM, F_PLATSTATUS, NF };
 _Static_assert(NF == PIDX_NFIELD, "fields of store_p.h");

@@ -94,7 +94,9 @@ st_writer_txn(struct st_writer *w)
 	MDB_val k, v;
 	int rc;
 
-	if (w->t && w->in_txn < ST_SORTED_TXN)
+	/* appends fill new pages one after the other; inserts dirty a page of the tree each
+	 * (up to a few writes a page): fewer of them per txn keep its dirty pages few */
+	if (w->t && w->in_txn < (w->appending ? ST_SORTED_TXN : ST_SORTED_TXN_INSERTS))
 		return 0;
 	if (st_writer_commit(w) < 0 || (w->t = store_begin(w->s, 1)) == NULL)
 		return -1;

@@ -226,11 +226,13 @@ int	st_pidx_counts_write(struct txn *t, const struct pidx_counts *cs);
  * up to 255 bytes; byte order = key order then write order, for keys of which none is a
  * prefix of another or that hold no NUL), and their writer: st_sorted_write puts x's records
  * in order into sub-database dbi (the last of several writes to one key wins) in txns of
- * ST_SORTED_TXN writes, appending past the last key; its last txn is left open in w (w->t,
+ * ST_SORTED_TXN writes, appending past the last key (ST_SORTED_TXN_INSERTS before: each
+ * insert may dirty a page of its own, kept in memory until the commit); its last txn is left open in w (w->t,
  * NULL when there was nothing) for the caller to finish with st_writer_commit, or
  * st_writer_abort. st_writer_txn opens (or renews when full) w's txn.
  */
 #define ST_SORTED_TXN	100000
+#define ST_SORTED_TXN_INSERTS	16384	/* ... while not appending */
 struct st_writer {
 	struct store	*s;
 	int		 dbi;
