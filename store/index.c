@@ -633,15 +633,100 @@ store_pidx_count(struct txn *t, const struct pidx_sel *sel, uint64_t *n)
 	return walk(t, sel, 0, 0, NULL, NULL, n);
 }
 
+/* sel's total from the counters alone: 1 (in *n), 0 when it takes a walk, -1. */
+static int
+counted(struct txn *t, const struct pidx_sel *sel, uint64_t *n)
+{
+	int ns = sel->status >= 0, np = sel->platform != PIDX_ANY, nt = sel->type >= 0;
+
+	if ((sel->team && (sel->platform < 0 || ns || nt)) || (!sel->team && ns + np + nt > 1 &&
+	    !(ns && np && !nt)))
+		return 0;
+	return store_pidx_count(t, sel, n) < 0 ? -1 : 1;
+}
+
+struct back {
+	uint64_t	*id;
+	unsigned char	*active;
+	size_t		 n;
+};
+
+/*
+ * The same page walked from the end of sel's range (a page past the middle: fewer keys to
+ * skip): the total - skip - n last matches skipped, the page's ids gathered backwards, then
+ * handed to cb in order. 0 or -1.
+ */
+static int
+walk_back(struct txn *t, const struct pidx_sel *sel, uint64_t total, uint64_t skip, size_t n,
+    store_pidx_cb cb, void *arg)
+{
+	struct buf pre = { 0 }, end = { 0 };
+	struct back b = { xcalloc(n, sizeof(uint64_t)), xcalloc(n, 1), 0 };
+	uint64_t rskip = skip + n < total ? total - skip - n : 0;
+	size_t want = skip + n < total ? n : (size_t)(total - skip);
+	struct person p;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc, r = 0, f;
+
+	walk_field(t, sel, &f);
+	sel_person(sel, &p);
+	field_value(f, &p, &pre);
+	buf_addc(&pre, '\0');
+	buf_add(&end, pre.p, pre.len);
+	end.p[end.len - 1] = '\1';		/* just past every key of the range */
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[DB_PIDX], &c)) != 0)
+		goto out;
+	k = val_of(end.p, end.len);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) : rc == MDB_NOTFOUND ?
+	    mdb_cursor_get(c, &k, &v, MDB_LAST) : rc;
+	for (; rc == 0 && b.n < want; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+		if (k.mv_size < pre.len + 9 || memcmp(k.mv_data, pre.p, pre.len) != 0)
+			break;
+		if (!entry_matches(sel, &v) || rskip-- > 0)
+			continue;
+		rskip = 0;
+		b.id[b.n] = get_be64((const unsigned char *)k.mv_data + k.mv_size - 8);
+		b.active[b.n++] = ((const char *)v.mv_data)[0] == '1';
+	}
+	if (rc == MDB_NOTFOUND || rc == 0)
+		rc = 0;
+	for (size_t i = b.n; rc == 0 && r == 0 && i-- > 0;)
+		r = cb(b.id[i], b.active[i], arg);
+out:
+	if (c)
+		mdb_cursor_close(c);
+	free(b.id);
+	free(b.active);
+	buf_free(&pre);
+	buf_free(&end);
+	if (rc != 0)
+		return st_fail(t->s, "read people index", rc);
+	return r < 0 ? -1 : 0;
+}
+
 int
 store_pidx_page(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n,
     store_pidx_cb cb, void *arg)
 {
-	uint64_t seen;
+	uint64_t seen, total;
+	int r;
 
 	if (pidx_present(t) < 0)
 		return -1;
-	return n == 0 ? 0 : walk(t, sel, skip, n, cb, arg, &seen);
+	if (n == 0 || (sel->team && sel->platform < 0))
+		return 0;
+	/* past the middle of a range whose total the counters give: from its end */
+	if (skip > 0 && n < (size_t)1 << 20 && (r = counted(t, sel, &total)) != 0) {
+		if (r < 0)
+			return -1;
+		if (skip >= total)
+			return 0;
+		if (skip + n / 2 > total / 2)
+			return walk_back(t, sel, total, skip, n, cb, arg);
+	}
+	return walk(t, sel, skip, n, cb, arg, &seen);
 }
 
 /* ---- the primary teams, from their counters ---- */
