@@ -513,25 +513,14 @@ out:
 int
 st_email_rebuild(struct store *s)
 {
-	int rc = rebuild_once(s);
-
-	if (rc == 1)
-		rc = rebuild_once(s);
-	if (rc < 0)
-		return st_failf(s, "rebuilding the email index: %s", s->err);
-	return 0;	/* still touched: the next repair rebuilds it again */
+	return st_rebuild_twice(s, rebuild_once, "email index");
 }
 
 int
 store_email_repair(struct store *s)
 {
-	struct txn *t = store_begin(s, 0);
-	int mark;
+	int mark = st_read_with(s, email_mark);
 
-	if (t == NULL)
-		return -1;
-	mark = email_mark(t);
-	store_abort(t);
 	if (mark < 0)
 		return -1;
 	if (mark == PIDX_EXACT)

@@ -85,14 +85,7 @@ write_finish(struct st_writer *w, const struct pidx_counts *counts)
 static int
 read_mark(struct store *s)
 {
-	struct txn *t = store_begin(s, 0);
-	int mark;
-
-	if (t == NULL)
-		return -1;
-	mark = st_pidx_mark(t);
-	store_abort(t);
-	return mark;
+	return st_read_with(s, st_pidx_mark);
 }
 
 int
@@ -201,13 +194,7 @@ out:
 int
 st_pidx_rebuild(struct store *s)
 {
-	int rc = rebuild_once(s);
-
-	if (rc == 1)
-		rc = rebuild_once(s);
-	if (rc < 0)
-		return st_failf(s, "rebuilding the people index: %s", s->err);
-	return 0;	/* still touched: the next repair rebuilds it again */
+	return st_rebuild_twice(s, rebuild_once, "people index");
 }
 
 int

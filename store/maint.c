@@ -92,13 +92,8 @@ out:
 int
 store_upgrade(struct store *s)
 {
-	struct txn *t = store_begin(s, 0);
-	int mark;
+	int mark = st_read_with(s, st_pidx_mark);
 
-	if (t == NULL)
-		return -1;
-	mark = st_pidx_mark(t);
-	store_abort(t);
 	/* no mark: written before the people index existed (or new); or in its first format
 	 * (entries of every field): built whole, once */
 	return mark < 0 ? -1 : mark == 0 || mark == PIDX_EXACT_V1 ? st_pidx_rebuild(s) : 0;

@@ -169,3 +169,28 @@ st_sorted_write(struct st_writer *w, struct extsort *x)
 	buf_free(&cur);
 	return r < 0 ? -1 : 0;
 }
+
+int
+st_read_with(struct store *s, int (*fn)(struct txn *))
+{
+	struct txn *t = store_begin(s, 0);
+	int r;
+
+	if (t == NULL)
+		return -1;
+	r = fn(t);
+	store_abort(t);
+	return r;
+}
+
+int
+st_rebuild_twice(struct store *s, int (*once)(struct store *), const char *what)
+{
+	int rc = once(s);
+
+	if (rc == 1)
+		rc = once(s);
+	if (rc < 0)
+		return st_failf(s, "rebuilding the %s: %s", what, s->err);
+	return 0;	/* still touched: the next repair rebuilds it again */
+}

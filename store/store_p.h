@@ -249,6 +249,11 @@ int	st_sorted_write(struct st_writer *w, struct extsort *x);
 int	st_writer_txn(struct st_writer *w);
 int	st_writer_commit(struct st_writer *w);
 void	st_writer_abort(struct st_writer *w);
+/* fn(t) in a read txn of its own: fn's result, or -1 when no txn could begin. */
+int	st_read_with(struct store *s, int (*fn)(struct txn *));
+/* once(s) (0 done, 1 written meanwhile by another process, -1), again after a 1: an index
+ * rebuild; the error names what. 0 or -1. */
+int	st_rebuild_twice(struct store *s, int (*once)(struct store *), const char *what);
 
 /*
  * emails.c: st_email_exact is 1 when the email index is whole (its mark), 0 while writes
