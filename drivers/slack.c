@@ -5,7 +5,6 @@
  * member into an account in slack_member.c. Facts: shared/docs/platform-apis.md §1 (HTTP
  * 200 with ok:false errors, '/' escaped as '\/').
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,174 +188,76 @@ slack_team_info(struct driver_ctx *ctx, const char *team, const char *fallback,
 	buf_free(&url);
 }
 
-/*
- * The next page of users.list, fetched by a thread of its own while the caller parses and
- * hands over the page before it: the pull then waits for the platform only as long as the
- * platform is slower than the parsing. The thread alone uses ctx (its HTTP handle, counters)
- * until it is joined; its error is its own until then.
- */
-struct prefetch {
-	pthread_t		 th;
-	int			 running;
-	struct driver_ctx	*ctx;
-	struct buf		 url, what;
-	struct http_resp	 resp;
-	struct json		 j;
-	struct pull_result	 res;		/* err and cls of a failure */
-	int			 rc;
-};
-
-static void *
-prefetch_main(void *arg)
-{
-	struct prefetch *pf = arg;
-
-	pf->rc = slack_get(pf->ctx, pf->url.p, pf->what.p, &pf->resp, &pf->j, &pf->res);
-	return NULL;
-}
-
-/* The URL and label of page `page` after cursor (NULL: the first). */
-static void
-users_url(const struct cfg_platform *pc, const char *team, const char *cursor, long page,
-    struct buf *url, struct buf *what)
-{
-	buf_reset(url);
-	buf_printf(url, "%s/users.list?limit=%d", pc->api_url,
-	    pc->page_size > 0 ? pc->page_size : 200);
-	if (team) {
-		buf_adds(url, "&team_id=");
-		buf_urlencode(url, team, strlen(team));
-	}
-	if (cursor) {
-		buf_adds(url, "&cursor=");
-		buf_urlencode(url, cursor, strlen(cursor));
-	}
-	buf_reset(what);
-	buf_printf(what, "GET users.list%s%s page %ld", team ? " team " : "", team ? team : "",
-	    page);
-}
-
-/* Starts fetching the next page in pf (synchronously when no thread can be made). */
-static void
-prefetch_start(struct prefetch *pf)
-{
-	memset(&pf->res, 0, sizeof(pf->res));
-	pf->running = pthread_create(&pf->th, NULL, prefetch_main, pf) == 0;
-	if (!pf->running)
-		prefetch_main(pf);
-}
-
-/* Waits for pf; its answer moves to resp and j (theirs freed). 0, or -1 with res set. */
-static int
-prefetch_take(struct prefetch *pf, struct http_resp *resp, struct json *j,
-    struct pull_result *res)
-{
-	if (pf->running)
-		pthread_join(pf->th, NULL);
-	pf->running = 0;
-	json_free(j);
-	http_resp_free(resp);
-	*resp = pf->resp;
-	*j = pf->j;
-	memset(&pf->resp, 0, sizeof(pf->resp));
-	memset(&pf->j, 0, sizeof(pf->j));
-	if (pf->rc < 0) {
-		res->cls = pf->res.cls;
-		snprintf(res->err, sizeof(res->err), "%s", pf->res.err);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-prefetch_free(struct prefetch *pf)
-{
-	if (pf->running)
-		pthread_join(pf->th, NULL);
-	json_free(&pf->j);
-	http_resp_free(&pf->resp);
-	buf_free(&pf->url);
-	buf_free(&pf->what);
-}
-
-/* The page's members into accounts, handed to the sink. 0, or -1 with res set. */
-static int
-users_page(const struct json *j, const char *what, const char *team,
-    struct account **accts, int *cap, struct pull_sink *sink, struct pull_result *res)
-{
-	int members = json_get(j, 0, "members"), m, n = 0;
-
-	if (!json_is_array(j, members)) {
-		pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what);
-		return -1;
-	}
-	*accts = drv_accounts(*accts, cap, json_count(j, members));
-	for (m = json_first(j, members); m >= 0; m = json_next(j, members, m))
-		if (slack_parse_member(j, m, team, &(*accts)[n]) == 0)
-			n++;
-	if (drv_page(sink, res, *accts, n) < 0) {
-		if (res->err[0] == '\0')
-			snprintf(res->err, sizeof(res->err), "slack: %s: storing the page failed",
-			    what);
-		return -1;
-	}
-	return 0;
-}
-
 /* users.list of one workspace (team: its id with an org-wide token, else NULL), page by
- * page into the sink, the next page fetched while this one is parsed. 0, or -1 with res
- * set. */
+ * page into the sink. 0, or -1 with res set. */
 static int
 slack_users(struct driver_ctx *ctx, const char *team, struct pull_sink *sink,
     struct pull_result *res)
 {
 	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
 	struct slack_priv *sp = ctx->priv;
-	struct prefetch pf = { .ctx = ctx };
 	struct http_resp resp = { 0 };
 	struct json j = { 0 };
-	struct buf what = { 0 };
+	struct buf url = { 0 }, what = { 0 };
 	struct cursor_guard guard = { 0 };
 	struct account *accts = NULL;
 	char *cursor = NULL;
-	int rc = -1, cap = 0, more;
-	long page = 1;
+	int rc = -1, cap = 0;
+	long page = 0;
 
-	users_url(pc, team, NULL, page, &pf.url, &what);
-	if (slack_get(ctx, pf.url.p, what.p, &resp, &j, res) < 0)
-		goto out;
 	for (;;) {
+		int members, m, n = 0;
+
+		buf_reset(&url);
+		buf_printf(&url, "%s/users.list?limit=%d", pc->api_url,
+		    pc->page_size > 0 ? pc->page_size : 200);
+		if (team) {
+			buf_adds(&url, "&team_id=");
+			buf_urlencode(&url, team, strlen(team));
+		}
+		if (cursor) {
+			buf_adds(&url, "&cursor=");
+			buf_urlencode(&url, cursor, strlen(cursor));
+		}
+		buf_reset(&what);
+		buf_printf(&what, "GET users.list%s%s page %ld", team ? " team " : "",
+		    team ? team : "", ++page);
+		if (slack_get(ctx, url.p, what.p, &resp, &j, res) < 0)
+			goto out;
+		members = json_get(&j, 0, "members");
+		if (!json_is_array(&j, members)) {
+			pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what.p);
+			goto out;
+		}
+		accts = drv_accounts(accts, &cap, json_count(&j, members));
+		for (m = json_first(&j, members); m >= 0; m = json_next(&j, members, m)) {
+			if (slack_parse_member(&j, m, team ? team : sp->team_id, &accts[n]) == 0)
+				n++;
+		}
+		if (drv_page(sink, res, accts, n) < 0) {
+			if (res->err[0] == '\0')
+				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
+				    "failed", what.p);
+			goto out;
+		}
 		free(cursor);
 		cursor = json_strdup(&j, json_path(&j, 0, "response_metadata.next_cursor"));
-		/* "", null or absent: the end (not a short page) */
-		more = cursor != NULL && *cursor != '\0';
-		if (more && cursor_guard_seen(&guard, cursor)) {
+		if (cursor == NULL || *cursor == '\0')
+			break;		/* "", null or absent: the end (not a short page) */
+		if (cursor_guard_seen(&guard, cursor)) {
 			pull_fail(res, FAIL_DATA, "slack: %s: next_cursor repeats an earlier "
 			    "cursor; refusing to loop", what.p);
 			goto out;
 		}
-		if (more) {
-			users_url(pc, team, cursor, page + 1, &pf.url, &pf.what);
-			prefetch_start(&pf);
-		}
-		if (users_page(&j, what.p, team ? team : sp->team_id, &accts, &cap, sink, res) < 0)
-			goto out;
-		if (!more)
-			break;
-		buf_reset(&what);
-		buf_adds(&what, pf.what.p);
-		page++;
-		if (prefetch_take(&pf, &resp, &j, res) < 0)
-			goto out;
 	}
 	rc = 0;
 out:
-	prefetch_free(&pf);
 	free(accts);
 	free(cursor);
 	cursor_guard_free(&guard);
 	json_free(&j);
 	http_resp_free(&resp);
+	buf_free(&url);
 	buf_free(&what);
 	return rc;
 }

@@ -544,11 +544,9 @@ counter_sum(struct txn *t, int f, const struct person *p, int all, uint64_t *n)
  * reads at most every entry, about 40 ms at 1M people).
  */
 static int
-walk_field(struct txn *t, const struct pidx_sel *sel, int *f)
+walk_field(const struct pidx_sel *sel)
 {
-	(void)t;
-	*f = sel->team && sel->platform >= 0 ? PIDX_TEAM : PIDX_ALL;
-	return 0;
+	return sel->team && sel->platform >= 0 ? PIDX_TEAM : PIDX_ALL;
 }
 
 static int
@@ -575,8 +573,7 @@ walk(struct txn *t, const struct pidx_sel *sel, uint64_t skip, size_t n, store_p
 	int rc, r = 0, f;
 
 	*seen = 0;
-	if (walk_field(t, sel, &f) < 0)
-		return -1;
+	f = walk_field(sel);
 	sel_person(sel, &p);
 	if (sel->team && sel->platform < 0)
 		return 0;		/* a team needs its platform: nobody */
@@ -669,7 +666,7 @@ walk_back(struct txn *t, const struct pidx_sel *sel, uint64_t total, uint64_t sk
 	MDB_val k, v;
 	int rc, r = 0, f;
 
-	walk_field(t, sel, &f);
+	f = walk_field(sel);
 	sel_person(sel, &p);
 	field_value(f, &p, &pre);
 	buf_addc(&pre, '\0');
