@@ -117,30 +117,110 @@ prefix8(const unsigned char *p, size_t n, size_t at)
 	return v;
 }
 
-static __thread const char *sort_mem;	/* qsort has no argument: the thread's sorter */
-
-static int
-slot_cmp(const void *a, const void *b)
+/* Slot order: the 16-byte prefixes, then the rest of the records (mem holds them). */
+static inline int
+slot_less(const char *mem, const struct slot *x, const struct slot *y)
 {
-	const struct slot *x = a, *y = b;
-
 	if (x->p0 != y->p0)
-		return x->p0 < y->p0 ? -1 : 1;
+		return x->p0 < y->p0;
 	if (x->p1 != y->p1)
-		return x->p1 < y->p1 ? -1 : 1;
+		return x->p1 < y->p1;
 	if (x->len <= 16 || y->len <= 16)
-		return (x->len > y->len) - (x->len < y->len);
-	return rec_cmp(sort_mem + x->off + 4 + 16, x->len - 16, sort_mem + y->off + 4 + 16,
-	    y->len - 16);
+		return x->len < y->len;
+	return rec_cmp(mem + x->off + 4 + 16, x->len - 16, mem + y->off + 4 + 16,
+	    y->len - 16) < 0;
+}
+
+static void
+slot_swap(struct slot *a, struct slot *b)
+{
+	struct slot t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void
+slot_sift(const char *mem, struct slot *a, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && slot_less(mem, &a[c], &a[c + 1]))
+			c++;
+		if (!slot_less(mem, &a[i], &a[c]))
+			break;
+		slot_swap(&a[i], &a[c]);
+	}
+}
+
+/*
+ * Introsort of the index: quicksort (median of three) down to runs of 16, finished by one
+ * insertion sort, with a heapsort for a range that recurses too deep. The comparison is
+ * inline (qsort's callback and its copying were most of a spill's time).
+ */
+static void
+slot_sort(const char *mem, struct slot *a, size_t n, int depth)
+{
+	while (n > 16) {
+		size_t m = n / 2, i = 0, j = n - 1;
+		if (depth-- == 0) {
+			for (size_t k = n / 2; k-- > 0;)
+				slot_sift(mem, a, k, n);
+			for (size_t k = n - 1; k > 0; k--) {
+				slot_swap(&a[0], &a[k]);
+				slot_sift(mem, a, 0, k);
+			}
+			return;
+		}
+		/* median of first, middle and last into the middle: the pivot */
+		if (slot_less(mem, &a[m], &a[0]))
+			slot_swap(&a[m], &a[0]);
+		if (slot_less(mem, &a[n - 1], &a[m])) {
+			slot_swap(&a[n - 1], &a[m]);
+			if (slot_less(mem, &a[m], &a[0]))
+				slot_swap(&a[m], &a[0]);
+		}
+		struct slot piv = a[m];
+		for (;;) {		/* Hoare: a[0] <= piv <= a[n-1] bound both scans */
+			while (slot_less(mem, &a[i], &piv))
+				i++;
+			while (slot_less(mem, &piv, &a[j]))
+				j--;
+			if (i >= j)
+				break;
+			slot_swap(&a[i], &a[j]);
+			i++;
+			j--;
+		}
+		/* [0, j] <= piv <= [j+1, n): the smaller side recursively, the larger in the loop */
+		if (j + 1 < n - j - 1) {
+			slot_sort(mem, a, j + 1, depth);
+			a += j + 1;
+			n -= j + 1;
+		} else {
+			slot_sort(mem, a + j + 1, n - j - 1, depth);
+			n = j + 1;
+		}
+	}
 }
 
 static void
 sort_slots(struct extsort *x)
 {
+	int depth = 0;
+
 	if (x->nat == 0)
 		return;
-	sort_mem = x->mem;
-	qsort(x->at, x->nat, sizeof(*x->at), slot_cmp);
+	for (size_t n = x->nat; n > 1; n >>= 1)
+		depth += 2;
+	slot_sort(x->mem, x->at, x->nat, depth);
+	/* the runs of up to 16 left by the quicksort, in place */
+	for (size_t i = 1; i < x->nat; i++) {
+		struct slot v = x->at[i];
+		size_t j = i;
+		for (; j > 0 && slot_less(x->mem, &v, &x->at[j - 1]); j--)
+			x->at[j] = x->at[j - 1];
+		x->at[j] = v;
+	}
 }
 
 /* The run file, created on first use in x->dir and unlinked at once. */
@@ -387,6 +467,23 @@ extsort_next(struct extsort *x, const void **rec, size_t *n)
 	*rec = r->rec;
 	*n = r->n;
 	return 1;
+}
+
+void
+extsort_reset(struct extsort *x)
+{
+	for (size_t i = 0; i < x->nrun; i++)
+		free(x->run[i].buf);
+	free(x->run);
+	free(x->heap);
+	x->run = NULL;
+	x->heap = NULL;
+	if (x->at == NULL)
+		x->capat = 0;
+	x->nrun = x->nheap = x->nat = x->used = x->count = x->next = 0;
+	x->fend = 0;		/* the file's bytes are written over, its pages reused */
+	x->reading = 0;
+	x->err[0] = '\0';
 }
 
 void

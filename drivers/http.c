@@ -279,7 +279,10 @@ perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp
 	CURLcode cc;
 	int i;
 
-	http_resp_free(resp);
+	/* the body's buffer is kept: a pull's pages reuse one allocation */
+	buf_reset(&resp->body);
+	headers_free(resp);
+	resp->status = 0;
 	c->cur = resp;
 	c->body_overflow = 0;
 	curl_easy_reset(h);		/* keeps the connection cache: keep-alive survives */

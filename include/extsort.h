@@ -35,6 +35,9 @@ int	extsort_next(struct extsort *x, const void **rec, size_t *n);
 /* Why the last call failed: "DIR: temporary file: reason". */
 const char *extsort_error(const struct extsort *x);
 
+/* Empty again, for a new set of records: its memory and its file are kept for reuse. */
+void	extsort_reset(struct extsort *x);
+
 void	extsort_free(struct extsort *x);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <sys/types.h>
 
@@ -36,10 +37,39 @@ struct buf {
 void	buf_init(struct buf *b);
 void	buf_free(struct buf *b);		/* releases memory; buffer is empty again */
 void	buf_reset(struct buf *b);		/* len = 0, keeps capacity */
-void	buf_reserve(struct buf *b, size_t extra);
-void	buf_add(struct buf *b, const void *data, size_t n);
-void	buf_adds(struct buf *b, const char *s);
-void	buf_addc(struct buf *b, char c);
+void	buf_grow(struct buf *b, size_t extra);	/* buf_reserve's slow path */
+
+/* Room for extra more bytes and the NUL. Inline: the encoders call these per field. */
+static inline void
+buf_reserve(struct buf *b, size_t extra)
+{
+	if (b->cap <= b->len || extra >= b->cap - b->len)
+		buf_grow(b, extra);
+}
+
+static inline void
+buf_add(struct buf *b, const void *data, size_t n)
+{
+	buf_reserve(b, n);
+	if (n)
+		memcpy(b->p + b->len, data, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static inline void
+buf_addc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 void	buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void	buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259 requires. */
@@ -99,8 +129,27 @@ int	create_file_excl(const char *path, const void *data, size_t n, int mode, uid
 	    gid_t gid);
 
 /* Big-endian 64-bit integers (keys sort as numbers; tokens carry them portably). */
-void	put_be64(unsigned char *p, uint64_t v);
-uint64_t get_be64(const unsigned char *p);
+/* Big-endian 8 bytes (keys sort as numbers). */
+static inline void
+put_be64(unsigned char *p, uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	memcpy(p, &v, 8);
+}
+
+static inline uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
 
 /* Random bytes from OpenSSL's CSPRNG; aborts on failure. */
 void	random_bytes(void *out, size_t n);

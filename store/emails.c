@@ -119,6 +119,15 @@ emap_set(struct emap *m, uint64_t h1, uint64_t h2, uint64_t pid)
 	m->n++;
 }
 
+/* Empty, its slots kept: the next flush's addresses fill the same memory. */
+static void
+emap_clear(struct emap *m)
+{
+	if (m->slot)
+		memset(m->slot, 0, m->cap * sizeof(*m->slot));
+	m->n = 0;
+}
+
 static void
 emap_free(struct emap *m)
 {
@@ -376,9 +385,8 @@ flush_kept(struct store *s)
 	rc = st_sorted_write(&w, ed->ops) < 0 || st_writer_commit(&w) < 0 ? -1 : 0;
 	st_writer_abort(&w);
 	s->ed = ed;
-	extsort_free(ed->ops);
-	ed->ops = extsort_new(s->path, EMAIL_SORT_MEM);
-	emap_free(&ed->map);
+	extsort_reset(ed->ops);
+	emap_clear(&ed->map);
 	return rc;
 }
 

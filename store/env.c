@@ -291,6 +291,8 @@ txn_drop(struct txn *t)
 		t->pp_drop(t);
 	if (t->ep_drop)
 		t->ep_drop(t);
+	for (size_t i = 0; i < sizeof(t->tmp) / sizeof(t->tmp[0]); i++)
+		buf_free(&t->tmp[i]);
 	free(t);
 }
 

@@ -210,13 +210,15 @@ pending(struct txn *t)
 
 /* Adds d to the counter under key (copied when new). */
 static void
-count_key(struct pidx_counts *cs, const char *key, size_t len, int64_t d)
+count_key(struct pidx_counts *cs, const char *key, size_t len, int64_t d, size_t *hint)
 {
-	size_t i;
+	size_t i = hint ? *hint : cs->n;
 
-	for (i = 0; i < cs->n; i++)
-		if (cs->c[i].len == len && memcmp(cs->c[i].key, key, len) == 0)
-			break;
+	/* a run counts people of one kind after another: a field's last counter is likely */
+	if (i >= cs->n || cs->c[i].len != len || memcmp(cs->c[i].key, key, len) != 0)
+		for (i = 0; i < cs->n; i++)
+			if (cs->c[i].len == len && memcmp(cs->c[i].key, key, len) == 0)
+				break;
 	if (i == cs->n) {
 		cs->c = xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
 		cs->c[i].key = xmalloc(len ? len : 1);
@@ -226,6 +228,8 @@ count_key(struct pidx_counts *cs, const char *key, size_t len, int64_t d)
 		cs->n++;
 	}
 	cs->c[i].d += d;
+	if (hint)
+		*hint = i;
 }
 
 /* Counts p in field f (d: +1 or -1), k a scratch buffer. */
@@ -235,7 +239,7 @@ count_with(struct pidx_counts *cs, struct buf *k, int f, const struct person *p,
 	buf_reset(k);
 	if (field_value(f, p, k) == 0) {
 		buf_addc(k, p->active ? '1' : '0');
-		count_key(cs, k->p, k->len, d);
+		count_key(cs, k->p, k->len, d, &cs->last[f & 7]);
 	}
 }
 
@@ -292,8 +296,9 @@ st_pidx_update(struct txn *t, const struct person *old, const struct person *cur
 	for (f = 0; f < NF; f++) {
 		buf_reset(ko);
 		buf_reset(kn);
-		ho = old && entry_key(f, old, ko) == 0;
-		hn = cur && entry_key(f, cur, kn) == 0;
+		/* a field with counters only needs its value: no sort key built */
+		ho = old && (has_entries[f] ? entry_key(f, old, ko) : field_value(f, old, ko)) == 0;
+		hn = cur && (has_entries[f] ? entry_key(f, cur, kn) : field_value(f, cur, kn)) == 0;
 		same_key = ho && hn && ko->len == kn->len && memcmp(ko->p, kn->p, ko->len) == 0;
 		if (same_key && memcmp(vo, vn, PIDX_VAL_LEN) == 0)
 			continue;
@@ -473,7 +478,7 @@ st_pidx_kept(struct txn *t)
 	}
 	pd->seq += pp->nop;
 	for (i = 0; i < pp->cnt.n; i++)
-		count_key(&pd->counts, pp->cnt.c[i].key, pp->cnt.c[i].len, pp->cnt.c[i].d);
+		count_key(&pd->counts, pp->cnt.c[i].key, pp->cnt.c[i].len, pp->cnt.c[i].d, NULL);
 	buf_free(&r);
 }
 

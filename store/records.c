@@ -78,6 +78,24 @@ st_put_id(struct txn *t, int dbi, uint64_t id, const struct buf *val, int append
 	return rc ? st_fail(t->s, what, rc) : 0;
 }
 
+/*
+ * A put that appends when the key falls past the last one of dbi (a bulk load in key order:
+ * no search, pages filled whole) and else inserts; after one key that did not, the txn
+ * stops trying for that dbi.
+ */
+static int
+st_put_in_order(struct txn *t, int dbi, MDB_val *k, MDB_val *v)
+{
+	int rc = MDB_KEYEXIST;
+
+	if (!(t->noappend & (1u << dbi)) &&
+	    (rc = mdb_put(t->txn, t->s->dbi[dbi], k, v, MDB_APPEND)) == MDB_KEYEXIST)
+		t->noappend |= 1u << dbi;
+	if (rc == MDB_KEYEXIST)
+		rc = mdb_put(t->txn, t->s->dbi[dbi], k, v, 0);
+	return rc;
+}
+
 /* Decodes one record and hands it to the walk's callback. */
 static int
 rec_visit(struct st_walk *w, const MDB_val *v)
@@ -177,14 +195,13 @@ int
 st_account_write(struct txn *t, int dbi, const struct buf *key, const struct account *a,
     const char *what)
 {
-	struct buf val = { 0 };
+	struct buf *val = st_tmp(t, TMP_VAL);
 	MDB_val k = val_of(key->p, key->len), v;
 	int rc;
 
-	codec_account_encode(a, &val);
-	v = val_of(val.p, val.len);
-	rc = mdb_put(t->txn, t->s->dbi[dbi], &k, &v, 0);
-	buf_free(&val);
+	codec_account_encode(a, val);
+	v = val_of(val->p, val->len);
+	rc = st_put_in_order(t, dbi, &k, &v);
 	return rc ? st_fail(t->s, what, rc) : 0;
 }
 
@@ -205,44 +222,42 @@ store_account_get(struct txn *t, enum platform p, const char *team, const char *
 static int
 pacct_set(struct txn *t, uint64_t person, const struct buf *akey, int link)
 {
-	struct buf pk = { 0 };
+	struct buf *pk = st_tmp(t, TMP_KEY2);
 	MDB_val k, v = val_of("", 0);
 	int rc;
 
-	st_pacct_key(&pk, person, akey);
-	k = val_of(pk.p, pk.len);
+	st_pacct_key(pk, person, akey);
+	k = val_of(pk->p, pk->len);
 	if (link)
-		rc = mdb_put(t->txn, t->s->dbi[DB_PACCT], &k, &v, 0);
+		rc = st_put_in_order(t, DB_PACCT, &k, &v);
 	else if ((rc = mdb_del(t->txn, t->s->dbi[DB_PACCT], &k, NULL)) == MDB_NOTFOUND)
 		rc = 0;
-	buf_free(&pk);
 	return rc ? st_fail(t->s, link ? "link account" : "unlink account", rc) : 0;
 }
 
 int
 store_account_put(struct txn *t, struct account *a, uint64_t old_person)
 {
-	struct buf key = { 0 };
+	struct buf *key = st_tmp(t, TMP_KEY);
 	int ret = -1;
 
-	if (st_account_key(&key, a->platform, a->team_id, a->user_id) < 0) {
+	if (st_account_key(key, a->platform, a->team_id, a->user_id) < 0) {
 		st_failf(t->s, "account id too long or empty: %s:%s", platform_name(a->platform),
 		    a->user_id);
 		goto out;
 	}
 	a->version++;
-	if (st_account_write(t, DB_ACCOUNTS, &key, a, "write account") < 0)
+	if (st_account_write(t, DB_ACCOUNTS, key, a, "write account") < 0)
 		goto out;
 	t->writes++;
 	if (old_person != a->person_id && old_person != 0 &&
-	    pacct_set(t, old_person, &key, 0) < 0)
+	    pacct_set(t, old_person, key, 0) < 0)
 		goto out;
 	if (a->person_id != 0 && old_person != a->person_id &&
-	    pacct_set(t, a->person_id, &key, 1) < 0)
+	    pacct_set(t, a->person_id, key, 1) < 0)
 		goto out;
 	ret = 0;
 out:
-	buf_free(&key);
 	return ret;
 }
 
@@ -269,7 +284,7 @@ store_person_get(struct txn *t, uint64_t id, struct person *out)
 int
 store_person_put(struct txn *t, struct person *p)
 {
-	struct buf val = { 0 };
+	struct buf *val = st_tmp(t, TMP_VAL);
 	struct person old;
 	int append = 0, rc, had = 0;
 
@@ -289,9 +304,8 @@ store_person_put(struct txn *t, struct person *p)
 		append = 1;	/* ids only grow: appends keep the tree packed */
 	}
 	p->version++;
-	codec_person_encode(p, &val);
-	rc = st_put_id(t, DB_PEOPLE, p->id, &val, append, "write person");
-	buf_free(&val);
+	codec_person_encode(p, val);
+	rc = st_put_id(t, DB_PEOPLE, p->id, val, append, "write person");
 	if (rc == 0)
 		t->writes++;
 	if (rc == 0)
@@ -371,6 +385,12 @@ history_next(struct txn *t, uint64_t person_id, uint64_t *seq, unsigned *flags)
 
 	*seq = 1;
 	*flags = 0;
+	/* this txn appended the last key: no need to look */
+	if (t->hist_tail != 0 && person_id >= t->hist_tail) {
+		*seq = person_id == t->hist_tail ? t->hist_seq + 1 : 1;
+		*flags = MDB_APPEND;
+		return 0;
+	}
 	/* one past the last key with its prefix */
 	put_be64(kb, person_id + 1);
 	memset(kb + 8, 0, 8);
@@ -397,7 +417,7 @@ int
 store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char *kind,
     const char *fmt, ...)
 {
-	struct buf text = { 0 }, val = { 0 };
+	struct buf *text = st_tmp(t, TMP_TEXT), *val = st_tmp(t, TMP_VAL);
 	unsigned char kb[16];
 	MDB_val k, v;
 	uint64_t seq;
@@ -408,16 +428,18 @@ store_history_add(struct txn *t, uint64_t person_id, int64_t ts, const char *kin
 	if (history_next(t, person_id, &seq, &flags) < 0)
 		return -1;
 	va_start(ap, fmt);
-	buf_vprintf(&text, fmt, ap);
+	buf_vprintf(text, fmt, ap);
 	va_end(ap);
 	put_be64(kb, person_id);
 	put_be64(kb + 8, seq);
-	codec_history_encode(ts, kind, text.p ? text.p : "", &val);
+	codec_history_encode(ts, kind, text->p ? text->p : "", val);
 	k = val_of(kb, 16);
-	v = val_of(val.p, val.len);
+	v = val_of(val->p, val->len);
 	rc = mdb_put(t->txn, t->s->dbi[DB_HISTORY], &k, &v, flags);
-	buf_free(&text);
-	buf_free(&val);
+	if (rc == 0 && (flags & MDB_APPEND)) {
+		t->hist_tail = person_id;
+		t->hist_seq = seq;
+	}
 	return rc ? st_fail(t->s, "write history", rc) : 0;
 }
 

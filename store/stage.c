@@ -156,7 +156,7 @@ store_stage_flush(struct stage_batch *b)
 	struct txn *t;
 	MDB_cursor *c = NULL;
 	size_t i;
-	int rc;
+	int rc, append = 1;
 
 	if (b->n == 0)
 		return 0;
@@ -169,7 +169,13 @@ store_stage_flush(struct stage_batch *b)
 	for (i = 0; i < b->n; i++) {
 		MDB_val k = { b->items[i].klen, b->arena.p + b->items[i].koff };
 		MDB_val v = { b->items[i].vlen, b->arena.p + b->items[i].voff };
-		if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+		/* appended while the keys fall past the staged ones (pages filled whole) */
+		rc = append ? mdb_cursor_put(c, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
+		if (rc == MDB_KEYEXIST) {
+			append = 0;
+			rc = mdb_cursor_put(c, &k, &v, 0);
+		}
+		if (rc != 0)
 			goto fail;
 	}
 	mdb_cursor_close(c);

@@ -38,6 +38,7 @@ struct pidx_count {
 struct pidx_counts {
 	struct pidx_count *c;
 	size_t		 n;
+	size_t		 last[8];	/* per field: the counter found last, looked at first */
 };
 
 /*
@@ -71,6 +72,10 @@ struct txn {
 	int		 write;
 	uint64_t	 writes;	/* record versions written in this txn */
 	uint64_t	 last_person;	/* cached id counter, saved at commit */
+	struct buf	 tmp[4];	/* scratch of the record writers, kept for the txn */
+	unsigned	 noappend;	/* bit per dbi: a key of this txn fell before the last */
+	uint64_t	 hist_tail;	/* history: the last key's person and seq, when this txn */
+	uint64_t	 hist_seq;	/* appended it (0: unknown) */
 	int		 person_loaded;
 	int		 person_dirty;
 	struct pidx_pending *pp;	/* people index writes not yet applied (index.c) */
@@ -82,6 +87,16 @@ struct txn {
 	void		(*ep_after)(struct txn *);
 	void		(*ep_drop)(struct txn *);
 };
+
+/* The scratch buffers of struct txn, each emptied by its user (nested users take others). */
+enum { TMP_VAL, TMP_KEY, TMP_KEY2, TMP_TEXT };
+
+static inline struct buf *
+st_tmp(struct txn *t, int i)
+{
+	buf_reset(&t->tmp[i]);
+	return &t->tmp[i];
+}
 
 static inline MDB_val
 val_of(const void *p, size_t n)

@@ -76,16 +76,17 @@ free_records(struct rec *r, size_t n)
 	free(r);
 }
 
-/* Adds r to a sorter of the budget and checks that it gives them back in qsort's order. */
+/* Adds r (in reverse when rev) to x and checks that x gives them back in qsort's order. */
 static void
-check_sorts(struct rec *r, size_t n, size_t budget)
+fill_and_check(struct extsort *x, struct rec *r, size_t n, int rev)
 {
-	struct extsort *x = extsort_new(dir, budget);
 	const void *p;
 	size_t len, i;
 
-	for (i = 0; i < n; i++)
-		assert_int_equal(extsort_add(x, r[i].p, r[i].n), 0);
+	for (i = 0; i < n; i++) {
+		const struct rec *a = &r[rev ? n - 1 - i : i];
+		assert_int_equal(extsort_add(x, a->p, a->n), 0);
+	}
 	assert_int_equal(extsort_count(x), n);
 	qsort(r, n, sizeof(*r), rec_cmp);
 	for (i = 0; i < n; i++) {
@@ -96,6 +97,19 @@ check_sorts(struct rec *r, size_t n, size_t budget)
 	}
 	assert_int_equal(extsort_next(x, &p, &len), 0);
 	assert_int_equal(extsort_next(x, &p, &len), 0);
+}
+
+/* Adds r to a sorter of the budget and checks that it gives them back in qsort's order;
+ * then again, in reverse, after extsort_reset (its memory and file reused). */
+static void
+check_sorts(struct rec *r, size_t n, size_t budget)
+{
+	struct extsort *x = extsort_new(dir, budget);
+
+	fill_and_check(x, r, n, 0);
+	extsort_reset(x);
+	assert_int_equal(extsort_count(x), 0);
+	fill_and_check(x, r, n, 1);
 	extsort_free(x);
 }
 
