@@ -1,7 +1,9 @@
 /*
  * limit.c — the honest ceiling for the work `reconcile` does on a Slack roster, for
  * `make bench`. It does the least that work needs, and nothing else:
- *   - fetch every users.list page with ONE keep-alive libcurl handle (limit=1000 + cursor);
+ *   - fetch every users.list page with ONE keep-alive libcurl handle (limit=1000 + cursor),
+ *     asking for the next page as soon as this one's cursor is known, before its members
+ *     are stored (the server answers into the socket meanwhile: one thread, as reconcile);
  *   - tokenize each page with jsmn (JSMN_PARENT_LINKS), no separate validation pass;
  *   - per member, take the fields reconcile keeps for an account (id, team_id, the eight
  *     flags, profile.email lower-cased, the display name as reconcile picks it, first name,
@@ -268,14 +270,13 @@ sink_put(struct sink *s, struct buf *key, struct buf *rec)
 	}
 }
 
-/* Tokenizes one page, stores its members, copies its next_cursor into cursor ("" at the end). */
+/* Tokenizes one page and copies its next_cursor into cursor ("" at the end): the token
+ * count, or -1. */
 static int
-page(struct buf *body, jsmntok_t **tok, unsigned *ntok, struct sink *s, char *cursor,
-    size_t cursorlen)
+tokenize(struct buf *body, jsmntok_t **tok, unsigned *ntok, char *cursor, size_t cursorlen)
 {
-	static struct buf key, rec;
 	jsmn_parser p;
-	int n, members, meta, nc, e;
+	int n, meta, nc;
 
 	for (;;) {
 		jsmn_init(&p);
@@ -288,13 +289,6 @@ page(struct buf *body, jsmntok_t **tok, unsigned *ntok, struct sink *s, char *cu
 	}
 	if (n < 1 || (*tok)[0].type != JSMN_OBJECT)
 		return -1;
-	members = get(body->p, *tok, n, 0, "members");
-	if (members > 0 && (*tok)[members].type == JSMN_ARRAY) {
-		e = members + 1;
-		for (int k = 0; k < (*tok)[members].size; k++, e = skip(*tok, e, n))
-			if (encode(body->p, *tok, n, e, &key, &rec) == 0)
-				sink_put(s, &key, &rec);
-	}
 	cursor[0] = '\0';
 	meta = get(body->p, *tok, n, 0, "response_metadata");
 	nc = get(body->p, *tok, n, meta, "next_cursor");
@@ -305,14 +299,81 @@ page(struct buf *body, jsmntok_t **tok, unsigned *ntok, struct sink *s, char *cu
 			cursor[len] = '\0';
 		}
 	}
-	return 0;
+	return n;
+}
+
+/* Stores the members of a tokenized page. */
+static void
+store(struct buf *body, jsmntok_t *tok, int n, struct sink *s)
+{
+	static struct buf key, rec;
+	int members, e;
+
+	members = get(body->p, tok, n, 0, "members");
+	if (members > 0 && tok[members].type == JSMN_ARRAY) {
+		e = members + 1;
+		for (int k = 0; k < tok[members].size; k++, e = skip(tok, e, n))
+			if (encode(body->p, tok, n, e, &key, &rec) == 0)
+				sink_put(s, &key, &rec);
+	}
+}
+
+/* The request for url into body, sent (kept connection: at once) but not waited for. */
+static void
+start(CURLM *m, CURL *h, const char *url, struct buf *body)
+{
+	int running = 1;
+	long sent = 0;
+
+	body->len = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	curl_multi_add_handle(m, h);
+	for (int i = 0; i < 100 && running && sent == 0; i++) {
+		curl_multi_perform(m, &running);
+		curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+		if (running && sent == 0)
+			curl_multi_poll(m, NULL, 0, 10, NULL);
+	}
+}
+
+/* Waits for the started request: 0, or -1 when it failed. */
+static int
+finish(CURLM *m, CURL *h)
+{
+	CURLcode cc = CURLE_RECV_ERROR;
+	CURLMsg *msg;
+	int running = 1, left;
+	long status = 0;
+
+	while (running && curl_multi_perform(m, &running) == CURLM_OK)
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	while ((msg = curl_multi_info_read(m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(m, h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	return cc == CURLE_OK && status == 200 ? 0 : -1;
+}
+
+static void
+page_url(char *url, size_t n, CURL *h, const char *api, const char *cursor)
+{
+	char *esc = curl_easy_escape(h, cursor, 0);
+
+	snprintf(url, n, "%s/users.list?limit=1000%s%s", api, cursor[0] ? "&cursor=" : "",
+	    cursor[0] ? esc : "");
+	curl_free(esc);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct buf body = { 0 };
+	struct buf body[2] = { { 0 }, { 0 } };
 	char url[4096], cursor[1024] = "";
+	int cur = 0, n;
+	CURLM *m;
 	unsigned ntok = 65536;
 	jsmntok_t *tok = malloc(ntok * sizeof(*tok));
 	long pages = 0;
@@ -335,28 +396,31 @@ main(int argc, char **argv)
 		die("begin", rc);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	h = curl_easy_init();
+	m = curl_multi_init();
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER,
 	    curl_slist_append(NULL, "Authorization: Bearer xoxb-bench"));
-	do {
-		char *esc = curl_easy_escape(h, cursor, 0);
-
-		snprintf(url, sizeof(url), "%s/users.list?limit=1000%s%s", argv[1],
-		    cursor[0] ? "&cursor=" : "", cursor[0] ? esc : "");
-		curl_free(esc);
-		body.len = 0;
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		if (curl_easy_perform(h) != CURLE_OK) {
+	page_url(url, sizeof(url), h, argv[1], cursor);
+	start(m, h, url, &body[cur]);
+	for (;;) {
+		if (finish(m, h) < 0) {
 			fprintf(stderr, "limit: %s: fetch failed\n", url);
 			return 69;
 		}
 		pages++;
-		if (page(&body, &tok, &ntok, &s, cursor, sizeof(cursor)) < 0) {
+		if ((n = tokenize(&body[cur], &tok, &ntok, cursor, sizeof(cursor))) < 0) {
 			fprintf(stderr, "limit: page %ld: bad JSON\n", pages);
 			return 65;
 		}
-	} while (cursor[0] != '\0');
+		if (cursor[0] != '\0') {	/* the next page on its way while this one is stored */
+			page_url(url, sizeof(url), h, argv[1], cursor);
+			start(m, h, url, &body[!cur]);
+		}
+		store(&body[cur], tok, n, &s);
+		if (cursor[0] == '\0')
+			break;
+		cur = !cur;
+	}
 	if ((rc = mdb_txn_commit(s.txn)))
 		die("commit", rc);
 	if ((rc = mdb_env_sync(s.env, 1)))
@@ -365,8 +429,10 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("%ld %ld %ld %.3f\n", s.accounts, pages, pages,
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	curl_multi_cleanup(m);
 	curl_easy_cleanup(h);
-	free(body.p);
+	free(body[0].p);
+	free(body[1].p);
 	free(tok);
 	return 0;
 }

@@ -18,6 +18,10 @@
 
 struct http_client {
 	CURL			*curl;
+	CURLM			*multi;		/* every transfer: one connection cache */
+	struct curl_slist	*hdrs;		/* the transfer's, freed when it ends */
+	struct buf		 ct;
+	int			 inflight;	/* http_start'ed, not yet finished */
 	char			*name;
 	char			*auth;		/* "Authorization: Bearer ..." — never logged */
 	const struct config	*cfg;
@@ -56,7 +60,8 @@ http_new(const char *name, const struct config *cfg)
 	c->cfg = cfg;
 	c->max_body = (size_t)(cfg->http.max_body_mb > 0 ? cfg->http.max_body_mb : 64) << 20;
 	c->curl = curl_easy_init();
-	if (c->curl == NULL) {
+	c->multi = curl_multi_init();
+	if (c->curl == NULL || c->multi == NULL) {
 		fputs("peoplesync: curl_easy_init failed\n", stderr);
 		abort();
 	}
@@ -68,6 +73,9 @@ http_free(struct http_client *c)
 {
 	if (c == NULL)
 		return;
+	http_drop(c);
+	buf_free(&c->ct);
+	curl_multi_cleanup(c->multi);
 	curl_easy_cleanup(c->curl);
 	if (c->auth) {
 		explicit_bzero(c->auth, strlen(c->auth));
@@ -269,14 +277,13 @@ never_sent(CURLcode cc)
 	}
 }
 
-/* One attempt. Returns the CURLcode. */
-static CURLcode
-perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
+/* An attempt's options set and its handle added to the multi: begun, not yet driven. */
+static void
+begin(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
 {
 	struct curl_slist *hdrs = NULL;
-	struct buf ct = { 0 };
+	struct buf *ct = &c->ct;
 	CURL *h = c->curl;
-	CURLcode cc;
 	int i;
 
 	/* the body's buffer is kept: a pull's pages reuse one allocation */
@@ -316,23 +323,54 @@ perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp
 	for (i = 0; rq->headers && rq->headers[i]; i++)
 		hdrs = curl_slist_append(hdrs, rq->headers[i]);
 	if (rq->body) {
-		buf_printf(&ct, "Content-Type: %s", rq->content_type ? rq->content_type :
+		buf_reset(ct);
+		buf_printf(ct, "Content-Type: %s", rq->content_type ? rq->content_type :
 		    "application/x-www-form-urlencoded");
-		hdrs = curl_slist_append(hdrs, ct.p);
+		hdrs = curl_slist_append(hdrs, ct->p);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->bodylen);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
 	}
 	if (strcmp(rq->method, "GET") != 0 && !(strcmp(rq->method, "POST") == 0 && rq->body))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	c->hdrs = hdrs;
 	c->stats.requests++;
-	cc = curl_easy_perform(h);
+	curl_multi_add_handle(c->multi, h);
+}
+
+/* Drives the begun attempt to its end. Returns its CURLcode. */
+static CURLcode
+drive(struct http_client *c, struct http_resp *resp)
+{
+	CURLcode cc = CURLE_RECV_ERROR;
+	CURLMsg *m;
+	int running = 1, left;
+
+	while (running) {
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+			break;
+		if (running && curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	while ((m = curl_multi_info_read(c->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == c->curl)
+			cc = m->data.result;
+	curl_multi_remove_handle(c->multi, c->curl);
 	if (cc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
-	curl_slist_free_all(hdrs);
-	buf_free(&ct);
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_slist_free_all(c->hdrs);
+	c->hdrs = NULL;
 	c->cur = NULL;
+	c->inflight = 0;
 	return cc;
+}
+
+/* One attempt. Returns the CURLcode. */
+static CURLcode
+perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
+{
+	begin(c, rq, resp);
+	return drive(c, resp);
 }
 
 /*
@@ -340,9 +378,9 @@ perform(struct http_client *c, const struct http_req *rq, struct http_resp *resp
  * rq->once: the request must not be repeated unless the server surely did not act on it (no
  * connection, or a 429); any other failure ends the loop at once, "in doubt".
  */
-int
-http_send(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
-    struct json *parse, char *err, size_t errlen)
+static int
+send_loop(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+    struct json *parse, char *err, size_t errlen, const CURLcode *first)
 {
 	const char *what = rq->what;
 	int once = rq->once;
@@ -358,7 +396,7 @@ http_send(struct http_client *c, const struct http_req *rq, struct http_resp *re
 
 		if (attempt > 0)
 			c->stats.retries++;
-		cc = perform(c, rq, resp);
+		cc = attempt == 0 && first ? *first : perform(c, rq, resp);
 		if (cc != CURLE_OK) {
 			if (c->body_overflow) {
 				snprintf(err, errlen, "%s: %s: response larger than %zu MiB", c->name,
@@ -414,6 +452,56 @@ in_doubt:
 	snprintf(err, errlen, "%s: %s: %s; not repeated, since the request may have been acted "
 	    "on", c->name, what, last);
 	return -1;
+}
+
+int
+http_send(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+    struct json *parse, char *err, size_t errlen)
+{
+	return send_loop(c, rq, resp, parse, err, errlen, NULL);
+}
+
+void
+http_start(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
+{
+	int running = 1;
+	long sent = 0;
+
+	begin(c, rq, resp);
+	c->inflight = 1;
+	/* until the request is out (at once on a kept connection; a new one takes a few
+	 * rounds): from then on the server answers into the socket while the caller works */
+	for (int i = 0; i < 100 && running && sent == 0; i++) {
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK)
+			break;
+		curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
+		if (running && sent == 0)
+			curl_multi_poll(c->multi, NULL, 0, 10, NULL);
+	}
+}
+
+void
+http_drop(struct http_client *c)
+{
+	if (!c->inflight)
+		return;
+	curl_multi_remove_handle(c->multi, c->curl);
+	curl_slist_free_all(c->hdrs);
+	c->hdrs = NULL;
+	c->cur = NULL;
+	c->inflight = 0;
+}
+
+int
+http_finish(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+    struct json *parse, char *err, size_t errlen)
+{
+	CURLcode cc;
+
+	if (!c->inflight)
+		return send_loop(c, rq, resp, parse, err, errlen, NULL);
+	cc = drive(c, resp);
+	return send_loop(c, rq, resp, parse, err, errlen, &cc);
 }
 
 int

@@ -151,6 +151,20 @@ slack_get(struct driver_ctx *ctx, const char *url, const char *what, struct http
 	return 0;
 }
 
+/* The second half of a slack_get begun with http_start. */
+static int
+slack_finish(struct driver_ctx *ctx, const struct http_req *rq, struct http_resp *resp,
+    struct json *j, struct pull_result *res)
+{
+	if (http_finish(ctx->http, rq, resp, j, res->err, sizeof(res->err)) < 0) {
+		res->cls = FAIL_LATER;
+		return -1;
+	}
+	if ((res->cls = slack_check(j, resp, rq->what, res->err, sizeof(res->err))) != FAIL_NONE)
+		return -1;
+	return 0;
+}
+
 /*
  * The workspace's name from team.info (team: the workspace, or NULL for the token's own),
  * handed to the sink; the config's team_name overrides it. A token without team:read
@@ -188,77 +202,116 @@ slack_team_info(struct driver_ctx *ctx, const char *team, const char *fallback,
 	buf_free(&url);
 }
 
-/* users.list of one workspace (team: its id with an org-wide token, else NULL), page by
- * page into the sink. 0, or -1 with res set. */
+/* The URL and label of page `page` after cursor (NULL: the first). */
+static void
+users_url(const struct cfg_platform *pc, const char *team, const char *cursor, long page,
+    struct buf *url, struct buf *what)
+{
+	buf_reset(url);
+	buf_printf(url, "%s/users.list?limit=%d", pc->api_url,
+	    pc->page_size > 0 ? pc->page_size : 200);
+	if (team) {
+		buf_adds(url, "&team_id=");
+		buf_urlencode(url, team, strlen(team));
+	}
+	if (cursor) {
+		buf_adds(url, "&cursor=");
+		buf_urlencode(url, cursor, strlen(cursor));
+	}
+	buf_reset(what);
+	buf_printf(what, "GET users.list%s%s page %ld", team ? " team " : "", team ? team : "",
+	    page);
+}
+
+/* The page's members into accounts, handed to the sink. 0, or -1 with res set. */
+static int
+users_page(const struct json *j, const char *what, const char *team,
+    struct account **accts, int *cap, struct pull_sink *sink, struct pull_result *res)
+{
+	int members = json_get(j, 0, "members"), m, n = 0;
+
+	if (!json_is_array(j, members)) {
+		pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what);
+		return -1;
+	}
+	*accts = drv_accounts(*accts, cap, json_count(j, members));
+	for (m = json_first(j, members); m >= 0; m = json_next(j, members, m))
+		if (slack_parse_member(j, m, team, &(*accts)[n]) == 0)
+			n++;
+	if (drv_page(sink, res, *accts, n) < 0) {
+		if (res->err[0] == '\0')
+			snprintf(res->err, sizeof(res->err), "slack: %s: storing the page failed",
+			    what);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * users.list of one workspace (team: its id with an org-wide token, else NULL), page by
+ * page into the sink. The next page is asked for before this one is parsed (http_start):
+ * the platform answers while we parse, in one thread. 0, or -1 with res set.
+ */
 static int
 slack_users(struct driver_ctx *ctx, const char *team, struct pull_sink *sink,
     struct pull_result *res)
 {
 	const struct cfg_platform *pc = drv_inst(ctx, PLAT_SLACK);
 	struct slack_priv *sp = ctx->priv;
-	struct http_resp resp = { 0 };
-	struct json j = { 0 };
-	struct buf url = { 0 }, what = { 0 };
+	struct http_resp resp[2] = { { 0 }, { 0 } };
+	struct json j[2] = { { 0 }, { 0 } };
+	struct buf url[2] = { { 0 }, { 0 } }, what[2] = { { 0 }, { 0 } };
 	struct cursor_guard guard = { 0 };
 	struct account *accts = NULL;
 	char *cursor = NULL;
-	int rc = -1, cap = 0;
-	long page = 0;
+	int rc = -1, cap = 0, cur = 0, more;
+	long page = 1;
 
+	users_url(pc, team, NULL, page, &url[cur], &what[cur]);
+	if (slack_get(ctx, url[cur].p, what[cur].p, &resp[cur], &j[cur], res) < 0)
+		goto out;
 	for (;;) {
-		int members, m, n = 0;
+		int nxt = !cur;
+		struct http_req rq = { "GET", url[nxt].p, NULL, NULL, NULL, 0, what[nxt].p, 0 };
 
-		buf_reset(&url);
-		buf_printf(&url, "%s/users.list?limit=%d", pc->api_url,
-		    pc->page_size > 0 ? pc->page_size : 200);
-		if (team) {
-			buf_adds(&url, "&team_id=");
-			buf_urlencode(&url, team, strlen(team));
-		}
-		if (cursor) {
-			buf_adds(&url, "&cursor=");
-			buf_urlencode(&url, cursor, strlen(cursor));
-		}
-		buf_reset(&what);
-		buf_printf(&what, "GET users.list%s%s page %ld", team ? " team " : "",
-		    team ? team : "", ++page);
-		if (slack_get(ctx, url.p, what.p, &resp, &j, res) < 0)
-			goto out;
-		members = json_get(&j, 0, "members");
-		if (!json_is_array(&j, members)) {
-			pull_fail(res, FAIL_DATA, "slack: %s: no \"members\" array", what.p);
-			goto out;
-		}
-		accts = drv_accounts(accts, &cap, json_count(&j, members));
-		for (m = json_first(&j, members); m >= 0; m = json_next(&j, members, m)) {
-			if (slack_parse_member(&j, m, team ? team : sp->team_id, &accts[n]) == 0)
-				n++;
-		}
-		if (drv_page(sink, res, accts, n) < 0) {
-			if (res->err[0] == '\0')
-				snprintf(res->err, sizeof(res->err), "slack: %s: storing the page "
-				    "failed", what.p);
-			goto out;
-		}
 		free(cursor);
-		cursor = json_strdup(&j, json_path(&j, 0, "response_metadata.next_cursor"));
-		if (cursor == NULL || *cursor == '\0')
-			break;		/* "", null or absent: the end (not a short page) */
-		if (cursor_guard_seen(&guard, cursor)) {
+		cursor = json_strdup(&j[cur], json_path(&j[cur], 0,
+		    "response_metadata.next_cursor"));
+		/* "", null or absent: the end (not a short page) */
+		more = cursor != NULL && *cursor != '\0';
+		if (more && cursor_guard_seen(&guard, cursor)) {
 			pull_fail(res, FAIL_DATA, "slack: %s: next_cursor repeats an earlier "
-			    "cursor; refusing to loop", what.p);
+			    "cursor; refusing to loop", what[cur].p);
 			goto out;
 		}
+		if (more) {
+			users_url(pc, team, cursor, page + 1, &url[nxt], &what[nxt]);
+			rq.url = url[nxt].p;
+			rq.what = what[nxt].p;
+			http_start(ctx->http, &rq, &resp[nxt]);
+		}
+		if (users_page(&j[cur], what[cur].p, team ? team : sp->team_id, &accts, &cap,
+		    sink, res) < 0)
+			goto out;
+		if (!more)
+			break;
+		page++;
+		if (slack_finish(ctx, &rq, &resp[nxt], &j[nxt], res) < 0)
+			goto out;
+		cur = nxt;
 	}
 	rc = 0;
 out:
+	http_drop(ctx->http);
 	free(accts);
 	free(cursor);
 	cursor_guard_free(&guard);
-	json_free(&j);
-	http_resp_free(&resp);
-	buf_free(&url);
-	buf_free(&what);
+	for (int i = 0; i < 2; i++) {
+		json_free(&j[i]);
+		http_resp_free(&resp[i]);
+		buf_free(&url[i]);
+		buf_free(&what[i]);
+	}
 	return rc;
 }
 

@@ -75,6 +75,18 @@ struct http_req {
 int	http_send(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
 	    struct json *j, char *err, size_t errlen);
 
+/*
+ * http_send in two halves, for a pull that parses one page while the next is on its way:
+ * http_start sends rq's first attempt and returns without its answer, which arrives in the
+ * socket meanwhile; http_finish waits for it and goes on as http_send (retries and all).
+ * Nothing else may use c between the two; rq (and its strings) and resp must live until
+ * http_finish. http_drop forgets a started request (so does http_free).
+ */
+void	http_start(struct http_client *c, const struct http_req *rq, struct http_resp *resp);
+int	http_finish(struct http_client *c, const struct http_req *rq, struct http_resp *resp,
+	    struct json *parse, char *err, size_t errlen);
+void	http_drop(struct http_client *c);
+
 /* http_send of a request that may be repeated, the body parsed into j (http_json) or not
  * (http_request). extra_headers, content_type and body as in struct http_req. */
 int	http_json(struct http_client *c, const char *method, const char *url,

@@ -13,6 +13,10 @@ put_varint(struct buf *b, uint64_t v)
 	unsigned char tmp[10];
 	int n = 0;
 
+	if (v < 0x80) {		/* most tags and lengths */
+		buf_addc(b, (char)v);
+		return;
+	}
 	do {
 		tmp[n] = (unsigned char)(v & 0x7f);
 		v >>= 7;
@@ -130,7 +134,6 @@ enum {
 void
 codec_account_encode(const struct account *a, struct buf *out)
 {
-	struct buf tmp = { 0 };
 	int i;
 
 	buf_addc(out, REC_FORMAT);
@@ -139,10 +142,12 @@ codec_account_encode(const struct account *a, struct buf *out)
 	put_str(out, A_USER, a->user_id);
 	put_str(out, A_EMAIL, a->email);
 	for (i = 0; i < a->nemails; i++) {
-		buf_reset(&tmp);
-		buf_addc(&tmp, (char)(a->email_how ? a->email_how[i] : LINK_EMAIL));
-		buf_adds(&tmp, a->emails[i]);
-		put_bytes(out, A_EMAILS, tmp.p, tmp.len);
+		/* bytes: how the address was learnt (one byte), then the address */
+		size_t n = strlen(a->emails[i]);
+		put_varint(out, (uint64_t)A_EMAILS << 3 | WT_BYTES);
+		put_varint(out, n + 1);
+		buf_addc(out, (char)(a->email_how ? a->email_how[i] : LINK_EMAIL));
+		buf_add(out, a->emails[i], n);
 	}
 	put_str(out, A_NAME, a->name);
 	put_str(out, A_FIRST, a->first_name);
@@ -155,7 +160,6 @@ codec_account_encode(const struct account *a, struct buf *out)
 	put_uint(out, A_PERSON, a->person_id);
 	put_uint(out, A_LINKHOW, a->link_how);
 	put_uint(out, A_VERSION, a->version);
-	buf_free(&tmp);
 }
 
 int
