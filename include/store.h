@@ -114,6 +114,13 @@ typedef int (*store_merge_cb)(struct txn *t, const struct account *staged,
     const struct account *stored, void *arg);
 int	store_stage_merge(struct store *s, enum platform p, int full, size_t batch, int write,
 	    store_merge_cb cb, void *arg);
+/*
+ * A batch merged without staging (a platform's first full pull, reconcile/apply.c): its
+ * accounts in key order, each with the stored one of its key if any (an account seen twice),
+ * handed to cb in write txns of `batch` accounts; the batch is emptied. 0, or -1.
+ */
+int	store_stage_batch_merge(struct stage_batch *b, size_t batch, store_merge_cb cb,
+	    void *arg);
 
 /* People. store_person_put assigns a new id when p->id == 0. */
 int	store_person_get(struct txn *t, uint64_t id, struct person *out);

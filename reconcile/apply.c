@@ -394,6 +394,8 @@ has_accounts(struct store *st, enum platform p)
 	return rc < 0 ? -1 : any;
 }
 
+static int	pull_state(struct store *st, struct pull_job *job, enum platform p);
+
 int
 apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
     struct pull_job *job)
@@ -402,7 +404,6 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	struct platform_summary *sum = job->sum;
 	enum platform p = job->drv->platform;
 	double share = cfg->reconcile.max_deactivate_share;
-	struct txn *t;
 	long total;
 	int rc = 0;
 
@@ -460,7 +461,17 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 	}
 	if (rc < 0)
 		return -1;
-	/* Pull state for the next run (delta link) and a clean staging area. */
+	return pull_state(st, job, p);
+}
+
+/* Pull state for the next run (delta link) and a clean staging area. 0, or -1 with the
+ * summary's err set. */
+static int
+pull_state(struct store *st, struct pull_job *job, enum platform p)
+{
+	struct platform_summary *sum = job->sum;
+	struct txn *t;
+
 	if ((t = store_begin(st, 1)) == NULL)
 		goto fail;
 	{
@@ -479,4 +490,64 @@ apply_platform(const struct config *cfg, struct store *st, const struct run_opts
 fail:
 	snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
 	return -1;
+}
+
+/* ---- a first pull, merged as it arrives ---- */
+
+int
+apply_stream_begin(const struct config *cfg, struct store *st, const struct run_opts *o,
+    struct pull_job *lead, struct platform_summary *sum)
+{
+	struct apply *ap;
+	int r;
+
+	if (o->dry_run || lead->cursor_in != NULL)
+		return 0;
+	if ((r = has_accounts(st, lead->drv->platform)) != 0)
+		return r < 0 ? -1 : 0;
+	ap = xcalloc(1, sizeof(*ap));
+	ap->cfg = cfg;
+	ap->sum = sum;
+	ap->p = lead->drv->platform;
+	ap->write = 1;
+	ap->now = ps_now();
+	lead->stream = ap;
+	/* the people and email indexes are written sorted, after the merge (store.h) */
+	store_pidx_defer(st);
+	store_email_defer(st);
+	return 0;
+}
+
+int
+apply_stream_batch(struct pull_job *lead, struct stage_batch *b, struct store *st,
+    char *err, size_t errlen)
+{
+	struct apply *ap = lead->stream;
+
+	if (store_stage_batch_merge(b, APPLY_BATCH, apply_cb, ap) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", ap->err[0] ? ap->err : store_error(st));
+	return -1;
+}
+
+int
+apply_stream_end(struct store *st, struct pull_job *lead, int ok)
+{
+	struct platform_summary *sum = lead->stream ? ((struct apply *)lead->stream)->sum : NULL;
+	enum platform p = lead->drv->platform;
+	int rc = 0;
+
+	free(lead->stream);
+	lead->stream = NULL;
+	if (sum == NULL)
+		return -1;
+	if (store_email_settle(st) < 0 || store_pidx_settle(st) < 0) {
+		snprintf(sum->err, sizeof(sum->err), "%s: %s", platform_name(p), store_error(st));
+		rc = -1;
+	}
+	if (rc == 0 && ok) {
+		lead->sum = sum;
+		rc = pull_state(st, lead, p);
+	}
+	return rc;
 }

@@ -108,15 +108,20 @@ pipe_drain(struct pipe *p, struct store *st, void (*done)(struct pull_job *job, 
 	struct pipe_item it;
 
 	while (pipe_get(p, &it) == 0) {
+		char err[512];
 		int failed = 0, wfail;
 
 		pthread_mutex_lock(&p->mu);
 		wfail = it.job->wfail;
 		pthread_mutex_unlock(&p->mu);
 		/* after a failed write the pull's later batches are dropped: it fails anyway */
-		if (it.b && !wfail && store_stage_flush(it.b) < 0)
+		if (it.b && !wfail && it.job->lead->stream)
+			failed = apply_stream_batch(it.job->lead, it.b, st, err, sizeof(err)) < 0;
+		else if (it.b && !wfail && store_stage_flush(it.b) < 0) {
 			failed = 1;
-		pipe_recycle(p, &it, failed, failed ? store_error(st) : "");
+			snprintf(err, sizeof(err), "%s", store_error(st));
+		}
+		pipe_recycle(p, &it, failed, failed ? err : "");
 		if (it.last)
 			done(it.job, arg);
 	}

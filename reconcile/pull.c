@@ -124,6 +124,7 @@ pull_job_free(struct pull_job *job)
 		free(job->teams[i].name);
 	}
 	free(job->teams);
+	free(job->stream);	/* set only while a first pull is merged as it arrives */
 	job->teams = NULL;
 	job->nteams = 0;
 	store_stage_batch_free(job->spare);

@@ -72,6 +72,8 @@ not_started(struct platform_summary *ps, struct pull_job *j)
 		    j->drv->name);
 	}
 	if (--lead->pending == 0) {
+		if (lead->stream)
+			(void)apply_stream_end(lead->st, lead, 0);
 		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
 		    j->drv->name);
 		pull_job_free(lead);
@@ -107,6 +109,12 @@ start_pulls(const struct config *cfg, struct store *st, const struct run_opts *o
 		lead = &jobs[k];
 		if (pull_prepare(st, drv, lead, sum->p[p].err, sizeof(sum->p[p].err)) < 0)
 			continue;
+		lead->drv = drv;
+		if (apply_stream_begin(cfg, st, o, lead, &sum->p[p]) < 0) {
+			snprintf(sum->p[p].err, sizeof(sum->p[p].err), "%s: %s", drv->name,
+			    store_error(st));
+			continue;
+		}
 		lead->pending = config_ninst(cfg, (enum platform)p);
 		for (i = 0; i < config_ninst(cfg, (enum platform)p); i++, k++) {
 			struct pull_job *j = &jobs[k];
@@ -199,7 +207,14 @@ platform_done(struct run_ctx *r, struct pull_job *lead)
 	enum platform p = lead->drv->platform;
 	struct platform_summary *ps = &r->sum->p[p];
 
-	if (lead->failed) {
+	if (lead->failed && lead->stream) {
+		/* a first pull merged as it came: what was merged stays (apply.c) */
+		long kept = ps->n_new + ps->n_changed;
+		(void)apply_stream_end(r->st, lead, 0);
+		snprintf(ps->err, sizeof(ps->err), "%s; this first pull of %s is incomplete: the "
+		    "%ld accounts merged before were kept, the next run pulls again", lead->ferr,
+		    platform_name(p), kept);
+	} else if (lead->failed) {
 		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
 		    platform_name(p));
 	} else {
@@ -207,7 +222,8 @@ platform_done(struct run_ctx *r, struct pull_job *lead)
 		log_debug("%s: pulled in %.2f s", platform_name(p), a0 - lead->started);
 		lead->sum = ps;
 		lead->res.full = !lead->partial;	/* a full roster only if every pull was */
-		if (apply_platform(r->cfg, r->st, r->o, lead) == 0)
+		if ((lead->stream ? apply_stream_end(r->st, lead, 1) :
+		    apply_platform(r->cfg, r->st, r->o, lead)) == 0)
 			ps->ok = 1;
 		log_debug("%s: applied in %.2f s (%.2f s CPU)", platform_name(p),
 		    ps_monotonic() - a0, thread_cpu() - c0);

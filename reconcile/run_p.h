@@ -37,6 +37,7 @@ struct pull_job {
 	int			 pending;	/* lead: the platform's jobs not ended yet */
 	int			 failed;	/* lead: one of them failed (ferr says why) */
 	int			 partial;	/* lead: one of them was not a full roster */
+	void			*stream;	/* lead: a first pull merged as it arrives (apply.c) */
 	char			 ferr[512];
 	struct pull_result	 res;
 	char			*cursor_in;
@@ -93,5 +94,21 @@ void	pipe_drain(struct pipe *p, struct store *st,
  * job->sum->err set (and job->sum->guard_tripped when the guard refused it). */
 int	apply_platform(const struct config *cfg, struct store *st, const struct run_opts *o,
 	    struct pull_job *job);
+
+/*
+ * A platform's first full pull (nothing of it stored, not a dry run) is merged as its
+ * batches arrive instead of staged: it cannot deactivate anyone, so the guard has nothing
+ * to weigh, and the merge runs on the writer's core while the pulls fetch and parse. A first
+ * pull cut short keeps the accounts merged before (each whole and linked, as a merge cut
+ * short between two commits); the next run pulls again and merges the rest.
+ * apply_stream_begin sets lead->stream when this applies (0, or -1 on a store error);
+ * apply_stream_batch merges one batch (0, or -1 with err); apply_stream_end writes the
+ * deferred indexes and, when ok, the pull's state (0, or -1 with the summary's err set).
+ */
+int	apply_stream_begin(const struct config *cfg, struct store *st, const struct run_opts *o,
+	    struct pull_job *lead, struct platform_summary *sum);
+int	apply_stream_batch(struct pull_job *lead, struct stage_batch *b, struct store *st,
+	    char *err, size_t errlen);
+int	apply_stream_end(struct store *st, struct pull_job *lead, int ok);
 
 #endif

@@ -189,6 +189,50 @@ fail:
 	return st_fail(b->s, "stage accounts", rc);
 }
 
+int
+store_stage_batch_merge(struct stage_batch *b, size_t batch, store_merge_cb cb, void *arg)
+{
+	struct txn *t = NULL;
+	size_t i, done = 0;
+	int rc = 0;
+
+	qsort_r(b->items, b->n, sizeof(*b->items), stage_item_cmp, b->arena.p);
+	for (i = 0; i < b->n && rc == 0; i++) {
+		const struct stage_item *it = &b->items[i];
+		struct account st, sd;
+		int have_d;
+
+		if (t == NULL && (t = store_begin(b->s, 1)) == NULL)
+			return -1;
+		if (codec_account_decode(b->arena.p + it->voff, it->vlen, &st) < 0) {
+			rc = st_failf(b->s, "undecodable account record");
+			break;
+		}
+		if ((have_d = st_rec_get(t, REC_ACCOUNT, b->arena.p + it->koff, it->klen,
+		    &sd)) < 0) {
+			account_free(&st);
+			rc = -1;
+			break;
+		}
+		rc = cb(t, &st, have_d == 0 ? &sd : NULL, arg) != 0 ? -1 : 0;
+		account_free(&st);
+		if (have_d == 0)
+			account_free(&sd);
+		if (rc == 0 && ++done == batch) {
+			rc = store_commit(t);
+			t = NULL;
+			done = 0;
+		}
+	}
+	if (t != NULL && rc == 0)
+		rc = store_commit(t);
+	else if (t != NULL)
+		store_abort(t);
+	b->n = 0;
+	buf_reset(&b->arena);
+	return rc;
+}
+
 /* ---- merge ---- */
 
 /*
