@@ -408,13 +408,15 @@ def main():
                     f"by `make bench-record`.\n\n")
             f.write(f"Load before the run (`uptime`): {LOAD_BEFORE}\n\n")
             f.write("`limit`: bench/limit.c, the honest ceiling — the same pages fetched with "
-                    "one keep-alive libcurl handle, tokenized with jsmn (JSMN_PARENT_LINKS, no "
+                    "one keep-alive libcurl handle, the next page asked for as soon as this "
+                    "one's cursor is known and before its members are stored (as reconcile "
+                    "does), tokenized with jsmn (JSMN_PARENT_LINKS, no "
                     "separate validation pass), and per account a compact record of the "
                     "fields reconcile keeps (id, team, flags, email, names, tz, updated; escapes "
                     "decoded) under reconcile's key shape, in LMDB write transactions of 10,000 "
                     "with MDB_NOSYNC and one sync at the end. It does no identity, history, "
-                    "staging or merge. `reconcile`: a full pull into an empty database (people, "
-                    "indexes, history too). Requests: users.list pages of 1,000 (the API's "
+                    "staging or merge, in one thread. `reconcile`: a full pull into an empty database "
+                    "(people, indexes, history too; a first pull, so merged as it arrives). Requests: users.list pages of 1,000 (the API's "
                     "maximum) plus one auth.test. `load`: the 1-minute load average just "
                     "before the size's limit run (the machine may be shared). CPU s: user + "
                     "system time of the process. Before each of the two runs: os.sync() and 2 "

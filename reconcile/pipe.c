@@ -115,7 +115,7 @@ pipe_drain(struct pipe *p, struct store *st, void (*done)(struct pull_job *job, 
 		wfail = it.job->wfail;
 		pthread_mutex_unlock(&p->mu);
 		/* after a failed write the pull's later batches are dropped: it fails anyway */
-		if (it.b && !wfail && it.job->lead->stream)
+		if (it.b && !wfail && it.job->lead && it.job->lead->stream)
 			failed = apply_stream_batch(it.job->lead, it.b, st, err, sizeof(err)) < 0;
 		else if (it.b && !wfail && store_stage_flush(it.b) < 0) {
 			failed = 1;
