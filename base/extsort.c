@@ -2,7 +2,7 @@
  * extsort.c — external merge sort of byte records (include/extsort.h).
  *
  * In memory: the records back to back, each behind its 4-byte length, and an index of them
- * that also holds each record's first 16 bytes as two integers, so that most comparisons of
+ * that also holds each record's first 24 bytes as three integers, so that most comparisons of
  * the sort touch the index only (the records are read when those bytes agree); both count
  * against the budget. When the next record would not fit, the index is sorted and the
  * records written in that order to the run file (one unlinked file for all runs, each run a
@@ -32,9 +32,10 @@ struct run {
 	size_t		 n;
 };
 
-/* A record in memory: its first 16 bytes (big-endian, zero-padded), where it is. */
+/* A record in memory: its first 24 bytes (big-endian, zero-padded), where it is. Keys
+ * that share a long start (the people index's team entries) are told apart there. */
 struct slot {
-	uint64_t	 p0, p1;
+	uint64_t	 p0, p1, p2;
 	uint32_t	 off, len;
 };
 
@@ -117,7 +118,7 @@ prefix8(const unsigned char *p, size_t n, size_t at)
 	return v;
 }
 
-/* Slot order: the 16-byte prefixes, then the rest of the records (mem holds them). */
+/* Slot order: the 24-byte prefixes, then the rest of the records (mem holds them). */
 static inline int
 slot_less(const char *mem, const struct slot *x, const struct slot *y)
 {
@@ -125,10 +126,12 @@ slot_less(const char *mem, const struct slot *x, const struct slot *y)
 		return x->p0 < y->p0;
 	if (x->p1 != y->p1)
 		return x->p1 < y->p1;
-	if (x->len <= 16 || y->len <= 16)
+	if (x->p2 != y->p2)
+		return x->p2 < y->p2;
+	if (x->len <= 24 || y->len <= 24)
 		return x->len < y->len;
-	return rec_cmp(mem + x->off + 4 + 16, x->len - 16, mem + y->off + 4 + 16,
-	    y->len - 16) < 0;
+	return rec_cmp(mem + x->off + 4 + 24, x->len - 24, mem + y->off + 4 + 24,
+	    y->len - 24) < 0;
 }
 
 static void
@@ -325,6 +328,7 @@ extsort_add(struct extsort *x, const void *rec, size_t n)
 	}
 	x->at[x->nat].p0 = prefix8(rec, n, 0);
 	x->at[x->nat].p1 = prefix8(rec, n, 8);
+	x->at[x->nat].p2 = prefix8(rec, n, 16);
 	x->at[x->nat].off = (uint32_t)x->used;
 	x->at[x->nat++].len = len;
 	memcpy(x->mem + x->used, &len, 4);

@@ -15,7 +15,7 @@ struct extsort;
 
 /*
  * A new sorter whose runs go to a temporary file in dir (created when the first run is
- * spilled, unlinked at once), keeping at most budget bytes in memory (records and 24 bytes
+ * spilled, unlinked at once), keeping at most budget bytes in memory (records and 32 bytes
  * of index per record; at least 64 KiB). Never NULL.
  */
 struct extsort	*extsort_new(const char *dir, size_t budget);
