@@ -338,6 +338,17 @@ begin(struct http_client *c, const struct http_req *rq, struct http_resp *resp)
 	curl_multi_add_handle(c->multi, h);
 }
 
+/* The handle out of the multi and the attempt's headers freed: no transfer in flight. */
+static void
+detach(struct http_client *c)
+{
+	curl_multi_remove_handle(c->multi, c->curl);
+	curl_slist_free_all(c->hdrs);
+	c->hdrs = NULL;
+	c->cur = NULL;
+	c->inflight = 0;
+}
+
 /* Drives the begun attempt to its end. Returns its CURLcode. */
 static CURLcode
 drive(struct http_client *c, struct http_resp *resp)
@@ -355,13 +366,9 @@ drive(struct http_client *c, struct http_resp *resp)
 	while ((m = curl_multi_info_read(c->multi, &left)) != NULL)
 		if (m->msg == CURLMSG_DONE && m->easy_handle == c->curl)
 			cc = m->data.result;
-	curl_multi_remove_handle(c->multi, c->curl);
+	detach(c);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-	curl_slist_free_all(c->hdrs);
-	c->hdrs = NULL;
-	c->cur = NULL;
-	c->inflight = 0;
 	return cc;
 }
 
@@ -483,13 +490,8 @@ http_start(struct http_client *c, const struct http_req *rq, struct http_resp *r
 void
 http_drop(struct http_client *c)
 {
-	if (!c->inflight)
-		return;
-	curl_multi_remove_handle(c->multi, c->curl);
-	curl_slist_free_all(c->hdrs);
-	c->hdrs = NULL;
-	c->cur = NULL;
-	c->inflight = 0;
+	if (c->inflight)
+		detach(c);
 }
 
 int

@@ -136,22 +136,8 @@ out:
 	return rc;
 }
 
-/* A GET of Slack's whose answer must say "ok": 0, or -1 with res->cls and res->err. */
-static int
-slack_get(struct driver_ctx *ctx, const char *url, const char *what, struct http_resp *resp,
-    struct json *j, struct pull_result *res)
-{
-	if (http_json(ctx->http, "GET", url, NULL, NULL, NULL, 0, what, resp, j, res->err,
-	    sizeof(res->err)) < 0) {
-		res->cls = FAIL_LATER;
-		return -1;
-	}
-	if ((res->cls = slack_check(j, resp, what, res->err, sizeof(res->err))) != FAIL_NONE)
-		return -1;
-	return 0;
-}
-
-/* The second half of a slack_get begun with http_start. */
+/* The answer to a GET of Slack's begun with http_start (or, when none was, the whole GET),
+ * which must say "ok": 0, or -1 with res->cls and res->err. */
 static int
 slack_finish(struct driver_ctx *ctx, const struct http_req *rq, struct http_resp *resp,
     struct json *j, struct pull_result *res)
@@ -163,6 +149,16 @@ slack_finish(struct driver_ctx *ctx, const struct http_req *rq, struct http_resp
 	if ((res->cls = slack_check(j, resp, rq->what, res->err, sizeof(res->err))) != FAIL_NONE)
 		return -1;
 	return 0;
+}
+
+/* A GET of Slack's whose answer must say "ok": 0, or -1 with res->cls and res->err. */
+static int
+slack_get(struct driver_ctx *ctx, const char *url, const char *what, struct http_resp *resp,
+    struct json *j, struct pull_result *res)
+{
+	const struct http_req rq = { .method = "GET", .url = url, .what = what };
+
+	return slack_finish(ctx, &rq, resp, j, res);
 }
 
 /*
@@ -272,7 +268,7 @@ slack_users(struct driver_ctx *ctx, const char *team, struct pull_sink *sink,
 		goto out;
 	for (;;) {
 		int nxt = !cur;
-		struct http_req rq = { "GET", url[nxt].p, NULL, NULL, NULL, 0, what[nxt].p, 0 };
+		struct http_req rq = { .method = "GET" };
 
 		free(cursor);
 		cursor = json_strdup(&j[cur], json_path(&j[cur], 0,

@@ -80,7 +80,8 @@ int	http_send(struct http_client *c, const struct http_req *rq, struct http_resp
  * http_start sends rq's first attempt and returns without its answer, which arrives in the
  * socket meanwhile; http_finish waits for it and goes on as http_send (retries and all).
  * Nothing else may use c between the two; rq (and its strings) and resp must live until
- * http_finish. http_drop forgets a started request (so does http_free).
+ * http_finish. With no request started, http_finish is http_send. http_drop forgets a
+ * started request (so does http_free).
  */
 void	http_start(struct http_client *c, const struct http_req *rq, struct http_resp *resp);
 int	http_finish(struct http_client *c, const struct http_req *rq, struct http_resp *resp,

@@ -533,7 +533,7 @@ apply_stream_batch(struct pull_job *lead, struct stage_batch *b, struct store *s
 int
 apply_stream_end(struct store *st, struct pull_job *lead, int ok)
 {
-	struct platform_summary *sum = lead->stream ? ((struct apply *)lead->stream)->sum : NULL;
+	struct platform_summary *sum = lead->stream ? lead->stream->sum : NULL;
 	enum platform p = lead->drv->platform;
 	int rc = 0;
 

@@ -23,6 +23,8 @@ struct pull_team {
  * apply_platform. The pulling thread owns everything but what the pipe's lock guards
  * (spare, wfail, werr) until it has sent its last batch.
  */
+struct apply;		/* apply.c's state of a merge */
+
 struct pull_job {
 	const struct config	*cfg;
 	struct store		*st;
@@ -37,7 +39,7 @@ struct pull_job {
 	int			 pending;	/* lead: the platform's jobs not ended yet */
 	int			 failed;	/* lead: one of them failed (ferr says why) */
 	int			 partial;	/* lead: one of them was not a full roster */
-	void			*stream;	/* lead: a first pull merged as it arrives (apply.c) */
+	struct apply		*stream;	/* lead: a first pull merged as it arrives (apply.c) */
 	char			 ferr[512];
 	struct pull_result	 res;
 	char			*cursor_in;

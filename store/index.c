@@ -281,6 +281,14 @@ queue(struct pidx_pending *pp, const struct buf *k, int put, const struct person
 	buf_add(&pp->keys, k->p, k->len);
 }
 
+/* What st_pidx_update compares of p in field f: its entry key, or for a field with
+ * counters only its value (no sort key built). 0, or -1 when p has none there. */
+static int
+update_key(int f, const struct person *p, struct buf *k)
+{
+	return has_entries[f] ? entry_key(f, p, k) : field_value(f, p, k);
+}
+
 int
 st_pidx_update(struct txn *t, const struct person *old, const struct person *cur)
 {
@@ -296,9 +304,8 @@ st_pidx_update(struct txn *t, const struct person *old, const struct person *cur
 	for (f = 0; f < NF; f++) {
 		buf_reset(ko);
 		buf_reset(kn);
-		/* a field with counters only needs its value: no sort key built */
-		ho = old && (has_entries[f] ? entry_key(f, old, ko) : field_value(f, old, ko)) == 0;
-		hn = cur && (has_entries[f] ? entry_key(f, cur, kn) : field_value(f, cur, kn)) == 0;
+		ho = old && update_key(f, old, ko) == 0;
+		hn = cur && update_key(f, cur, kn) == 0;
 		same_key = ho && hn && ko->len == kn->len && memcmp(ko->p, kn->p, ko->len) == 0;
 		if (same_key && memcmp(vo, vn, PIDX_VAL_LEN) == 0)
 			continue;

@@ -78,12 +78,7 @@ st_put_id(struct txn *t, int dbi, uint64_t id, const struct buf *val, int append
 	return rc ? st_fail(t->s, what, rc) : 0;
 }
 
-/*
- * A put that appends when the key falls past the last one of dbi (a bulk load in key order:
- * no search, pages filled whole) and else inserts; after one key that did not, the txn
- * stops trying for that dbi.
- */
-static int
+int
 st_put_in_order(struct txn *t, int dbi, MDB_val *k, MDB_val *v)
 {
 	int rc = MDB_KEYEXIST;

@@ -154,39 +154,27 @@ int
 store_stage_flush(struct stage_batch *b)
 {
 	struct txn *t;
-	MDB_cursor *c = NULL;
 	size_t i;
-	int rc, append = 1;
+	int rc = 0;
 
 	if (b->n == 0)
 		return 0;
-	/* sorted, so the inserts walk the tree in order */
+	/* sorted, so the inserts walk the tree in order (appended while past the staged keys) */
 	qsort_r(b->items, b->n, sizeof(*b->items), stage_item_cmp, b->arena.p);
 	if ((t = store_begin(b->s, 1)) == NULL)
 		return -1;
-	if ((rc = mdb_cursor_open(t->txn, b->s->dbi[stage_dbi(b->p)], &c)) != 0)
-		goto fail;
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->n && rc == 0; i++) {
 		MDB_val k = { b->items[i].klen, b->arena.p + b->items[i].koff };
 		MDB_val v = { b->items[i].vlen, b->arena.p + b->items[i].voff };
-		/* appended while the keys fall past the staged ones (pages filled whole) */
-		rc = append ? mdb_cursor_put(c, &k, &v, MDB_APPEND) : MDB_KEYEXIST;
-		if (rc == MDB_KEYEXIST) {
-			append = 0;
-			rc = mdb_cursor_put(c, &k, &v, 0);
-		}
-		if (rc != 0)
-			goto fail;
+		rc = st_put_in_order(t, stage_dbi(b->p), &k, &v);
 	}
-	mdb_cursor_close(c);
+	if (rc != 0) {
+		store_abort(t);
+		return st_fail(b->s, "stage accounts", rc);
+	}
 	b->n = 0;
 	buf_reset(&b->arena);
 	return store_commit(t);
-fail:
-	if (c)
-		mdb_cursor_close(c);
-	store_abort(t);
-	return st_fail(b->s, "stage accounts", rc);
 }
 
 int

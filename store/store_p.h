@@ -22,6 +22,7 @@ enum { DB_META, DB_ACCOUNTS, DB_PEOPLE, DB_EMAILS, DB_PACCT, DB_HISTORY, DB_TEAM
 	DB_STAGE_SLACK, DB_STAGE_TEAMS, DB_STAGE_WEBEX, DB_KV, DB_OUTBOX, DB_OUTQ, DB_PIDX, DB_AUDIT, DB_COUNT };
 
 extern const char *const st_db_names[DB_COUNT];
+_Static_assert(DB_COUNT <= 32, "struct txn's noappend has a bit per dbi");
 #define ST_META_DB	"meta"		/* st_db_names[DB_META], for check.c */
 
 #define KEY_MAX		480		/* under LMDB's default 511-byte key limit */
@@ -156,6 +157,12 @@ int	st_meta_add_u64(struct txn *t, const char *key, uint64_t add);
 enum st_rec { REC_ACCOUNT, REC_PERSON, REC_PROMPT };
 int	st_rec_get(struct txn *t, enum st_rec kind, const void *key, size_t klen, void *out);
 /* Writes an encoded record under an id key; append (ids that only grow) packs the tree. */
+/*
+ * A put that appends when the key falls past the last one of dbi (a bulk load in key order:
+ * no search, pages filled whole) and else inserts; after one key that did not, the txn
+ * stops trying for that dbi. The LMDB code (0 on success).
+ */
+int	st_put_in_order(struct txn *t, int dbi, MDB_val *k, MDB_val *v);
 int	st_put_id(struct txn *t, int dbi, uint64_t id, const struct buf *val, int append,
 	    const char *what);
 
