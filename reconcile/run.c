@@ -211,9 +211,13 @@ platform_done(struct run_ctx *r, struct pull_job *lead)
 		/* a first pull merged as it came: what was merged stays (apply.c) */
 		long kept = ps->n_new + ps->n_changed;
 		(void)apply_stream_end(r->st, lead, 0);
-		snprintf(ps->err, sizeof(ps->err), "%s; this first pull of %s is incomplete: the "
-		    "%ld accounts merged before were kept, the next run pulls again", lead->ferr,
-		    platform_name(p), kept);
+		if (kept > 0)
+			snprintf(ps->err, sizeof(ps->err), "%s; this first pull of %s is incomplete: "
+			    "the %ld accounts merged before were kept, the next run pulls again",
+			    lead->ferr, platform_name(p), kept);
+		else
+			snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed",
+			    lead->ferr, platform_name(p));
 	} else if (lead->failed) {
 		snprintf(ps->err, sizeof(ps->err), "%s; nothing from %s was changed", lead->ferr,
 		    platform_name(p));
